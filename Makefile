@@ -1,0 +1,45 @@
+# Front door of luckin-lab. Every target does its own set-up on a fresh machine.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SCALE ?= seed
+DATA ?= data/demo/$(SCALE)
+
+.PHONY: help env data reports test test-slow lint bench clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "python3.11 not found"; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (luckin-lab)" >/dev/null
+	touch $(STAMP)
+
+env: $(STAMP)  ## create the local virtual environment (once; reused)
+
+data: $(STAMP)  ## build the seed-scale demo store if missing (SCALE=small|seed|large)
+	@test -f $(DATA)/store.duckdb || $(BIN)/luckin-lab synth --scale $(SCALE) --out $(DATA)
+
+reports: data  ## build demo data if missing, run every scheduled report, render HTML and PDF
+	$(BIN)/luckin-lab run-all
+
+test: $(STAMP)  ## fast test suite (small scale); slow seed-scale checks excluded
+	$(BIN)/ruff check luckin_lab tests benchmarks
+	$(BIN)/python -m pytest -m "not slow" -n 2 -q
+
+test-slow: $(STAMP)  ## seed-scale statistical checks (minutes)
+	$(BIN)/python -m pytest -m slow -q
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check luckin_lab tests benchmarks
+
+bench: $(STAMP)  ## benchmarks; writes benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.run
+
+clean:  ## remove generated data and reports (keeps the environment)
+	rm -rf data reports/*/ reports/index.html

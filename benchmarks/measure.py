@@ -1,0 +1,46 @@
+"""Timing and peak memory measured in fresh processes, so one benchmark cannot warm another."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+
+_CHILD = """
+import json, resource, time, importlib, sys
+mod, fn, kwargs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+f = getattr(importlib.import_module(mod), fn)
+t0 = time.perf_counter()
+extra = f(**kwargs) or {}
+elapsed = time.perf_counter() - t0
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("__BENCH__" + json.dumps({"seconds": elapsed, "peak_mb": peak_mb, "extra": extra}))
+"""
+
+
+@dataclass
+class Measurement:
+    median_s: float
+    runs_s: list[float]
+    peak_mb: float
+    extra: dict
+
+
+def measure(module: str, function: str, repeats: int = 3, **kwargs) -> Measurement:
+    """Run ``module.function(**kwargs)`` ``repeats`` times in fresh interpreters; report medians."""
+    runs, peaks, extra = [], [], {}
+    for _ in range(repeats):
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, module, function, json.dumps(kwargs)],
+            capture_output=True, text=True, check=False,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"{module}.{function} failed:\n{out.stderr[-3000:]}")
+        line = [ln for ln in out.stdout.splitlines() if ln.startswith("__BENCH__")][-1]
+        rec = json.loads(line[len("__BENCH__"):])
+        runs.append(rec["seconds"])
+        peaks.append(rec["peak_mb"])
+        extra = rec["extra"]
+    return Measurement(statistics.median(runs), runs, max(peaks), extra)

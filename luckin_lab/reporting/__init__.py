@@ -1,0 +1,1 @@
+"""Report factory: parameter files, papermill runs, rendering, house style."""

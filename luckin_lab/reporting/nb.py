@@ -1,0 +1,166 @@
+"""What a report notebook imports: house style, number formats, tables, and results files.
+
+Every report notebook has the standard parameters ``source`` (data source URI, "" = the
+default demo store) and ``results_dir`` (where machine-readable outputs go), then its own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import pandas as pd
+from IPython.display import HTML, Markdown
+
+PALETTE = ["#1f3a93", "#e07b39", "#2a9d8f", "#8e5ea2", "#c0392b", "#7f8c8d", "#f1c40f", "#34495e"]
+ACCENT = PALETTE[0]
+GOOD, BAD, NEUTRAL = "#2a9d8f", "#c0392b", "#7f8c8d"
+
+
+def setup() -> None:
+    """Apply the house matplotlib style (fonts, sizes, colours, no top/right spines)."""
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (7.5, 3.6),
+            "figure.dpi": 110,
+            "savefig.dpi": 150,
+            "savefig.bbox": "tight",
+            "font.family": "DejaVu Sans",
+            "font.size": 9.5,
+            "axes.titlesize": 11,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "axes.labelsize": 9.5,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.25,
+            "axes.prop_cycle": mpl.cycler(color=PALETTE),
+            "legend.frameon": False,
+            "legend.fontsize": 8.5,
+        }
+    )
+
+
+def money(x: float, digits: int = 0) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    if x >= 1e6:
+        return f"{sign}${x / 1e6:,.2f}M"
+    if x >= 1e4 and digits == 0:
+        return f"{sign}${x / 1e3:,.1f}K"
+    return f"{sign}${x:,.{digits}f}"
+
+
+def pct(x: float, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x * 100:.{digits}f}%"
+
+
+def num(x: float, digits: int = 0) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+FORMATS = {
+    "money": lambda v: money(v, 0),
+    "money2": lambda v: money(v, 2),
+    "pct": pct,
+    "pct0": lambda v: pct(v, 0),
+    "int": lambda v: num(v, 0),
+    "float1": lambda v: num(v, 1),
+    "float2": lambda v: num(v, 2),
+    "float3": lambda v: num(v, 3),
+}
+
+
+def show_table(
+    df: pd.DataFrame, formats: Mapping[str, str] | None = None, index: bool = False, max_rows: int = 40
+) -> HTML:
+    """A formatted, house-styled HTML table (numbers right-aligned, formats by column)."""
+    formats = dict(formats or {})
+    view = df.head(max_rows).copy()
+    for col in view.columns:
+        fmt = formats.get(col)
+        if fmt is None and pd.api.types.is_float_dtype(view[col]):
+            fmt = "float2"
+        if fmt is None and pd.api.types.is_integer_dtype(view[col]):
+            fmt = "int"
+        if fmt:
+            view[col] = view[col].map(FORMATS[fmt])
+    html = view.to_html(index=index, classes="ll-table", border=0, escape=True)
+    if len(df) > max_rows:
+        html += f"<p class='ll-note'>First {max_rows} of {len(df):,} rows; all rows are in results/.</p>"
+    return HTML(html)
+
+
+def kpis(items: Mapping[str, str]) -> HTML:
+    """A row of headline figures for the executive summary: {label: formatted value}."""
+    cells = "".join(
+        f"<div class='ll-kpi'><div class='ll-kpi-value'>{v}</div><div class='ll-kpi-label'>{k}</div></div>"
+        for k, v in items.items()
+    )
+    return HTML(f"<div class='ll-kpis'>{cells}</div>")
+
+
+def md(text: str) -> Markdown:
+    return Markdown(text)
+
+
+class Results:
+    """Writes a run's machine-readable outputs: tables as CSV, headline figures in metrics.json."""
+
+    def __init__(self, results_dir: str | Path):
+        self.dir = Path(results_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def table(self, name: str, df: pd.DataFrame) -> Path:
+        path = self.dir / f"{name}.csv"
+        df.to_csv(path, index=False)
+        return path
+
+    def provenance(self, store: Any, data_window: tuple[Any, Any] | None = None) -> Path:
+        """What data the report read (for run.json and the cover): fingerprint, window, exclusions.
+
+        Call once at the end of a notebook with the DataStore it used; the runner copies this
+        into the run record and prints the data window in the title block.
+        """
+        window = None
+        if data_window is not None:
+            start, end = (pd.Timestamp(x).date().isoformat() for x in data_window)
+            window = f"{start} to {end}"
+        record = {
+            "fingerprint": store.fingerprint(),
+            "data_window": window,
+            "exclusions": store.exclusions_frame().to_dict(orient="records"),
+        }
+        path = self.dir / "provenance.json"
+        path.write_text(json.dumps(_jsonable(record), indent=2, default=str))
+        return path
+
+    def metrics(self, values: Mapping[str, Any]) -> Path:
+        path = self.dir / "metrics.json"
+        current = json.loads(path.read_text()) if path.exists() else {}
+        current.update({k: _jsonable(v) for k, v in values.items()})
+        path.write_text(json.dumps(current, indent=2, sort_keys=True))
+        return path
+
+
+def _jsonable(v: Any) -> Any:
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    return v

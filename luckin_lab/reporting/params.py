@@ -1,0 +1,212 @@
+"""Report parameters: the base model every report's ``Params`` extends, and params files.
+
+A params file (``params/<report>/<run>.yaml``) is one scheduled run. It is validated in full
+before anything executes, so a misspelt key fails in a second with a message naming the file,
+the key and the allowed keys, instead of an hour later inside a notebook.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from luckin_lab.paths import notebooks_dir
+from luckin_lab.reporting.secrets import has_literal_password
+
+Group = Literal["daily", "weekly", "monthly"]
+GROUPS: tuple[str, ...] = ("daily", "weekly", "monthly")
+# Parameters the runner owns: never written in a params file's ``parameters`` map.
+RUNNER_KEYS = ("source", "results_dir")
+
+
+class ReportParams(BaseModel):
+    """Parameters shared by every report notebook; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = ""
+    results_dir: str = "results"
+
+
+class ParamsError(ValueError):
+    """A params file (or a ``-p`` override) is wrong; the message names file, key and fix."""
+
+
+class _ParamsFileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notebook: str
+    group: Group
+    source: str = ""
+    parameters: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A validated scheduled run: which notebook, which parameters, where the results go."""
+
+    path: Path
+    report: str
+    run: str
+    notebook: Path
+    group: str
+    params: ReportParams
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """JSON-safe values for papermill (dates become ISO strings, not bare tokens)."""
+        return self.params.model_dump(mode="json")
+
+
+def params_model(report: str) -> type[ReportParams]:
+    """The ``Params`` class of ``luckin_lab/reporting/params_models/<report>.py``."""
+    module_name = f"luckin_lab.reporting.params_models.{report}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            raise
+        raise ParamsError(
+            f"report '{report}' has no parameter model: create "
+            f"luckin_lab/reporting/params_models/{report}.py defining `class Params(ReportParams)`"
+        ) from None
+    model = getattr(module, "Params", None)
+    if not (isinstance(model, type) and issubclass(model, ReportParams)):
+        raise ParamsError(f"{module_name} must define `class Params(ReportParams)`")
+    return model
+
+
+def notebook_parameters(notebook: Path) -> set[str]:
+    """Names assigned in the notebook's ``parameters`` cell (papermill's own inspection)."""
+    import papermill
+
+    return set(papermill.inspect_notebook(str(notebook)))
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``key=value`` from the command line; the value is read as YAML (``8`` is an int)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ParamsError(f"-p expects key=value, got '{text}'")
+    return key.strip(), yaml.safe_load(value) if value.strip() else ""
+
+
+def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> RunSpec:
+    """Read and validate ``params/<report>/<run>.yaml`` plus command-line overrides."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path}: params file not found")
+    report, run = path.parent.name, path.stem
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping with keys {list(_ParamsFileModel.model_fields)}")
+    try:
+        spec = _ParamsFileModel(**raw)
+    except ValidationError as err:
+        raise ParamsError(_explain(path, err, "", list(_ParamsFileModel.model_fields))) from None
+
+    model = params_model(report)
+    allowed = [k for k in model.model_fields if k not in RUNNER_KEYS]
+    for key in RUNNER_KEYS:
+        if key in spec.parameters:
+            where = "the top-level 'source' key" if key == "source" else "the runner (per run)"
+            raise ParamsError(
+                f"{path}: key '{key}' does not belong under 'parameters'; it is set by {where}"
+            )
+    values: dict[str, Any] = {"source": spec.source, **spec.parameters}
+    for key, value in (overrides or {}).items():
+        if key not in model.model_fields:
+            raise ParamsError(
+                f"{path}: override -p {key}=... is not a parameter of report '{report}'; "
+                f"allowed keys: {', '.join(['source', *allowed])}"
+            )
+        values[key] = value
+    for key, value in values.items():
+        check_no_secret(path, key, value)
+    try:
+        params = model(**values)
+    except ValidationError as err:
+        raise ParamsError(_explain(path, err, "parameters", allowed)) from None
+
+    notebook = notebooks_dir() / spec.notebook
+    if not notebook.is_file():
+        raise ParamsError(f"{path}: notebook '{spec.notebook}' not found in {notebooks_dir()}")
+    declared = notebook_parameters(notebook)
+    missing = sorted(set(model.model_fields) - declared)
+    if missing:
+        raise ParamsError(
+            f"{path}: parameter(s) {missing} of Params in params_models/{report}.py are not "
+            f"assigned in the 'parameters' cell of {spec.notebook} (it declares {sorted(declared)})"
+        )
+    return RunSpec(path, report, run, notebook, spec.group, params)
+
+
+def _explain(path: Path, err: ValidationError, section: str, allowed: list[str]) -> str:
+    """One line per problem: file, key, what is wrong, and the allowed keys."""
+    lines = [f"{path}: {err.error_count()} problem(s)"]
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "<file>"
+        where = f"{section}.{key}" if section and key not in RUNNER_KEYS else key
+        if e["type"] == "extra_forbidden":
+            close = _closest(str(e["loc"][0]), allowed)
+            hint = f" (did you mean '{close}'?)" if close else ""
+            lines.append(f"  - unknown key '{where}'{hint}; allowed keys: {', '.join(allowed)}")
+        elif e["type"] == "missing":
+            lines.append(f"  - required key '{where}' is missing; allowed keys: {', '.join(allowed)}")
+        else:
+            lines.append(f"  - key '{where}': {e['msg']} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _closest(key: str, allowed: list[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+_SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_?key|credential)", re.I)
+
+
+def check_no_secret(path: Path, key: str, value: Any) -> None:
+    """Refuse secrets in parameters: they would be written into the executed notebook.
+
+    A database password belongs in the environment and is referenced as ``${VAR}`` in the
+    source URI; only the store-opening code expands it, inside the kernel.
+    """
+    if _SECRET_KEY.search(key):
+        raise ParamsError(
+            f"{path}: parameter '{key}' looks like a secret; secrets never travel as parameters. "
+            "Put it in an environment variable and reference it as ${VAR} in the source URI."
+        )
+    if isinstance(value, str) and has_literal_password(value):
+        raise ParamsError(
+            f"{path}: key '{key}' contains a literal password; write it as an environment "
+            "placeholder instead, e.g. sql:mysql+pymysql://analyst:${LUCKIN_DB_PASSWORD}@host/db"
+        )
+
+
+def discover(params_root: Path, group: str | None = None) -> list[Path]:
+    """Every ``params/<report>/<run>.yaml``, optionally only one schedule group (no validation)."""
+    if group is not None and group not in GROUPS:
+        raise ParamsError(f"unknown group '{group}'; groups: {', '.join(GROUPS)}")
+    out = []
+    for path in sorted(params_root.glob("*/*.yaml")):
+        if group is not None:
+            try:
+                raw = yaml.safe_load(path.read_text()) or {}
+            except yaml.YAMLError:
+                raw = {}  # a broken file must fail loudly in run-all, so keep it in the list
+            if isinstance(raw, dict) and raw.get("group", group) != group:
+                continue
+        out.append(path)
+    return out

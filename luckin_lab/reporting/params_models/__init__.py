@@ -1,0 +1,1 @@
+"""One module per report, named after its params folder, each defining ``class Params(ReportParams)``."""

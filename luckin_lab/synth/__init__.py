@@ -1,0 +1,1 @@
+"""The demo store synthesizer: raw tables that reproduce the catalog, with planted truth."""

@@ -1,0 +1,606 @@
+"""Users, promotions, orders, items, coupons, payments and production records of the demo store.
+
+The generating process (all planted effects act only through these raw tables):
+
+* each registered user has a coffee-occasion rate (CDP segment x lognormal spread), an active
+  lifetime after which the rate drops to a dormant level;
+* each occasion goes to an open store with the Huff share of the user's home cell or is lost
+  to the outside option (:mod:`luckin_lab.synth.spatial`);
+* the occasion's category is drawn from the list-price mix and kept with probability
+  proportional to ``(paid/list) ** elasticity[category, segment] * exp(shock)``: promotions
+  (tactical ones reacting to foreseen demand shocks, randomized price tests) and coupons
+  change demand only through this term;
+* a held campaign coupon multiplies the rate by ``salience[segment] * (1 - depth) ** elasticity``
+  until the first order in its window, which redeems it.
+
+Occasions are simulated by thinning a Poisson process whose bound ``B[segment, day]`` is the
+largest possible multiplier that day, so acceptance probabilities never need clipping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from luckin_lab.synth.spatial import Geography
+from luckin_lab.synth.truth import CATEGORIES, SEGMENTS, Truth
+
+HOURS = np.arange(24)
+# share of a store's orders by hour (morning and lunch peaks); zero outside opening hours
+_HOUR_PROFILE = np.array(
+    [0, 0, 0, 0, 0, 0, 0.2, 0.9, 1.6, 1.5, 1.0, 0.9, 1.3, 1.2, 0.8, 0.7, 0.7, 0.6, 0.5, 0.3, 0.15, 0.1, 0, 0]
+)
+USD_PER_NZD = 0.60
+
+
+@dataclass
+class SalesResult:
+    tables: dict[str, pd.DataFrame]
+    truth: dict
+    truth_frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _register_days(rng: np.random.Generator, n: int, n_days: int, launch_share: float) -> np.ndarray:
+    """Registration day: a launch wave decaying into a slower steady flow."""
+    d = np.arange(n_days)
+    lo, hi = 0.0, 10.0
+    for _ in range(60):  # bisection on the baseline so the first 30 days hold launch_share
+        b = (lo + hi) / 2
+        w = np.exp(-d / 25.0) + b
+        share = w[:30].sum() / w.sum()
+        lo, hi = (b, hi) if share > launch_share else (lo, b)
+    return rng.choice(n_days, size=n, p=w / w.sum())
+
+
+def make_products(rng: np.random.Generator, truth: Truth) -> pd.DataFrame:
+    names = {
+        "Fresh Coffee": ["Latte", "Americano", "Cappuccino", "Flat White", "Velvet Latte", "Mocha", "Caramel Latte", "Cortado", "Vanilla Latte", "Hazelnut Latte"],
+        "Classic": ["Drip Coffee", "Espresso", "Macchiato", "Cafe au Lait", "Red Eye", "Long Black", "Lungo", "Doppio"],
+        "Matcha": ["Matcha Latte", "Iced Matcha", "Matcha Coconut", "Matcha Oat Latte", "Strawberry Matcha"],
+        "Food": ["Croissant", "Banana Bread", "Bagel", "Muffin", "Cookie", "Sandwich", "Granola Cup", "Scone"],
+        "Cold Brew": ["Cold Brew", "Vanilla Cold Brew", "Nitro Cold Brew", "Coconut Cold Brew"],
+        "Tea": ["Jasmine Tea", "Peach Oolong", "Earl Grey Latte", "Lemon Tea", "Chai Latte"],
+        "Seasonal": ["Pumpkin Latte", "Peppermint Mocha", "Maple Latte", "Orange Americano", "Cherry Latte"],
+        "Other": ["Hot Chocolate", "Lemonade", "Sparkling Water", "Milk"],
+    }
+    rows = []
+    for cat, spec in truth.demand.categories.items():
+        pool = names.get(cat, [f"{cat} item {i}" for i in range(1, 11)])
+        k = min(spec.n_products, len(pool))
+        for i, name in enumerate(pool[:k]):
+            if cat == "Fresh Coffee" and i == 0:
+                name = truth.demand.signature_product
+            price = np.round(spec.price * rng.uniform(0.9, 1.12) * 4) / 4 - 0.05
+            rows.append(
+                dict(
+                    product_id=f"SPU{len(rows) + 1:05d}",
+                    product_name=name,
+                    category=cat,
+                    list_price=float(price),
+                    unit_cost=float(np.round(price * spec.cost_ratio * rng.uniform(0.9, 1.1), 2)),
+                    is_drink=cat != "Food",
+                    launch_date=pd.Timestamp(truth.calendar.start),
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def _product_weights(products: pd.DataFrame, truth: Truth) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Within-category product mix; the signature product takes its planted share of all items."""
+    out = {}
+    cat_share = {c: s.share for c, s in truth.demand.categories.items()}
+    total = sum(cat_share.values())
+    for cat, grp in products.groupby("category"):
+        idx = grp.index.to_numpy()
+        w = np.ones(len(idx))
+        sig = (grp.product_name == truth.demand.signature_product).to_numpy()
+        if sig.any() and len(idx) > 1:
+            within = min(0.9, truth.demand.signature_share / (cat_share[cat] / total))
+            w = np.where(sig, within, (1 - within) / (len(idx) - 1))
+        out[cat] = (idx, w / w.sum())
+    return out
+
+
+def simulate_sales(
+    rng: np.random.Generator,
+    truth: Truth,
+    geo: Geography,
+    scale: float,
+    progress: Callable[[str], None] = lambda _: None,
+) -> SalesResult:
+    cal = truth.calendar
+    start = pd.Timestamp(cal.start)
+    n_days = (pd.Timestamp(cal.snapshot) - start).days
+    days = np.arange(n_days)
+    cats = list(truth.demand.categories)
+    n_cat, n_store, n_seg = len(cats), len(geo.attraction), len(SEGMENTS)
+    pop = truth.population
+    dem = truth.demand
+
+    # ---- promotions and demand shocks: store x category x day ------------------------
+    progress("promotions")
+    sigma = dem.demand_shock_sd
+    f = dem.shock_forecastable
+    eta_f = rng.normal(0, sigma * np.sqrt(f), (n_store, n_cat, n_days))
+    eta_u = rng.normal(0, sigma * np.sqrt(1 - f), (n_store, n_cat, n_days))
+    eta = eta_f + eta_u - sigma**2 / 2
+    company = dem.final_promo_depth + (dem.launch_promo_depth - dem.final_promo_depth) * np.exp(
+        -np.maximum(days - dem.launch_days, 0) / dem.promo_decay_days
+    )
+    since_open = days[None, :] - geo.open_day[:, None]
+    opening = 0.30 * np.exp(-np.maximum(since_open, 0) / 14.0)
+    schedule = np.maximum(company[None, :], opening)[:, None, :]
+    tactical = np.clip(schedule + dem.tactical_response * np.maximum(0, -eta_f), 0, 0.8)
+    test_start = (pd.Timestamp(dem.price_test_start) - start).days
+    depths = np.array(dem.price_test_depths)
+    test = depths[rng.integers(0, len(depths), (n_store, n_cat, n_days))]
+    test[:, :, : max(test_start, 0)] = 0.0
+    is_open = (since_open >= 0)[:, None, :]
+    ratio = (1 - tactical) * (1 - test)  # paid / list before coupons
+    elast = np.array([[truth.elasticity(c, s) for c in cats] for s in SEGMENTS])  # seg x cat
+    m = ratio[None] ** elast[:, None, :, None] * np.exp(eta)[None]  # seg x store x cat x day
+    m = np.where(is_open[None], m, 0.0)
+
+    # coupon factor bound on campaign days
+    camp_days = np.zeros(n_days, bool)
+    camp_factor = np.ones((n_seg, n_cat, n_days))
+    for camp in truth.uplift.campaigns:
+        d0 = (pd.Timestamp(camp.start) - start).days
+        win = slice(max(d0, 0), min(d0 + camp.window_days, n_days))
+        camp_days[win] = True
+        for s_i, seg in enumerate(SEGMENTS):
+            sal = truth.uplift.salience[seg]
+            fac = np.max(
+                [
+                    (sal if dep > 0 else 1.0) * (1 - dep) ** elast[s_i]
+                    for dep in camp.arms.values()
+                ],
+                axis=0,
+            )
+            camp_factor[s_i, :, win] = np.maximum(camp_factor[s_i, :, win], fac[:, None])
+    bound = (m * camp_factor[:, None, :, :]).max(axis=(1, 2))  # seg x day
+    bound = np.maximum(bound, 1e-9)
+
+    cat_share = np.array([dem.categories[c].share for c in cats])
+    cat_share = cat_share / cat_share.sum()
+
+    # Huff shares per day: day x cell x store
+    shares = np.stack([geo.shares_on(int(d), truth.spatial) for d in days])
+    inside = shares.sum(axis=2)  # day x cell
+
+
+    # ---- users ------------------------------------------------------------------
+    progress("users")
+    n_users = max(int(round(pop.n_registered * scale)), 50)
+    reg_day = _register_days(rng, n_users, n_days, pop.registration_launch_share)
+    cell_p = geo.weight / geo.weight.sum()
+    cell = rng.choice(len(geo.cells), size=n_users, p=cell_p)
+    seg_p = np.array([pop.segment_shares[s] for s in SEGMENTS])
+    seg = rng.choice(n_seg, size=n_users, p=seg_p / seg_p.sum())
+    seg_rate = np.array([pop.segment_rate[s] for s in SEGMENTS])
+    disp = pop.rate_dispersion
+    lam = seg_rate[seg] * rng.lognormal(-(disp**2) / 2, disp, n_users)
+    active = rng.random(n_users) >= pop.never_active_share
+    lam = np.where(active, lam, 0.0)
+    life_mean = np.array([pop.active_lifetime_days[s] for s in SEGMENTS])
+    try_once = np.array([pop.try_once_share[s] for s in SEGMENTS])
+    life = np.where(rng.random(n_users) < try_once[seg], 0.0, rng.exponential(life_mean[seg]))
+
+    def occasions(users: np.ndarray, lam_u: np.ndarray, gen: np.random.Generator):
+        """Candidate occasions of ``users``, their store/category, and plain acceptance.
+
+        A user orders at the full rate until the first order; after it the rate stays full
+        for the user's lifetime (0 for one-time triers) and then drops to the dormant level,
+        done by thinning candidates after first order + lifetime.
+        """
+        cand_u, cand_d = [], []
+        for lo in range(0, len(users), 20_000):
+            u = users[lo : lo + 20_000]
+            rate = lam_u[u, None] * (days[None, :] >= reg_day[u, None]) * inside[:, cell[u]].T * bound[seg[u]]
+            counts = gen.poisson(rate)
+            uu, dd = np.nonzero(counts)
+            reps = counts[uu, dd]
+            cand_u.append(np.repeat(u[uu], reps))
+            cand_d.append(np.repeat(dd, reps))
+        cu = np.concatenate(cand_u)
+        cd = np.concatenate(cand_d)
+        n = len(cu)
+        cum = np.cumsum(shares[cd, cell[cu], :], axis=1)
+        cum /= cum[:, -1:]
+        cj = np.minimum((gen.random(n)[:, None] > cum).sum(axis=1), n_store - 1)
+        ck = gen.choice(n_cat, size=n, p=cat_share)
+        cs = seg[cu]
+        p_plain = m[cs, cj, ck, cd] / bound[cs, cd]
+        uni = gen.random(n)
+        tie = gen.random(n)
+        accept = uni < p_plain
+        # first order per user (by day, then a random within-day order)
+        order = np.lexsort((tie, cd, cu))
+        acc_sorted = order[accept[order]]
+        first_user, first_pos = np.unique(cu[acc_sorted], return_index=True)
+        first_c = acc_sorted[first_pos]
+        first_day = np.full(n_users, n_days + 1)
+        first_day[first_user] = cd[first_c]
+        is_first = np.zeros(n, bool)
+        is_first[first_c] = True
+        end_active = first_day + np.ceil(life).astype(int)
+        alive = is_first | (cd < end_active[cu]) & (cd > first_day[cu]) | (gen.random(n) < pop.dormant_rate_factor)
+        alive &= cd >= np.minimum(first_day[cu], n_days)
+        accept &= alive
+        return cu, cd, cj, ck, cs, p_plain, uni, tie, accept, alive, first_day, end_active
+
+    # calibrate the rate level on a subsample so USD orders hit the catalog figure (scaled)
+    target_orders = (466_000 - pop.nzd_test_orders) * scale
+    sub = np.sort(rng.choice(n_users, size=min(n_users, 40_000), replace=False))
+    cal_rng = np.random.default_rng(rng.integers(1 << 63))
+    rate_scale = 1.0
+    for _ in range(2):
+        got = occasions(sub, lam * rate_scale, cal_rng)[8].sum() * n_users / len(sub)
+        rate_scale *= target_orders / max(got, 1.0)
+    lam = lam * rate_scale
+
+    progress("orders")
+    cu, cd, cj, ck, cs, p_plain, uni, tie, accept, alive, first_day, end_active = occasions(
+        np.arange(n_users), lam, rng
+    )
+    n_cand = len(cu)
+
+    # ---- campaigns: eligibility from orders before start, randomized arms ---------------
+    progress("campaigns")
+    coupon_rows, assign_rows, exp_rows = [], [], []
+    redeem_of_cand = np.full(n_cand, -1, dtype=np.int64)  # coupon row index redeemed by candidate
+    truth_frames: dict[str, pd.DataFrame] = {}
+    uplift_truth = []
+    for camp in truth.uplift.campaigns:
+        d0 = (pd.Timestamp(camp.start) - start).days
+        d1 = min(d0 + camp.window_days, n_days)
+        before = accept & (cd < d0)
+        n_prior = np.bincount(cu[before], minlength=n_users)
+        eligible = np.nonzero((reg_day < d0) & (n_prior >= camp.eligible_min_orders))[0]
+        arm_names = list(camp.arms)
+        arm_p = np.array([camp.arm_shares[a] for a in arm_names])
+        arm_idx = rng.choice(len(arm_names), size=len(eligible), p=arm_p / arm_p.sum())
+        depth = np.array([camp.arms[a] for a in arm_names])[arm_idx]
+        user_arm = np.full(n_users, -1)
+        user_arm[eligible] = arm_idx
+        # re-decide window candidates of treated users under the coupon
+        depth_lookup = np.zeros(n_users)
+        depth_lookup[eligible] = depth
+        in_win = (cd >= d0) & (cd < d1)
+        idx = np.nonzero(in_win & (depth_lookup[cu] > 0))[0]
+        sal = truth.uplift.salience_array(SEGMENTS)
+        fac = sal[cs[idx]] * (1 - depth_lookup[cu[idx]]) ** elast[cs[idx], ck[idx]]
+        p_coupon = np.minimum(p_plain[idx] * fac, 1.0)
+        acc_c = (uni[idx] < p_coupon) & alive[idx]
+        order = np.lexsort((tie[idx], cd[idx], cu[idx]))  # by user, day, random within-day order
+        idx, acc_c = idx[order], acc_c[order]
+        users_sorted = cu[idx]
+        # the first candidate kept under the coupon redeems it; earlier ones were lost under the
+        # coupon regime too (acc_c false), later ones follow the plain regime
+        group = np.cumsum(np.r_[True, users_sorted[1:] != users_sorted[:-1]]) - 1
+        pos = np.arange(len(idx))
+        first_pos = np.full(group.max() + 1 if len(group) else 0, np.iinfo(np.int64).max)
+        np.minimum.at(first_pos, group[acc_c], pos[acc_c])
+        first_acc = pos == first_pos[group]
+        after = pos > first_pos[group]
+        accept[idx] = first_acc | (after & accept[idx])
+        redeemed_user = np.zeros(n_users, bool)
+        redeemed_user[users_sorted[first_acc]] = True
+        # coupons table rows
+        base_id = len(coupon_rows)
+        coupon_of_user = np.full(n_users, -1)
+        treated_users = eligible[depth > 0]
+        coupon_of_user[treated_users] = base_id + np.arange(len(treated_users))
+        redeem_of_cand[idx[first_acc]] = coupon_of_user[cu[idx[first_acc]]]
+        for u_i in treated_users:
+            coupon_rows.append(
+                (camp.campaign_id, u_i, arm_names[user_arm[u_i]], depth_lookup[u_i], d0, d1, redeemed_user[u_i])
+            )
+        for u_i, a_i in zip(eligible, arm_idx, strict=True):
+            assign_rows.append((camp.campaign_id, u_i, arm_names[a_i], d0))
+        exp_rows.append(
+            dict(
+                experiment_id=camp.campaign_id,
+                name=f"Coupon depth test {camp.campaign_id}",
+                kind="coupon",
+                unit="user",
+                start_time=start + pd.Timedelta(days=d0),
+                end_time=start + pd.Timedelta(days=d1),
+                arms=",".join(arm_names),
+                outcome_window_days=camp.window_days,
+            )
+        )
+        # planted truth: P(>=1 order in window | arm) for each eligible user
+        win_days = np.arange(d0, d1)
+        st = np.where(win_days[None, :] < end_active[eligible, None], 1.0, pop.dormant_rate_factor)
+        rates = {}
+        for a_name, dep in camp.arms.items():
+            fac_a = (
+                truth.uplift.salience_array(SEGMENTS)[:, None] * (1 - dep) ** elast if dep > 0 else np.ones_like(elast)
+            )  # seg x cat
+            mk_a = np.einsum("k,sk,sjkd->sjd", cat_share, fac_a, m[:, :, :, win_days])
+            g_a = np.einsum("dcj,sjd->scd", shares[win_days], mk_a)  # seg x cell x wdays
+            r = (lam[eligible, None] * st * g_a[seg[eligible], cell[eligible], :]).sum(axis=1)
+            rates[a_name] = r
+        ut = pd.DataFrame({"campaign_id": camp.campaign_id, "user_idx": eligible, "arm": np.array(arm_names)[arm_idx]})
+        for a_name in arm_names:
+            ut[f"p_{a_name}"] = 1 - np.exp(-rates[a_name])
+        ut["expected_orders_control"] = rates[arm_names[0]]
+        uplift_truth.append(ut)
+
+    # ---- materialise orders -------------------------------------------------------
+    progress("items")
+    acc_idx = np.nonzero(accept)[0]
+    ou, od, oj, ok = cu[acc_idx], cd[acc_idx], cj[acc_idx], ck[acc_idx]
+    n_ord = len(acc_idx)
+    # hour within opening hours of the store
+    hours = _HOUR_PROFILE / _HOUR_PROFILE.sum()
+    o_hour = rng.choice(24, size=n_ord, p=hours)
+    o_sec = rng.integers(0, 3600, n_ord)
+    o_time = start + pd.to_timedelta(od, "D") + pd.to_timedelta(o_hour * 3600 + o_sec, "s")
+    # add-on items: same price response, acceptance scaled to the planted add-on rate
+    addon_cat = rng.choice(n_cat, size=n_ord, p=cat_share)
+    p_add_raw = m[seg[ou], oj, addon_cat, od] / bound[seg[ou], od]
+    q = min(1.0, dem.addon_rate / max(p_add_raw.mean(), 1e-9))
+    has_addon = rng.random(n_ord) < q * p_add_raw
+    item_order = np.concatenate([np.arange(n_ord), np.nonzero(has_addon)[0]])
+    item_cat = np.concatenate([ok, addon_cat[has_addon]])
+
+    products = make_products(rng, truth)
+    pw = _product_weights(products, truth)
+    item_prod = np.empty(len(item_order), dtype=np.int64)
+    for k_i, cat in enumerate(cats):
+        sel = np.nonzero(item_cat == k_i)[0]
+        idx_p, w_p = pw[cat]
+        item_prod[sel] = rng.choice(idx_p, size=len(sel), p=w_p)
+    list_price = products.list_price.to_numpy()[item_prod]
+    unit_cost = products.unit_cost.to_numpy()[item_prod]
+    i_store, i_day = oj[item_order], od[item_order]
+    r_item = ratio[i_store, item_cat, i_day]
+    promo_disc = np.round(list_price * (1 - r_item), 2)
+    after_promo = list_price - promo_disc
+    # coupon applies to every item of the redeeming order
+    order_coupon = redeem_of_cand[acc_idx]
+    coupon_depth = np.array([r[3] for r in coupon_rows]) if coupon_rows else np.zeros(0)
+    item_coupon = order_coupon[item_order]
+    dep_item = np.where(item_coupon >= 0, coupon_depth[np.maximum(item_coupon, 0)] if len(coupon_depth) else 0, 0.0)
+    coupon_disc = np.round(after_promo * dep_item, 2)
+    paid = np.round(after_promo - coupon_disc, 2)
+
+    # order ids: bigint, increasing in time
+    time_order = np.argsort(o_time.to_numpy(), kind="stable")
+    order_id = np.empty(n_ord, dtype=np.int64)
+    order_id[time_order] = 1_000_000_000 + np.arange(n_ord) * 7 + rng.integers(0, 7, n_ord)
+
+    tac_id = np.where(
+        tactical[i_store, item_cat, i_day] > 0.005,
+        i_store * 10_000_000 + item_cat * 100_000 + i_day,
+        -1,
+    )
+    test_on = i_day >= test_start
+    promo_key = np.where(test_on, -(i_store * 10_000_000 + item_cat * 100_000 + i_day) - 1, tac_id)
+
+    store_ids = np.arange(101, 101 + n_store)
+    items = pd.DataFrame(
+        {
+            "order_idx": item_order,
+            "product_id": products.product_id.to_numpy()[item_prod],
+            "category": np.array(cats)[item_cat],
+            "quantity": np.ones(len(item_order), dtype=np.int64),
+            "list_price": list_price,
+            "promo_discount": promo_disc,
+            "coupon_discount": coupon_disc,
+            "paid_price": paid,
+            "unit_cost": unit_cost,
+            "promo_key": promo_key,
+        }
+    ).sort_values(["order_idx"], kind="stable")
+    agg = items.groupby("order_idx").agg(
+        list_amount=("list_price", "sum"),
+        discount_amount=("promo_discount", "sum"),
+        coupon_amount=("coupon_discount", "sum"),
+        pay_amount=("paid_price", "sum"),
+        n_items=("quantity", "sum"),
+    )
+    status = rng.choice(["completed", "refunded", "cancelled"], size=n_ord, p=[0.975, 0.012, 0.013])
+    user_ids = np.array([f"U{i + 1:07d}" for i in range(n_users)])
+    coupon_ids = np.array([f"CPN{i + 1:08d}" for i in range(len(coupon_rows))])
+    orders = pd.DataFrame(
+        {
+            "order_id": order_id,
+            "user_id": user_ids[ou],
+            "store_id": store_ids[oj].astype("int64"),
+            "order_time": o_time,
+            "currency": "USD",
+            "status": status,
+            "list_amount": agg.list_amount.to_numpy().round(2),
+            "discount_amount": (agg.discount_amount + agg.coupon_amount).to_numpy().round(2),
+            "pay_amount": agg.pay_amount.to_numpy().round(2),
+            "coupon_id": np.where(order_coupon >= 0, coupon_ids[np.maximum(order_coupon, 0)] if len(coupon_ids) else None, None),
+            "n_items": agg.n_items.to_numpy().astype("int64"),
+        }
+    )
+    items["order_id"] = order_id[items.order_idx.to_numpy()]
+
+    # promotions table
+    progress("promotions table")
+    s_i, k_i, d_i = np.nonzero((tactical > 0.005) & is_open)
+    promo_tac = pd.DataFrame(
+        {
+            "promo_id": [f"PT{a}-{b}-{c}" for a, b, c in zip(s_i, k_i, d_i, strict=True)],
+            "store_id": store_ids[s_i].astype("int64"),
+            "category": np.array(cats)[k_i],
+            "date": start + pd.to_timedelta(d_i, "D"),
+            "depth": tactical[s_i, k_i, d_i].round(4),
+            "promo_type": "tactical",
+            "experiment_id": None,
+        }
+    )
+    s_t, k_t, d_t = np.nonzero(is_open & (days[None, None, :] >= test_start))
+    price_test_id = "PRICE-TEST-DAILY-DEAL"
+    promo_test = pd.DataFrame(
+        {
+            "promo_id": [f"PX{a}-{b}-{c}" for a, b, c in zip(s_t, k_t, d_t, strict=True)],
+            "store_id": store_ids[s_t].astype("int64"),
+            "category": np.array(cats)[k_t],
+            "date": start + pd.to_timedelta(d_t, "D"),
+            "depth": test[s_t, k_t, d_t],
+            "promo_type": "price_test",
+            "experiment_id": price_test_id,
+        }
+    )
+    promotions = pd.concat([promo_tac, promo_test], ignore_index=True)
+    key = items.promo_key.to_numpy()
+    a_ = np.abs(np.where(key < 0, -key - 1, key))
+    pid = np.where(
+        key == -1,
+        None,
+        np.char.add(
+            np.char.add(np.where(key < -1, "PX", "PT"), (a_ // 10_000_000).astype(str)),
+            np.char.add(
+                np.char.add("-", ((a_ // 100_000) % 100).astype(str)),
+                np.char.add("-", (a_ % 100_000).astype(str)),
+            ),
+        ),
+    )
+    items["promo_id"] = pid
+    # when only the tactical promo is on a price-test day with test depth 0, keep the test id
+
+    # experiments and assignments
+    if test_start < n_days:
+        exp_rows.append(
+            dict(
+                experiment_id=price_test_id,
+                name="Randomized daily-deal depth by store, category and day",
+                kind="price_test",
+                unit="store_category_day",
+                start_time=start + pd.Timedelta(days=test_start),
+                end_time=pd.Timestamp(cal.snapshot),
+                arms=",".join(f"off{int(round(x * 100))}" for x in depths),
+                outcome_window_days=0,
+            )
+        )
+    experiments = pd.DataFrame(exp_rows)
+    assign = pd.DataFrame(assign_rows, columns=["experiment_id", "u", "arm", "d0"])
+    assignments = pd.DataFrame(
+        {
+            "experiment_id": assign.experiment_id,
+            "unit_id": user_ids[assign.u.to_numpy(dtype=int)] if len(assign) else [],
+            "arm": assign.arm,
+            "assigned_time": start + pd.to_timedelta(assign.d0, "D") + pd.Timedelta(hours=6),
+            "cluster_id": None,
+        }
+    )
+    cp = pd.DataFrame(coupon_rows, columns=["campaign_id", "u", "arm", "depth", "d0", "d1", "redeemed"])
+    redeemed_order = pd.Series(order_id[orders.coupon_id.notna().to_numpy()], index=orders.coupon_id.dropna().to_numpy())
+    coupons = pd.DataFrame(
+        {
+            "coupon_id": coupon_ids,
+            "user_id": user_ids[cp.u.to_numpy(dtype=int)] if len(cp) else [],
+            "campaign_id": cp.campaign_id,
+            "experiment_id": cp.campaign_id,
+            "arm": cp.arm,
+            "discount_depth": cp.depth.astype(float),
+            "issue_time": start + pd.to_timedelta(cp.d0, "D") + pd.Timedelta(hours=6),
+            "expire_time": start + pd.to_timedelta(cp.d1, "D") + pd.Timedelta(hours=6),
+            "status": np.where(cp.redeemed, "redeemed", np.where(start + pd.to_timedelta(cp.d1, "D") > pd.Timestamp(cal.snapshot), "active", "expired")),
+            "redeemed_order_id": pd.array(redeemed_order.reindex(coupon_ids).to_numpy(), dtype="Int64"),
+        }
+    )
+
+    # users table
+    chan = rng.choice(["organic", "referral", "paid_social", "store_flyer", "other"], n_users, p=[0.45, 0.2, 0.2, 0.1, 0.05])
+    phones = np.char.add("+1-212-555-", rng.integers(1000, 9999, n_users).astype(str))
+    users = pd.DataFrame(
+        {
+            "user_id": user_ids,
+            "register_time": start + pd.to_timedelta(reg_day, "D") + pd.to_timedelta(rng.integers(0, 86400, n_users), "s"),
+            "home_cell_id": geo.cells.cell_id.to_numpy()[cell].astype("int64"),
+            "segment": np.array(SEGMENTS)[seg],
+            "acquisition_channel": chan,
+            "phone": np.where(rng.random(n_users) < 0.9, phones, None),
+            "email": np.where(rng.random(n_users) < 0.7, np.char.add(np.char.lower(user_ids), "@example.com"), None),
+        }
+    )
+    # first orders must not precede registration: move the registration before the first order
+    first = orders.groupby("user_id").order_time.min()
+    reg = users.set_index("user_id").register_time
+    fix = first[first < reg.reindex(first.index)]
+    users.loc[users.user_id.isin(fix.index), "register_time"] = (
+        fix.reindex(users.loc[users.user_id.isin(fix.index), "user_id"]).to_numpy() - pd.Timedelta(minutes=30)
+    )
+
+    # uplift truth frame with user ids and margin truth
+    if uplift_truth:
+        ut = pd.concat(uplift_truth, ignore_index=True)
+        ut.insert(1, "user_id", user_ids[ut.pop("user_idx").to_numpy()])
+        ut = _add_margin_truth(ut, truth, orders, items, users)
+        truth_frames["uplift_users"] = ut
+
+    derived = {
+        "rate_scale": float(rate_scale),
+        "segment_rate_calibrated": {s: float(seg_rate[i] * rate_scale) for i, s in enumerate(SEGMENTS)},
+        "elasticity": {c: {s: float(elast[si, ki]) for si, s in enumerate(SEGMENTS)} for ki, c in enumerate(cats)},
+        "addon_acceptance_scale": float(q),
+        "price_test_start": str(dem.price_test_start),
+        "n_candidates": int(n_cand),
+    }
+    # category elasticity: item-weighted over the segments buying it in the price-test period
+    it_seg = seg[ou][items.order_idx.to_numpy()]
+    in_test = i_day[items.index.to_numpy()] >= test_start if False else (od[items.order_idx.to_numpy()] >= test_start)
+    w = pd.crosstab(items.category[in_test], np.array(SEGMENTS)[it_seg[in_test]], normalize="index")
+    derived["category_elasticity"] = {
+        c: float(sum(w.loc[c].get(s, 0.0) * derived["elasticity"][c][s] for s in SEGMENTS)) if c in w.index else None
+        for c in cats
+    }
+    derived["segment_weights_price_test"] = {c: {s: float(w.loc[c].get(s, 0.0)) for s in SEGMENTS} for c in w.index}
+
+    tables = {"products": products, "users": users, "orders": orders, "promotions": promotions,
+              "coupons": coupons, "experiments": experiments, "experiment_assignments": assignments}
+    items_out = items[["order_id", "product_id", "quantity", "list_price", "promo_discount",
+                       "coupon_discount", "paid_price", "promo_id"]].copy()
+    tables["order_items"] = items_out
+    # state at the snapshot, for the site truth (monthly revenue potential of each cell)
+    state_end = np.where(
+        first_day > n_days, 1.0, np.where(end_active > n_days - 1, 1.0, pop.dormant_rate_factor)
+    )
+    tables["_internal"] = pd.DataFrame({"cell": cell, "lam_snapshot": lam * state_end, "seg": seg})
+    tables["_items_full"] = items.assign(store_idx=oj[items.order_idx.to_numpy()], day=od[items.order_idx.to_numpy()])
+    return SalesResult(tables, derived, truth_frames)
+
+
+def _add_margin_truth(ut: pd.DataFrame, truth: Truth, orders: pd.DataFrame, items: pd.DataFrame,
+                      users: pd.DataFrame) -> pd.DataFrame:
+    """Expected window margin per arm (first-order approximation, documented in the truth).
+
+    E[margin | arm] ~ (E[orders | control] + p_arm - p_control) * margin_per_order
+                      - p_arm * depth * value_per_order
+    with per-segment average order value and margin (at promo prices) from the window's orders.
+    """
+    out = []
+    for camp in truth.uplift.campaigns:
+        sub = ut[ut.campaign_id == camp.campaign_id].copy()
+        t0 = pd.Timestamp(camp.start)
+        t1 = t0 + pd.Timedelta(days=camp.window_days)
+        o = orders[(orders.order_time >= t0) & (orders.order_time < t1)]
+        it = items[items.order_id.isin(o.order_id)]
+        val = (it.list_price - it.promo_discount)
+        mar = val - it.unit_cost
+        per_order = pd.DataFrame({"order_id": it.order_id, "value": val, "margin": mar}).groupby("order_id").sum()
+        per_order = per_order.join(o.set_index("order_id").user_id)
+        per_order = per_order.join(users.set_index("user_id").segment, on="user_id")
+        by_seg = per_order.groupby("segment")[["value", "margin"]].mean()
+        seg_of = users.set_index("user_id").segment.reindex(sub.user_id).to_numpy()
+        v = by_seg.value.reindex(seg_of).fillna(per_order.value.mean()).to_numpy()
+        mg = by_seg.margin.reindex(seg_of).fillna(per_order.margin.mean()).to_numpy()
+        arms = list(camp.arms)
+        p0 = sub[f"p_{arms[0]}"].to_numpy()
+        e0 = sub["expected_orders_control"].to_numpy()
+        for a in arms:
+            pa = sub[f"p_{a}"].to_numpy()
+            sub[f"margin_{a}"] = (e0 + pa - p0) * mg - pa * camp.arms[a] * v
+        out.append(sub)
+    return pd.concat(out, ignore_index=True)
