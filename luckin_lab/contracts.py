@@ -223,19 +223,20 @@ def get_contract(table: str, directory: Path | None = None) -> Contract:
     return contracts[table]
 
 
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _example(df: pd.DataFrame, idx: Any, column: str | None, key: list[str], value: Any) -> str:
     parts = [f"row {idx}"]
     if idx is not None and idx in df.index:
         row = df.loc[idx]
         if isinstance(row, pd.DataFrame):
             row = row.iloc[0]
-        keys = [f"{k}={row[k]!r}" for k in key if k in row.index and k != column]
+        keys = [f"{k}={_plain(row[k])!r}" for k in key if k in row.index and k != column]
         if keys:
             parts.append("(" + ", ".join(keys) + ")")
-    if column:
-        parts.append(f"{column}={value!r}")
-    else:
-        parts.append(f"value={value!r}")
+    parts.append(f"{column or 'value'}={_plain(value)!r}")
     return " ".join(parts)
 
 

@@ -82,7 +82,7 @@ class DataStore:
             self.exclusions.append(
                 Exclusion(name, "failed its contract (quarantined)", result.n_quarantined)
             )
-            expr = ibis.memtable(result.frame.reset_index(drop=True), name=f"{name}__valid")
+            expr = ibis.memtable(result.frame.reset_index(drop=True))
         self._exprs[name] = expr
         return expr
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -85,21 +87,47 @@ FORMATS = {
 def show_table(
     df: pd.DataFrame, formats: Mapping[str, str] | None = None, index: bool = False, max_rows: int = 40
 ) -> HTML:
-    """A formatted, house-styled HTML table (numbers right-aligned, formats by column)."""
+    """A formatted, house-styled HTML table (numbers right-aligned, formats by column).
+
+    Numeric columns get the class ``num`` (right-aligned, never wrapped mid-number); text
+    columns wrap, so a wide table stays on the page.
+    """
     formats = dict(formats or {})
-    view = df.head(max_rows).copy()
+    view = df.head(max_rows).reset_index() if index else df.head(max_rows)
+    numeric = set()
+    cells: dict[str, list[str]] = {}
     for col in view.columns:
+        s = view[col]
         fmt = formats.get(col)
-        if fmt is None and pd.api.types.is_float_dtype(view[col]):
+        if fmt is None and pd.api.types.is_float_dtype(s):
             fmt = "float2"
-        if fmt is None and pd.api.types.is_integer_dtype(view[col]):
+        if fmt is None and pd.api.types.is_integer_dtype(s) and not pd.api.types.is_bool_dtype(s):
             fmt = "int"
         if fmt:
-            view[col] = view[col].map(FORMATS[fmt])
-    html = view.to_html(index=index, classes="ll-table", border=0, escape=True)
+            numeric.add(col)
+            cells[col] = [FORMATS[fmt](v) for v in s]
+        else:
+            cells[col] = ["–" if _missing(v) else str(v) for v in s]
+
+    def cls(col: object) -> str:
+        return " class='num'" if col in numeric else ""
+
+    head = "".join(f"<th{cls(c)}>{escape(str(c))}</th>" for c in view.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td{cls(c)}>{escape(cells[c][i])}</td>" for c in view.columns) + "</tr>"
+        for i in range(len(view))
+    )
+    html = f"<table class='ll-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     if len(df) > max_rows:
         html += f"<p class='ll-note'>First {max_rows} of {len(df):,} rows; all rows are in results/.</p>"
     return HTML(html)
+
+
+def _missing(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def kpis(items: Mapping[str, str]) -> HTML:
@@ -111,8 +139,17 @@ def kpis(items: Mapping[str, str]) -> HTML:
     return HTML(f"<div class='ll-kpis'>{cells}</div>")
 
 
+_MONEY_DOLLAR = re.compile(r"(?<!\\)\$(?=[\d.,-]*\d)")
+
+
+def escape_money(text: str) -> str:
+    """``$3,267`` -> ``&#36;3,267``: two amounts in one paragraph must not become LaTeX math."""
+    return _MONEY_DOLLAR.sub("&#36;", text)
+
+
 def md(text: str) -> Markdown:
-    return Markdown(text)
+    """Computed prose for the report (dollar amounts are safe in it)."""
+    return Markdown(escape_money(text))
 
 
 class Results:

@@ -82,11 +82,36 @@ def params_model(report: str) -> type[ReportParams]:
     return model
 
 
-def notebook_parameters(notebook: Path) -> set[str]:
-    """Names assigned in the notebook's ``parameters`` cell (papermill's own inspection)."""
+def notebook_parameters(notebook: Path) -> tuple[set[str], list[str]]:
+    """Names assigned in the notebook's ``parameters`` cell (papermill's own inspection).
+
+    Also returns papermill's complaints about lines it could not parse (e.g. a comment with
+    quotes or semicolons), which otherwise make a parameter silently invisible.
+    """
+    import logging
+
     import papermill
 
-    return set(papermill.inspect_notebook(str(notebook)))
+    class _Collect(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.WARNING)
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.messages.append(record.getMessage())
+
+    log = logging.getLogger("papermill.translators")
+    handler, propagate = _Collect(), log.propagate
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        names = set(papermill.inspect_notebook(str(notebook)))
+    except ValueError as err:  # e.g. no kernelspec in the notebook's metadata
+        raise ParamsError(f"{notebook}: papermill cannot inspect it: {err}") from None
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
+    return names, handler.messages
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -140,12 +165,14 @@ def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> 
     notebook = notebooks_dir() / spec.notebook
     if not notebook.is_file():
         raise ParamsError(f"{path}: notebook '{spec.notebook}' not found in {notebooks_dir()}")
-    declared = notebook_parameters(notebook)
+    declared, complaints = notebook_parameters(notebook)
     missing = sorted(set(model.model_fields) - declared)
     if missing:
+        detail = "".join(f"\n  papermill: {c}" for c in complaints)
         raise ParamsError(
             f"{path}: parameter(s) {missing} of Params in params_models/{report}.py are not "
-            f"assigned in the 'parameters' cell of {spec.notebook} (it declares {sorted(declared)})"
+            f"assigned in the 'parameters' cell of {spec.notebook} (it declares "
+            f"{sorted(declared)}){detail}"
         )
     return RunSpec(path, report, run, notebook, spec.group, params)
 

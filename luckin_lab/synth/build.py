@@ -229,7 +229,7 @@ def build_store(out: Path, scale: str | float = "seed", truth_path: Path | None 
         contracts = all_contracts()
         for name, df in tables.items():
             if name in contracts:
-                tables[name] = validate(df, contracts[name]).frame
+                validate(df, contracts[name])  # raw layout is kept (e.g. varchar order_id)
         bar.update(task, description="writing DuckDB")
         tmp = out / "store.duckdb.tmp"
         tmp.unlink(missing_ok=True)

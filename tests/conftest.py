@@ -1,0 +1,26 @@
+"""Shared fixtures: one small demo store per test session (built in seconds)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(scope="session")
+def small_store_dir(tmp_path_factory) -> Path:
+    """A small-scale demo store with the default truth (tables + truth files)."""
+    from luckin_lab.synth.build import build_store
+
+    out = tmp_path_factory.mktemp("demo_small")
+    build_store(out, scale="small", parquet=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_store_uri(small_store_dir) -> str:
+    return f"duckdb:{small_store_dir / 'store.duckdb'}"
