@@ -30,7 +30,7 @@ def test_every_contract_loads_and_names_its_source():
 def test_every_demo_table_validates(small_store_uri):
     store = open_store(small_store_uri)
     checked = 0
-    for name, contract in all_contracts().items():
+    for name in all_contracts():
         if store.has(name):
             frame = store.load(name)
             assert len(frame) > 0, name

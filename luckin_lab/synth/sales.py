@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from luckin_lab.synth.spatial import Geography
-from luckin_lab.synth.truth import CATEGORIES, SEGMENTS, Truth
+from luckin_lab.synth.truth import SEGMENTS, Truth
 
 HOURS = np.arange(24)
 # share of a store's orders by hour (morning and lunch peaks); zero outside opening hours
