@@ -538,8 +538,8 @@ def synthesize_iot(
         "types": {k: v.model_dump() for k, v in truth.types.items()},
         "time_scale": "days since last renewal (installation or repair); age in years at renewal",
         "generic_fleet": generic_truth,
-        "devices_frame": dev_truth,
-        "spells_frame": spells_out,
+        "iot_devices_frame": dev_truth,
+        "iot_spells_frame": spells_out,
     }
     return tables, truth_dict
 

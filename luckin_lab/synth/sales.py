@@ -396,6 +396,7 @@ def simulate_sales(
             "paid_price": paid,
             "unit_cost": unit_cost,
             "promo_key": promo_key,
+            "is_addon": np.arange(len(item_order)) >= n_ord,
         }
     ).sort_values(["order_idx"], kind="stable")
     agg = items.groupby("order_idx").agg(
@@ -439,7 +440,7 @@ def simulate_sales(
             "experiment_id": None,
         }
     )
-    s_t, k_t, d_t = np.nonzero(is_open & (days[None, None, :] >= test_start))
+    s_t, k_t, d_t = np.nonzero(np.broadcast_to(is_open & (days[None, None, :] >= test_start), test.shape))
     price_test_id = "PRICE-TEST-DAILY-DEAL"
     promo_test = pd.DataFrame(
         {
@@ -548,16 +549,7 @@ def simulate_sales(
         "price_test_start": str(dem.price_test_start),
         "n_candidates": int(n_cand),
     }
-    # category elasticity: item-weighted over the segments buying it in the price-test period
-    it_seg = seg[ou][items.order_idx.to_numpy()]
-    in_test = i_day[items.index.to_numpy()] >= test_start if False else (od[items.order_idx.to_numpy()] >= test_start)
-    w = pd.crosstab(items.category[in_test], np.array(SEGMENTS)[it_seg[in_test]], normalize="index")
-    derived["category_elasticity"] = {
-        c: float(sum(w.loc[c].get(s, 0.0) * derived["elasticity"][c][s] for s in SEGMENTS)) if c in w.index else None
-        for c in cats
-    }
-    derived["segment_weights_price_test"] = {c: {s: float(w.loc[c].get(s, 0.0)) for s in SEGMENTS} for c in w.index}
-
+    derived.update(_elasticity_truth(items, seg[ou], od, test_start, cats, elast))
     tables = {"products": products, "users": users, "orders": orders, "promotions": promotions,
               "coupons": coupons, "experiments": experiments, "experiment_assignments": assignments}
     items_out = items[["order_id", "product_id", "quantity", "list_price", "promo_discount",
@@ -570,6 +562,48 @@ def simulate_sales(
     tables["_internal"] = pd.DataFrame({"cell": cell, "lam_snapshot": lam * state_end, "seg": seg})
     tables["_items_full"] = items.assign(store_idx=oj[items.order_idx.to_numpy()], day=od[items.order_idx.to_numpy()])
     return SalesResult(tables, derived, truth_frames)
+
+
+def _elasticity_truth(items: pd.DataFrame, order_seg: np.ndarray, order_day: np.ndarray,
+                      test_start: int, cats: list[str], elast: np.ndarray) -> dict:
+    """Total own- and cross-price elasticities of category item demand (price-test period).
+
+    A category's price moves its items directly (elasticity e[c, s]) and, through the number
+    of orders its primary items create, the add-on items attached to those orders:
+    d log Q[c'] / d log p[c] = 1[c = c'] e[c', s] + addon_share[c', s] * primary_share[c, s] * e[c, s],
+    averaged over segments with each segment's share of c' items. This is what item data can
+    identify and what a pricing decision moves.
+    """
+    oi = items.order_idx.to_numpy()
+    keep = order_day[oi] >= test_start
+    it = pd.DataFrame({"cat": items.category.to_numpy()[keep], "seg": order_seg[oi][keep],
+                       "addon": items.is_addon.to_numpy()[keep]})
+    n_cat = len(cats)
+    total = np.zeros((n_cat, n_cat))
+    direct = np.zeros(n_cat)
+    weights = {}
+    for ci, c in enumerate(cats):
+        sub = it[it.cat == c]
+        w = sub.seg.value_counts(normalize=True)
+        weights[c] = {SEGMENTS[si]: float(w.get(si, 0.0)) for si in range(len(SEGMENTS))}
+        for si in range(len(SEGMENTS)):
+            ws = float(w.get(si, 0.0))
+            seg_items = it[it.seg == si]
+            n_c_seg = (seg_items.cat == c).sum()
+            alpha = float((seg_items.addon & (seg_items.cat == c)).sum() / n_c_seg) if n_c_seg else 0.0
+            prim = seg_items[~seg_items.addon].cat.value_counts(normalize=True)
+            direct[ci] += ws * elast[si, ci]
+            total[ci, ci] += ws * elast[si, ci]
+            for cj, c2 in enumerate(cats):
+                total[ci, cj] += ws * alpha * float(prim.get(c2, 0.0)) * elast[si, cj]
+    return {
+        "category_elasticity": {c: float(total[i, i]) for i, c in enumerate(cats)},
+        "category_elasticity_direct": {c: float(direct[i]) for i, c in enumerate(cats)},
+        "cross_elasticity": {c: {c2: float(total[i, j]) for j, c2 in enumerate(cats)} for i, c in enumerate(cats)},
+        "segment_weights_price_test": weights,
+        "elasticity_note": "category_elasticity includes the add-on channel; cross_elasticity[q][p] = "
+                           "d log Q[q] / d log p[p]",
+    }
 
 
 def _add_margin_truth(ut: pd.DataFrame, truth: Truth, orders: pd.DataFrame, items: pd.DataFrame,
