@@ -23,6 +23,7 @@ import pandas as pd
 
 from luckin_lab.contracts import Contract, ValidationResult, get_contract, validate
 from luckin_lab.paths import ROOT, demo_store_dir
+from luckin_lab.secrets import expand_env, redact
 
 _IBIS_TYPES = {
     "int64": "int64",
@@ -116,7 +117,7 @@ class DataStore:
             tables[name] = {"rows": len(frame), "sha256_16": digest, "quarantined": res.n_quarantined}
         blob = json.dumps(tables, sort_keys=True).encode()
         return {
-            "uri": _redact(self.uri),
+            "uri": redact(self.uri),
             "tables": tables,
             "sha256_16": hashlib.sha256(blob).hexdigest()[:16],
         }
@@ -152,13 +153,6 @@ def _cast_to_contract(expr: ir.Table, contract: Contract) -> ir.Table:
         elif want == "timestamp" and have.is_date():
             casts[name] = expr[name].cast("timestamp")
     return expr.mutate(**casts) if casts else expr
-
-
-def _redact(uri: str) -> str:
-    if "://" in uri and "@" in uri:
-        scheme, rest = uri.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return uri
 
 
 def default_store_uri() -> str:
@@ -200,7 +194,8 @@ def open_store(
                 continue
             tables[stem] = stem
     elif kind == "sql":
-        con = ibis.connect(location)
+        # ${VAR} placeholders are expanded only here, so passwords never reach notebooks or run records
+        con = ibis.connect(expand_env(location))
         tables = {t: t for t in con.list_tables()}
     else:
         raise ValueError(f"unknown source kind '{kind}' in '{uri}'; use duckdb:, folder: or sql:")

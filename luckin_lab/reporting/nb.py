@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
@@ -18,13 +17,20 @@ import matplotlib as mpl
 import pandas as pd
 from IPython.display import HTML, Markdown
 
+from luckin_lab.reporting.markdown import escape_money
+
 PALETTE = ["#1f3a93", "#e07b39", "#2a9d8f", "#8e5ea2", "#c0392b", "#7f8c8d", "#f1c40f", "#34495e"]
 ACCENT = PALETTE[0]
 GOOD, BAD, NEUTRAL = "#2a9d8f", "#c0392b", "#7f8c8d"
 
 
 def setup() -> None:
-    """Apply the house matplotlib style (fonts, sizes, colours, no top/right spines)."""
+    """Apply the house matplotlib style (fonts, sizes, colours, no top/right spines).
+
+    Inside a kernel, figures are always shown inline: an inherited ``MPLBACKEND=Agg`` (test
+    runners, cron) would otherwise silently drop every figure from the report.
+    """
+    _inline_figures()
     mpl.rcParams.update(
         {
             "figure.figsize": (7.5, 3.6),
@@ -48,6 +54,16 @@ def setup() -> None:
     )
 
 
+def _inline_figures() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return
+    shell = get_ipython()
+    if shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell":
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def money(x: float, digits: int = 0) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
@@ -63,7 +79,8 @@ def money(x: float, digits: int = 0) -> str:
 def pct(x: float, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    return f"{x * 100:.{digits}f}%"
+    text = f"{x * 100:.{digits}f}%"
+    return text[1:] if text.startswith("-") and float(text[1:-1]) == 0 else text  # no "-0.0%"
 
 
 def num(x: float, digits: int = 0) -> str:
@@ -117,7 +134,8 @@ def show_table(
         "<tr>" + "".join(f"<td{cls(c)}>{escape(cells[c][i])}</td>" for c in view.columns) + "</tr>"
         for i in range(len(view))
     )
-    html = f"<table class='ll-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    wide = " ll-wide" if len(view.columns) > 8 else ""  # smaller type so it fits the page
+    html = f"<table class='ll-table{wide}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     if len(df) > max_rows:
         html += f"<p class='ll-note'>First {max_rows} of {len(df):,} rows; all rows are in results/.</p>"
     return HTML(html)
@@ -137,14 +155,6 @@ def kpis(items: Mapping[str, str]) -> HTML:
         for k, v in items.items()
     )
     return HTML(f"<div class='ll-kpis'>{cells}</div>")
-
-
-_MONEY_DOLLAR = re.compile(r"(?<!\\)\$(?=[\d.,-]*\d)")
-
-
-def escape_money(text: str) -> str:
-    """``$3,267`` -> ``&#36;3,267``: two amounts in one paragraph must not become LaTeX math."""
-    return _MONEY_DOLLAR.sub("&#36;", text)
 
 
 def md(text: str) -> Markdown:

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from luckin_lab.paths import notebooks_dir
-from luckin_lab.reporting.secrets import has_literal_password
+from luckin_lab.secrets import has_literal_password
 
 Group = Literal["daily", "weekly", "monthly"]
 GROUPS: tuple[str, ...] = ("daily", "weekly", "monthly")

@@ -1,0 +1,105 @@
+"""Run folders and run records: ``reports/<report>/<run>/<timestamp>/`` plus a ``latest`` link.
+
+Every run gets a new folder (earlier runs are never overwritten). ``latest`` is a relative
+symlink that moves only when a run succeeds, so a failed Monday run leaves last week's good
+report in front of leadership.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RUN_RECORD = "run.json"
+LATEST = "latest"
+
+
+def new_run_folder(reports_root: Path, report: str, run: str, now: dt.datetime | None = None) -> Path:
+    """A fresh, never-reused folder named by UTC start time (suffix if two start together)."""
+    now = now or dt.datetime.now(dt.UTC)
+    base = reports_root / report / run
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    for i in range(1000):
+        folder = base / (stamp if i == 0 else f"{stamp}-{i}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"could not create a new run folder under {base}")
+
+
+def write_record(folder: Path, record: dict[str, Any]) -> Path:
+    """Write run.json atomically (a reader never sees half a record)."""
+    path = folder / RUN_RECORD
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2, default=str))
+    os.replace(tmp, path)
+    return path
+
+
+def read_record(folder: Path) -> dict[str, Any] | None:
+    path = folder / RUN_RECORD
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {"status": "corrupt", "folder": str(folder)}
+
+
+def point_latest(folder: Path) -> Path:
+    """Move ``<run>/latest`` to this run folder (atomic rename of a relative symlink)."""
+    link = folder.parent / LATEST
+    tmp = folder.parent / f".{LATEST}.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(folder.name, target_is_directory=True)
+    os.replace(tmp, link)
+    return link
+
+
+def latest_folder(run_dir: Path) -> Path | None:
+    link = run_dir / LATEST
+    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+@dataclass
+class RunHistory:
+    """All recorded runs of one ``<report>/<run>``, newest first."""
+
+    report: str
+    run: str
+    folder: Path
+    records: list[tuple[Path, dict[str, Any]]]
+    latest: Path | None
+
+    @property
+    def last(self) -> dict[str, Any] | None:
+        return self.records[0][1] if self.records else None
+
+
+def histories(reports_root: Path) -> list[RunHistory]:
+    """Every report/run found under the reports folder, with its run records."""
+    out = []
+    if not reports_root.is_dir():
+        return out
+    for report_dir in sorted(p for p in reports_root.iterdir() if p.is_dir()):
+        for run_dir in sorted(p for p in report_dir.iterdir() if p.is_dir() and not p.is_symlink()):
+            records = []
+            for folder in sorted(
+                (p for p in run_dir.iterdir() if p.is_dir() and not p.is_symlink()), reverse=True
+            ):
+                rec = read_record(folder)
+                if rec is not None:
+                    records.append((folder, rec))
+            if records:
+                out.append(
+                    RunHistory(report_dir.name, run_dir.name, run_dir, records, latest_folder(run_dir))
+                )
+    return out

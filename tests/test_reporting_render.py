@@ -1,0 +1,190 @@
+"""Rendering: Quarto options honoured by the pip-only renderer, PDF text, the Quarto command line."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import stat
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pytest  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+
+from luckin_lab.reporting import render, render_quarto  # noqa: E402
+from luckin_lab.reporting.quarto_options import QuartoOptions, split_options  # noqa: E402
+from luckin_lab.reporting.render_context import RenderContext  # noqa: E402
+from luckin_lab.reporting.render_pip import render_html, render_pdf  # noqa: E402
+from luckin_lab.secrets import expand_env, has_literal_password, redact  # noqa: E402
+
+FRONT = ("---\ntitle: \"Coffee pulse\"\nsubtitle: \"A test report\"\nexecute:\n  echo: false\n"
+         "  warning: false\n---")
+
+
+def _png() -> str:
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([1, 2, 3], [3, 1, 2])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+
+def executed_notebook() -> nbformat.NotebookNode:
+    """What papermill leaves behind: parameters, injected parameters, outputs of every kind."""
+    code = nbformat.v4.new_code_cell
+    cells = [
+        nbformat.v4.new_raw_cell(FRONT),
+        code("source = ''\nSECRET_PARAM_CELL = 1", metadata={"tags": ["parameters"]}),
+        code("source = 'duckdb:x'\nINJECTED_CELL = 2", metadata={"tags": ["injected-parameters"]}),
+        code("#| include: false\nimport_setup_code = 3",
+             outputs=[nbformat.v4.new_output("stream", name="stdout", text="setup noise\n")]),
+        nbformat.v4.new_markdown_cell("## Executive summary\n\nRevenue was $3,267 and AOV $7.70; "
+                                      "see @fig-trend and @tbl-stores."),
+        code("#| label: fig-trend\n#| fig-cap: \"Weekly revenue by week\"\nplot_code_here()",
+             outputs=[nbformat.v4.new_output("display_data", data={"image/png": _png(),
+                                                                   "text/plain": "<Figure>"}),
+                      nbformat.v4.new_output("stream", name="stderr", text="UserWarning: noisy\n")]),
+        code("#| label: tbl-stores\n#| tbl-cap: \"Stores ranked\"\ntable_code_here()",
+             outputs=[nbformat.v4.new_output("display_data", data={
+                 "text/html": "<table class='ll-table'><tr><td>8th Ave</td></tr></table>",
+                 "text/plain": "table"})]),
+        code("#| echo: true\nshown_on_purpose = 1",
+             outputs=[nbformat.v4.new_output("stream", name="stdout", text="visible output\n")]),
+    ]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def _ctx() -> RenderContext:
+    return RenderContext("pulse", "weekly", {"source": "sql:mysql://u:${PW}@h/db", "weeks": 6,
+                                             "results_dir": "/x/results"},
+                         data_window="2026-01-05 to 2026-02-07", generated_at="2026-02-09 07:00 EST")
+
+
+def test_split_options_reads_leading_option_lines_only():
+    opts, rest = split_options("#| label: fig-a\n#| fig-cap: \"A: b\"\nx = 1\n#| not: an option")
+    assert opts == {"label": "fig-a", "fig-cap": "A: b"}
+    assert rest == "x = 1\n#| not: an option"
+    with pytest.raises(ValueError, match="bad Quarto cell options"):
+        split_options("#| label: [unclosed")
+
+
+def test_preprocessor_hides_what_readers_must_not_see():
+    nb, res = QuartoOptions().preprocess(executed_notebook(), {})
+    sources = "\n".join(c.source for c in nb.cells)
+    assert "SECRET_PARAM_CELL" not in sources and "INJECTED_CELL" not in sources
+    assert "import_setup_code" not in sources  # include: false drops the cell
+    assert res["front_matter"]["title"] == "Coffee pulse"
+    assert res["captions"] == {"fig-trend": "Figure 1", "tbl-stores": "Table 1"}
+    fig_cell = next(c for c in nb.cells if "plot_code_here" in c.source)
+    assert fig_cell.metadata["transient"]["remove_source"] is True
+    assert [o.get("name") for o in fig_cell.outputs if o.output_type == "stream"] == []  # warning
+    assert "Figure 1:" in fig_cell.outputs[-1]["data"]["text/html"]  # caption below the figure
+    tbl_cell = next(c for c in nb.cells if "table_code_here" in c.source)
+    assert "Table 1:" in tbl_cell.outputs[0]["data"]["text/html"]  # caption above the table
+    md = next(c for c in nb.cells if c.cell_type == "markdown").source
+    assert "[Figure 1](#fig-trend)" in md and "[Table 1](#tbl-stores)" in md
+    assert "&#36;3,267" in md  # two dollar amounts must not become LaTeX math
+
+
+def test_html_is_offline_single_file_with_title_captions_figure_and_no_code(tmp_path):
+    nbformat.write(executed_notebook(), tmp_path / "pulse.ipynb")
+    html = render_html(tmp_path / "pulse.ipynb", tmp_path / "report.html", _ctx()).read_text()
+    assert "Coffee pulse" in html and "A test report" in html
+    assert "Figure 1:</span> Weekly revenue by week" in html
+    assert "Table 1:</span> Stores ranked" in html
+    assert "data:image/png;base64," in html
+    for hidden in ("plot_code_here", "table_code_here", "SECRET_PARAM_CELL", "INJECTED_CELL",
+                   "import_setup_code", "setup noise", "UserWarning"):
+        assert hidden not in html, hidden
+    assert "shown_on_purpose" in html and "visible output" in html  # echo: true is honoured
+    assert "<script" not in html and "cdn" not in html.lower() and "http" not in html.lower()
+    assert "Revenue was $3,267 and AOV $7.70" in html
+    assert 'alt="Weekly revenue by week"' in html
+    # title block: run parameters (no results_dir), data window, generation time, no secret
+    assert "weeks = 6" in html and "results_dir" not in html
+    assert "2026-01-05 to 2026-02-07" in html and "2026-02-09 07:00 EST" in html
+    assert "${PW}" in html
+
+
+def test_pdf_has_pages_with_the_report_text(tmp_path):
+    nbformat.write(executed_notebook(), tmp_path / "pulse.ipynb")
+    html = render_html(tmp_path / "pulse.ipynb", tmp_path / "report.html", _ctx())
+    pdf = render_pdf(html, tmp_path / "report.pdf")
+    reader = PdfReader(str(pdf))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 1
+    assert "Coffee pulse" in text and "Figure 1:" in text and "Table 1:" in text
+    assert "Page 1 of" in text
+    assert "plot_code_here" not in text
+
+
+def _fake_quarto(bin_dir: Path, log: Path) -> Path:
+    """A stand-in ``quarto`` that records its arguments and writes the requested output."""
+    script = bin_dir / "quarto"
+    script.write_text(
+        "#!/usr/bin/env python3\n"
+        "import json, os, sys\n"
+        f"with open({str(log)!r}, 'a') as f:\n"
+        "    f.write(json.dumps({'args': sys.argv[1:], 'cwd': os.getcwd()}) + '\\n')\n"
+        "out = sys.argv[sys.argv.index('--output') + 1]\n"
+        "open(out, 'w').write('rendered by fake quarto')\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+def test_quarto_called_with_the_right_arguments_when_on_path(tmp_path, monkeypatch):
+    bin_dir, run = tmp_path / "bin", tmp_path / "run"
+    bin_dir.mkdir()
+    run.mkdir()
+    log = tmp_path / "calls.jsonl"
+    _fake_quarto(bin_dir, log)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    nbformat.write(executed_notebook(), run / "pulse.ipynb")
+    steps = render.render_steps(run / "pulse.ipynb", _ctx())
+    assert [name for name, _ in steps] == ["render_quarto"]
+    for _, fn in steps:
+        fn()
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [c["args"] for c in calls] == [
+        ["render", "pulse.ipynb", "--to", "html", "--no-execute", "--output", "report.html"],
+        ["render", "pulse.ipynb", "--to", "typst", "--no-execute", "--output", "report.pdf"],
+    ]
+    assert all(Path(c["cwd"]) == run for c in calls)
+    project = (run / "_quarto.yml").read_text()
+    assert "embed-resources: true" in project and "2026-01-05 to 2026-02-07" in project
+    assert (run / "report.pdf").exists()
+
+
+def test_pip_renderer_chosen_without_quarto(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_quarto.shutil, "which", lambda name: None)
+    steps = render.render_steps(tmp_path / "x.ipynb", _ctx())
+    assert [name for name, _ in steps] == ["render_html", "render_pdf"]
+
+
+@pytest.mark.skipif(render_quarto.quarto_executable() is None, reason="quarto not on PATH")
+def test_real_quarto_renders(tmp_path):  # pragma: no cover - only where Quarto is installed
+    nbformat.write(executed_notebook(), tmp_path / "pulse.ipynb")
+    out = render_quarto.render_with_quarto(tmp_path / "pulse.ipynb", _ctx(),
+                                           render_quarto.quarto_executable())
+    assert "Coffee pulse" in out["html"].read_text()
+
+
+def test_secrets_expand_only_on_request_and_are_redacted(monkeypatch):
+    uri = "sql:mysql+pymysql://analyst:${LL_TEST_PW}@db:3306/sales"
+    monkeypatch.delenv("LL_TEST_PW", raising=False)
+    with pytest.raises(KeyError, match="LL_TEST_PW"):
+        expand_env(uri)
+    monkeypatch.setenv("LL_TEST_PW", "s3cr3t")
+    assert expand_env(uri) == "sql:mysql+pymysql://analyst:s3cr3t@db:3306/sales"
+    assert redact(expand_env(uri)) == "sql:mysql+pymysql://analyst:***@db:3306/sales"
+    assert redact(uri) == uri
+    assert has_literal_password("mysql://a:b@h/db") and not has_literal_password(uri)

@@ -1,0 +1,146 @@
+"""Store trends: the sales transforms against hand computation, and the notebook end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from luckin_lab.cli import app
+from luckin_lab.paths import params_dir
+from luckin_lab.reporting.testing import (
+    TINY_LAST_DAY,
+    execute_notebook_small,
+    write_tiny_sales_store,
+)
+from luckin_lab.sources import open_store
+from luckin_lab.transforms import sales
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny") / "store.duckdb"
+    frames = write_tiny_sales_store(path)
+    return f"duckdb:{path}", frames
+
+
+def _hand_weekly(frames) -> pd.DataFrame:
+    o = frames["orders"].merge(frames["stores"][["store_id", "is_test_store"]], on="store_id")
+    o = o[(o.currency == "USD") & ~o.is_test_store & (o.status == "completed")]
+    week = o.order_time.dt.normalize() - pd.to_timedelta(o.order_time.dt.weekday, unit="D")
+    return o.assign(week=week).groupby(["store_id", "week"]).agg(
+        revenue=("pay_amount", "sum"), orders=("order_id", "count"), customers=("user_id", "nunique"))
+
+
+def test_store_weekly_matches_hand_computation_and_counts_exclusions(tiny):
+    uri, frames = tiny
+    store = open_store(uri)
+    got = store.execute(sales.store_weekly(store))
+    got["week"] = pd.to_datetime(got["week"]).astype("datetime64[ns]")
+    got = got.set_index(["store_id", "week"]).sort_index()
+    want = _hand_weekly(frames).sort_index()
+    assert list(got.index) == list(want.index)
+    pd.testing.assert_series_equal(got["revenue"], want["revenue"], check_names=False, rtol=1e-9)
+    assert (got["orders"] == want["orders"]).all() and (got["customers"] == want["customers"]).all()
+    assert 99 not in got.index.get_level_values("store_id")  # the NZD test store never appears
+    o = frames["orders"]
+    excl = store.exclusions_frame().set_index("reason")["rows"]
+    assert excl[sales.NZD_REASON] == (o.currency == "NZD").sum() > 0
+    assert excl[sales.NOT_COMPLETED_REASON] == ((o.currency == "USD") & (o.status != "completed")).sum()
+    assert excl[sales.TEST_STORE_REASON] == 0
+
+
+def test_as_of_cuts_the_data_and_daily_sums_to_weekly(tiny):
+    uri, frames = tiny
+    store = open_store(uri)
+    daily = store.execute(sales.store_daily(store, dt.date(2026, 1, 31)))
+    assert pd.to_datetime(daily["date"]).max() == pd.Timestamp("2026-01-31")
+    o = frames["orders"]
+    kept = o[(o.currency == "USD") & (o.status == "completed") & (o.order_time < "2026-02-01")]
+    assert daily["revenue"].sum() == pytest.approx(kept["pay_amount"].sum())
+    assert daily["orders"].sum() == len(kept)
+
+
+def test_weeks_scorecard_and_headline(tiny):
+    uri, frames = tiny
+    assert sales.last_complete_week(dt.date(2026, 2, 7)) == dt.date(2026, 1, 26)  # Saturday
+    assert sales.last_complete_week(dt.date(2026, 2, 8)) == dt.date(2026, 2, 2)  # Sunday
+    store = open_store(uri)
+    weekly = store.execute(sales.store_weekly(store))
+    totals = sales.weekly_totals(weekly, TINY_LAST_DAY)
+    assert totals["complete"].tolist() == [True, True, True, True, False]
+    week = sales.last_complete_week(TINY_LAST_DAY)
+    card = sales.store_scorecard(weekly, week).set_index("store")
+    hand = _hand_weekly(frames)["revenue"]
+    this, prev = pd.Timestamp(week), pd.Timestamp(week) - pd.Timedelta(days=7)
+    assert card.loc["8th Ave (flagship)", "revenue_wow"] == pytest.approx(
+        hand[(1, this)] / hand[(1, prev)] - 1)
+    four = [pd.Timestamp("2026-01-05") + pd.Timedelta(days=7 * i) for i in range(3)]
+    assert card.loc["Union Square", "vs_4wk_avg"] == pytest.approx(
+        hand[(2, this)] / (sum(hand[(2, w)] for w in four) / 3) - 1)  # only 3 weeks of history
+    assert pd.isna(card.loc["Flatiron", "revenue_wow"])  # opened 2026-01-21: no fair comparison
+    head = sales.week_headline(totals, card.reset_index(), week)
+    assert head["revenue"] == pytest.approx(sum(hand[(s, this)] for s in (1, 2, 3)))
+    assert head["stores"] == 3 and head["new_stores"] == ["Flatiron"]
+    assert head["top_store"] == "8th Ave (flagship)"
+
+
+def test_orders_at_unknown_store_fail_with_a_clear_message(tmp_path):
+    frames = write_tiny_sales_store(tmp_path / "s.duckdb")
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    con.execute("UPDATE orders SET store_id = 42 WHERE order_id IN (1, 2)")
+    con.close()
+    store = open_store(f"duckdb:{tmp_path / 's.duckdb'}")
+    with pytest.raises(ValueError, match=r"orders: 2 order\(s\) have a store_id missing from table 'stores'"):
+        sales.store_weekly(store)
+    assert len(frames["orders"]) > 2
+
+
+def test_notebook_on_the_small_demo_store(small_store_uri, tmp_path):
+    """The report runs under papermill and its headline numbers match SQL on the raw tables."""
+    results = execute_notebook_small("store_trends", tmp_path, small_store_uri, weeks=8)
+    metrics = json.loads((results / "metrics.json").read_text())
+    con = duckdb.connect(small_store_uri.split(":", 1)[1], read_only=True)
+    revenue, orders = con.execute(
+        """SELECT sum(o.pay_amount), count(*) FROM orders o JOIN stores s USING (store_id)
+           WHERE o.currency = 'USD' AND NOT s.is_test_store AND o.status = 'completed'
+             AND date_trunc('week', o.order_time) = ?""",
+        [pd.Timestamp(metrics["week_start"])],
+    ).fetchone()
+    nzd = con.execute("SELECT count(*) FROM orders WHERE currency = 'NZD'").fetchone()[0]
+    con.close()
+    assert metrics["revenue"] == pytest.approx(revenue) and metrics["orders"] == orders
+    assert metrics["nzd_orders_excluded"] == nzd > 0
+    assert dt.date.fromisoformat(metrics["week_end"]) <= dt.date.fromisoformat(metrics["last_day"])
+    for name in ("weekly_by_store.csv", "weekly_totals.csv", "store_scorecard.csv",
+                 "exclusions.csv", "provenance.json"):
+        assert (results / name).exists(), name
+    prov = json.loads((results / "provenance.json").read_text())
+    assert prov["fingerprint"]["tables"]["orders"]["rows"] > 0 and prov["data_window"]
+
+
+def test_scheduled_run_renders_html_and_pdf(tiny, tmp_path, monkeypatch):
+    """`luckin-lab run params/store_trends/weekly.yaml` end to end (on the tiny store)."""
+    uri, _ = tiny
+    monkeypatch.setenv("LUCKIN_LAB_REPORTS", str(tmp_path / "reports"))
+    res = CliRunner().invoke(app, ["run", str(params_dir() / "store_trends" / "weekly.yaml"),
+                                   "-p", f"source={uri}"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    latest = tmp_path / "reports" / "store_trends" / "weekly" / "latest"
+    html = (latest / "report.html").read_text()
+    assert "Store trends: revenue, orders and order value" in html
+    assert "Figure 1:" in html and "Table 1:" in html and html.count("data:image/png") == 2
+    assert "Executive summary" in html and "NZD test-store orders" in html
+    for code in ("open_store(", "import ", "results_dir", "nb.show_table"):
+        assert code not in html, code
+    text = "\n".join(p.extract_text() for p in PdfReader(str(latest / "report.pdf")).pages)
+    assert "Store trends" in text and "Executive summary" in text and "Figure 2:" in text
+    assert "Data quality" in text and "open_store" not in text
+    record = json.loads((latest / "run.json").read_text())
+    assert record["data"]["fingerprint"]["tables"]["orders"]["rows"] == len(tiny[1]["orders"])
+    assert record["data"]["data_window"] == "2026-01-05 to 2026-02-07"
