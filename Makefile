@@ -30,7 +30,7 @@ reports: data  ## build demo data if missing, run every scheduled report, render
 
 test: $(STAMP)  ## fast test suite (small scale); slow seed-scale checks excluded
 	$(BIN)/ruff check luckin_lab tests benchmarks
-	$(BIN)/python -m pytest -m "not slow" -n 2 -q
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadgroup -q
 
 test-slow: $(STAMP)  ## seed-scale statistical checks (minutes)
 	$(BIN)/python -m pytest -m slow -q

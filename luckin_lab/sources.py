@@ -118,6 +118,7 @@ class DataStore:
         blob = json.dumps(tables, sort_keys=True).encode()
         return {
             "uri": redact(self.uri),
+            "snapshot": _snapshot_of(self.uri),
             "tables": tables,
             "sha256_16": hashlib.sha256(blob).hexdigest()[:16],
         }
@@ -153,6 +154,21 @@ def _cast_to_contract(expr: ir.Table, contract: Contract) -> ir.Table:
         elif want == "timestamp" and have.is_date():
             casts[name] = expr[name].cast("timestamp")
     return expr.mutate(**casts) if casts else expr
+
+
+def _snapshot_of(uri: str) -> dict | None:
+    """For a folder store written by `luckin-lab extract`: which snapshot it is (snapshot.json).
+
+    ``folder:data/snapshots/company/latest`` resolves to the dated folder it points at, so a
+    run record names the exact snapshot even when the params file says ``latest``.
+    """
+    kind, _, location = uri.partition(":")
+    manifest = Path(location) / "snapshot.json"
+    if kind != "folder" or not manifest.is_file():
+        return None
+    doc = json.loads(manifest.read_text())
+    keys = ("id", "completed", "mode", "base", "pii", "content_sha256_16")
+    return {"path": str(Path(location).resolve()), **{k: doc.get(k) for k in keys}}
 
 
 def default_store_uri() -> str:

@@ -1,0 +1,100 @@
+"""Charts of the IoT survival report (house style: call ``nb.setup()`` first)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from luckin_lab.reporting import nb
+
+
+def km_curves(fits: dict, title: str, xmax: float | None = None) -> Figure:
+    """Kaplan-Meier survival with 95 % bands, one line per group."""
+    fig, ax = plt.subplots()
+    for i, (label, kmf) in enumerate(fits.items()):
+        color = nb.PALETTE[i % len(nb.PALETTE)]
+        sf = kmf.survival_function_.iloc[:, 0]
+        ci = kmf.confidence_interval_
+        ax.step(sf.index, sf.to_numpy(), where="post", color=color, label=label.replace("_", " "))
+        ax.fill_between(ci.index, ci.iloc[:, 0], ci.iloc[:, 1], step="post", color=color, alpha=0.15)
+    ax.set_xlim(0, xmax or max(k.survival_function_.index.max() for k in fits.values()))
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title)
+    ax.set_xlabel("days since last installation or repair")
+    ax.set_ylabel("share still running")
+    ax.legend(ncols=2)
+    return fig
+
+
+def km_small_multiples(fits_by_panel: dict[str, dict], title: str, xmax: float = 60) -> Figure:
+    """One KM panel per group (e.g. device type), a line per sub-group (e.g. model)."""
+    n = len(fits_by_panel)
+    cols = min(2, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(7.5, 2.6 * rows), sharey=True, squeeze=False)
+    for ax, (panel, fits) in zip(axes.ravel(), fits_by_panel.items(), strict=False):
+        for i, (label, kmf) in enumerate(fits.items()):
+            c = nb.PALETTE[i % len(nb.PALETTE)]
+            sf = kmf.survival_function_.iloc[:, 0]
+            ci = kmf.confidence_interval_
+            ax.step(sf.index, sf.to_numpy(), where="post", color=c, label=label)
+            ax.fill_between(ci.index, ci.iloc[:, 0], ci.iloc[:, 1], step="post", color=c, alpha=0.15)
+        ax.set_title(panel.replace("_", " "), fontsize=9.5)
+        ax.set_xlim(0, xmax)
+        ax.set_xlabel("days since renewal")
+        ax.legend(fontsize=7.5)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("share still running")
+    fig.suptitle(title, x=0.02, ha="left", fontweight="bold", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def hazard_ratio_forest(hr: pd.DataFrame, title: str) -> Figure:
+    """Hazard ratios with 95 % CIs on a log axis; 1 = no effect."""
+    d = hr.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 0.35 * len(d) + 1.2))
+    y = np.arange(len(d))
+    colors = [nb.BAD if lo > 1 else nb.GOOD if hi < 1 else nb.NEUTRAL for lo, hi in zip(d.hr_lo, d.hr_hi, strict=True)]
+    for yi, (h, lo, hi, c) in enumerate(zip(d.hr, d.hr_lo, d.hr_hi, colors, strict=True)):
+        ax.plot([lo, hi], [yi, yi], color=c, lw=1.5)
+        ax.scatter([h], [yi], color=c, zorder=3)
+    ax.axvline(1, color="black", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y, d.covariate)
+    ax.set_xlabel("hazard ratio (log scale; > 1 = fails sooner)")
+    ax.set_title(title)
+    return fig
+
+
+def calibration_plot(table: pd.DataFrame, horizon: int) -> Figure:
+    fig, ax = plt.subplots(figsize=(4.8, 3.6))
+    ax.plot([0, 1], [0, 1], color=nb.NEUTRAL, lw=0.8, ls="--", label="perfect calibration")
+    ax.scatter(table.predicted, table.observed, s=20 + 3 * table.devices, color=nb.ACCENT, label="risk group")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel(f"predicted chance of failing within {horizon} days")
+    ax.set_ylabel("share that failed (held-out days)")
+    ax.set_title(f"{horizon}-day failure risk: predicted vs observed")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def backlog_bars(backlog: pd.DataFrame) -> Figure:
+    d = backlog.sort_values("share_down")
+    label = d.store_name if "store_name" in d.columns else d.store_id.astype(str)
+    fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(d) + 1.2))
+    ax.barh(label, d.devices, color="#dfe4ee", label="devices")
+    ax.barh(label, d.down, color=nb.BAD, label="down at snapshot")
+    for yv, (dn, tot) in enumerate(zip(d.down, d.devices, strict=True)):
+        ax.text(tot + 0.3, yv, f"{dn}/{tot}", va="center", fontsize=8)
+    ax.set_xlabel("devices")
+    ax.set_title("Offline backlog by store")
+    ax.legend(loc="lower right")
+    return fig
