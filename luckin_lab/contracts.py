@@ -43,6 +43,7 @@ class ColumnSpec(BaseModel):
     description: str = ""
     nullable: bool = False
     unique: bool = False
+    required: bool = Field(True, description="False: the column may be absent (generic contracts)")
     allowed: list[Any] | None = None
     min: float | None = None
     max: float | None = None
@@ -103,7 +104,7 @@ class Contract(BaseModel):
                 nullable=spec.nullable,
                 unique=spec.unique,
                 coerce=spec.coerce,
-                required=True,
+                required=spec.required,
             )
         unique = self.primary_key if len(self.primary_key) > 1 else None
         return pa.DataFrameSchema(

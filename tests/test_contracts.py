@@ -136,3 +136,17 @@ def test_contract_reference_columns_exist():
 def test_unknown_contract_is_a_clear_error():
     with pytest.raises(KeyError, match="no contract for table 'ordres'"):
         get_contract("ordres")
+
+
+def test_optional_column_may_be_absent_but_is_checked_when_present():
+    from luckin_lab.contracts import Contract
+
+    c = Contract(
+        table="t", description="d", source={"system": "any", "table": "x"}, strict=False,
+        columns={"unit_id": {"type": "string"},
+                 "cluster_id": {"type": "string", "required": False, "allowed": ["A", "B"]}},
+    )
+    df = pd.DataFrame({"unit_id": ["u1", "u2"], "extra": [1, 2]})
+    assert len(validate(df, c).frame) == 2
+    with pytest.raises(ContractViolation, match="cluster_id"):
+        validate(df.assign(cluster_id=["A", "Z"]), c)
