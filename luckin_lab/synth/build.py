@@ -14,6 +14,7 @@ import pandas as pd
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from luckin_lab.contracts import all_contracts, validate
+from luckin_lab.synth.examples import example_tables
 from luckin_lab.synth.iot import synthesize_iot
 from luckin_lab.synth.sales import USD_PER_NZD, simulate_sales
 from luckin_lab.synth.spatial import make_candidates, make_geography, site_truth
@@ -206,6 +207,7 @@ def build_tables(truth: Truth, scale: str | float = "seed", seed: int | None = N
     tables.update(iot_tables)
     derived["iot"] = {k: v for k, v in iot_truth.items() if not k.endswith("_frame")}
     frames.update({k[: -len("_frame")]: v for k, v in iot_truth.items() if k.endswith("_frame")})
+    tables.update(example_tables())
     derived["segments"] = SEGMENTS
     return tables, derived, frames
 

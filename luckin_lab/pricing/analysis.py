@@ -1,0 +1,107 @@
+"""The whole pricing analysis in one call, so the notebook stays thin and benchmarks time it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from luckin_lab.pricing.economics import aov_path, group_economics, segment_economics
+from luckin_lab.pricing.elasticities import ElasticityResults, estimate_elasticities
+from luckin_lab.pricing.load import load_demo_panel, load_generic_panel
+from luckin_lab.pricing.panel import PanelSpec, instrument_window
+from luckin_lab.pricing.recommend import (
+    GuardRails,
+    project,
+    recommend_prices,
+    segment_volume_change,
+)
+from luckin_lab.reporting.params_models.price_elasticity import Params
+from luckin_lab.sources import DataStore, open_store
+from luckin_lab.transforms.pricing import weekly_order_value
+
+
+@dataclass
+class PricingAnalysis:
+    store: DataStore
+    params: Params
+    panel: pd.DataFrame  # estimation window only
+    spec: PanelSpec
+    results: ElasticityResults
+    economics: pd.DataFrame
+    segments: pd.DataFrame | None
+    recommendations: pd.DataFrame
+    projection: pd.DataFrame
+    segment_change: pd.DataFrame | None
+    order_value: pd.DataFrame | None
+    aov: pd.DataFrame | None
+
+    def metrics(self) -> dict:
+        """Headline numbers for metrics.json."""
+        total = self.projection.set_index("group").loc["All groups"]
+        causal = self.results.by_group[self.results.by_group["method"] == "dml"]
+        naive = self.results.by_group[self.results.by_group["method"] == "naive"]
+        out = {
+            "panel": self.params.panel,
+            "grain": self.params.grain,
+            "n_cells": int(len(self.panel)),
+            "units": float(self.panel["quantity"].sum()),
+            "elasticity_dml": dict(zip(causal["group"], causal["elasticity"], strict=True)),
+            "elasticity_naive": dict(zip(naive["group"], naive["elasticity"], strict=True)),
+            "elasticity_2sls": self.results.causal("2sls").to_dict(),
+            "first_stage_f_min": float(self.results.by_group["first_stage_f"].min()),
+            "weak_instrument_groups": self.results.weak_instrument,
+            "recommended_price": dict(zip(self.recommendations["group"],
+                                          self.recommendations["recommended_price"], strict=True)),
+            "weekly_margin_change": float(total["margin_change"]),
+            "weekly_margin_change_low": float(total["margin_change_low"]),
+            "weekly_margin_change_high": float(total["margin_change_high"]),
+            "weekly_margin_change_pct": float(total["margin_change_pct"]),
+            "units_change_pct": float(total["units_change"]),
+            "p_margin_up": float(total["p_margin_up"]),
+        }
+        if not self.results.by_segment.empty:
+            s = self.results.by_segment
+            out["elasticity_by_segment"] = dict(zip(s["segment"], s["elasticity"], strict=True))
+        if self.aov is not None:
+            out["aov_today"] = float(self.aov["aov"].iloc[0])
+            out["aov_after_prices"] = float(self.aov["aov"].iloc[1])
+        return out
+
+
+def run_pricing(params: Params) -> PricingAnalysis:
+    store = open_store(params.source or None)
+    if params.panel == "demo":
+        panel, spec = load_demo_panel(store, params.grain, params.period)
+        spec = PanelSpec(tuple(params.instruments), tuple(params.controls), params.time_effects,
+                         cluster=params.cluster)
+    else:
+        panel, spec = load_generic_panel(store, params.instruments, params.controls,
+                                         params.time_effects)
+        spec = PanelSpec(spec.instruments, spec.controls, spec.time_effects, cluster=params.cluster)
+    panel, n_before = instrument_window(panel, spec)
+    if n_before:
+        store.exclude("demand panel", "cells before the randomized price test (no instrument)",
+                      n_before)
+    results = estimate_elasticities(panel, spec, dml_folds=params.dml_folds, seed=params.seed,
+                                    n_main_groups=params.main_groups, min_quantity=params.min_units)
+    if results.zero_rows:
+        store.exclude("demand panel", "group-period cells without sales (left out of the log-log "
+                      "naive and 2SLS fits only; DML keeps them)", results.zero_rows)
+    window = 7 * params.recent_weeks
+    econ = group_economics(panel, results, "dml", window)
+    segs = segment_economics(panel, results, window)
+    rails = GuardRails(params.max_price_change, tuple(params.price_endings),
+                       tuple(params.protect_segments) if segs is not None else (),
+                       params.max_segment_loss, params.keep_ladder)
+    recs = recommend_prices(econ, rails, segs)
+    proj = project(recs, econ.set_index("group")["se"], seed=params.seed)
+    seg_change = segment_volume_change(recs, segs) if segs is not None else None
+    order_value = aov = None
+    if params.panel == "demo" and store.has("orders"):  # a generic panel has its own groups
+        order_value = store.execute(weekly_order_value(store))
+        recent = order_value.tail(params.recent_weeks)
+        aov_today = float((recent["aov"] * recent["orders"]).sum() / recent["orders"].sum())
+        aov = aov_path(aov_today, recs)
+    return PricingAnalysis(store, params, panel, spec, results, econ, segs, recs, proj,
+                           seg_change, order_value, aov)

@@ -1,0 +1,111 @@
+"""The report's charts (house style from ``nb.setup()``): each returns its figure."""
+
+from __future__ import annotations
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from luckin_lab.pricing.economics import BENCHMARK_AOV
+from luckin_lab.reporting.nb import BAD, NEUTRAL, PALETTE
+
+_COLORS = {"naive": NEUTRAL, "2sls": PALETTE[1], "dml": PALETTE[0]}
+
+
+def estimates_forest(by_group: pd.DataFrame) -> plt.Figure:
+    """Naive vs causal elasticity per group, with 95 % intervals."""
+    t = by_group.dropna(subset=["elasticity"])
+    groups = list(dict.fromkeys(t["group"]))
+    fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(groups) + 1.3))
+    offsets = {"naive": -0.22, "2sls": 0.0, "dml": 0.22}
+    for method in offsets:
+        grp = t[t["method"] == method]
+        if grp.empty:
+            continue
+        y = np.array([groups.index(g) for g in grp["group"]]) + offsets[method]
+        ax.errorbar(grp["elasticity"], y,
+                    xerr=[grp["elasticity"] - grp["ci_low"], grp["ci_high"] - grp["elasticity"]],
+                    fmt="o", ms=4, capsize=2, color=_COLORS[method], label=grp["label"].iloc[0])
+    ax.axvline(-1, color=BAD, lw=0.8, ls="--")
+    ax.set_yticks(range(len(groups)), groups)
+    ax.set_ylim(len(groups) - 0.5, -0.9)
+    ax.text(-1, -0.75, " -1: unit elastic", color=BAD, fontsize=8, va="center")
+    ax.set_xlabel("Own-price elasticity (% change in units for a +1 % price change)")
+    ax.set_title("The naive regression understates price sensitivity")
+    ax.legend(loc="upper center", ncols=3, bbox_to_anchor=(0.5, -0.16), fontsize=8, frameon=False)
+    return fig
+
+
+def segment_heatmap(cells: pd.DataFrame) -> plt.Figure:
+    """DML elasticity by group x segment."""
+    m = cells.pivot(index="group", columns="segment", values="elasticity")
+    fig, ax = plt.subplots(figsize=(7.5, 0.4 * len(m) + 1.4))
+    im = ax.imshow(m.to_numpy(), cmap="RdYlBu", vmin=-3.5, vmax=0.5, aspect="auto")
+    ax.set_xticks(range(m.shape[1]), [c.replace("_", " ") for c in m.columns])
+    ax.set_yticks(range(m.shape[0]), m.index)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            v = m.iat[i, j]
+            if np.isfinite(v):
+                shade = float(im.norm(v))
+                color = "white" if shade < 0.2 or shade > 0.8 else "black"
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, color=color)
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, label="Elasticity (% units per +1 % price)")
+    ax.set_title("Who is price-sensitive: elasticity by category and segment")
+    return fig
+
+
+def demand_curves(econ: pd.DataFrame, recs: pd.DataFrame, max_groups: int = 6) -> plt.Figure:
+    """Projected weekly units against menu price (+-25 %), with the 95 % band; dots = today/recommended."""
+    top = econ.sort_values("weekly_units", ascending=False).head(max_groups)
+    n = len(top)
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(7.5, 2.4 * rows), squeeze=False)
+    rec = recs.set_index("group")
+    for ax, r in zip(axes.flat, top.itertuples(index=False), strict=False):
+        ratio = np.linspace(0.75, 1.25, 60)
+        price = r.today_price * ratio
+        for k, alpha in ((0, 1.0), (-1.96, 0.0), (1.96, 0.0)):
+            e = r.elasticity + k * r.se
+            units = r.weekly_units * ratio**e
+            if alpha:
+                ax.plot(price, units, color=PALETTE[0])
+            else:
+                ax.plot(price, units, color=PALETTE[0], lw=0.6, ls=":")
+        p1 = rec.loc[r.group, "recommended_price"]
+        ax.plot([r.today_price], [r.weekly_units], "o", color=NEUTRAL, ms=5)
+        ax.plot([p1], [rec.loc[r.group, "projected_units"]], "o", color=PALETTE[1], ms=5)
+        ax.set_title(f"{r.group} (e = {r.elasticity:.2f})", fontsize=9)
+        ax.set_xlabel("Menu price (USD)")
+        ax.set_ylabel("Units per week")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle("Demand curves: grey = today, orange = recommended", x=0.01, ha="left",
+                 fontsize=11, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def aov_history(order_value: pd.DataFrame, path: pd.DataFrame) -> plt.Figure:
+    """Weekly AOV since launch, with the projected steps and the specialty benchmark band."""
+    fig, ax = plt.subplots()
+    ax.plot(pd.to_datetime(order_value["week"]), order_value["aov"], color=PALETTE[0],
+            label="AOV (paid, completed USD orders)")
+    ax.axhspan(*BENCHMARK_AOV, color=PALETTE[2], alpha=0.15, label="US specialty benchmark")
+    last = pd.to_datetime(order_value["week"]).max()
+    for i, (label, marker) in enumerate(((1, "s"), (2, "D"))):
+        row = path.iloc[label]
+        ax.plot([last + pd.Timedelta(weeks=2 * (i + 1))], [row["aov"]], marker, color=PALETTE[1],
+                label=f"{row['step']}: ${row['aov']:.2f}")
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_ylim(0, max(BENCHMARK_AOV[1], float(path["aov"].max())) * 1.05)
+    ax.set_ylabel("Average order value (USD)")
+    ax.set_xlabel("Week of order")
+    ax.set_title("From launch discounts toward the specialty benchmark")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, fontsize=7.5, frameon=False)
+    return fig

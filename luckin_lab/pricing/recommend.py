@@ -1,0 +1,214 @@
+"""Price recommendations from elasticities and unit costs, within guard rails.
+
+The rule: with constant elasticity ``e`` and unit cost ``c`` the margin ``(p - c) * Q(p)`` is
+maximised at the effective price ``c * e / (1 + e)`` when ``e < -1``; when ``|e| <= 1``
+demand is inelastic, margin rises with price without limit and the model has no interior
+optimum, so the price goes to the top of what we allow. What we allow: at most
+``max_change`` from today's menu price, never beyond the range of prices actually tested
+(constant elasticity is an extrapolation outside it), and prices ending in .49 or .99 (today's
+price is always allowed). The menu is chosen jointly with OR-Tools so that the ladder across
+categories keeps today's order and protected segments lose at most ``max_segment_loss`` of
+their units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from ortools.linear_solver import pywraplp
+
+
+@dataclass(frozen=True)
+class GuardRails:
+    max_change: float = 0.15
+    endings: tuple[float, ...] = (0.49, 0.99)
+    protect_segments: tuple[str, ...] = ()
+    max_segment_loss: float = 0.10
+    keep_ladder: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 < self.max_change < 1:
+            raise ValueError(f"max_change must be in (0, 1), got {self.max_change}")
+        if any(not 0 <= e < 1 for e in self.endings):
+            raise ValueError(f"price endings must be cents in [0, 1), got {self.endings}")
+
+
+def optimal_effective_price(unit_cost: float, elasticity: float) -> float:
+    """Margin-maximising price for constant elasticity; inf when there is no interior optimum."""
+    if elasticity >= -1:
+        return float("inf")
+    return unit_cost * elasticity / (1 + elasticity)
+
+
+def price_bounds(today: float, rails: GuardRails, tested_low: float, tested_high: float
+                 ) -> tuple[float, float]:
+    """Allowed menu prices: +-max_change from today, inside the tested range (as multipliers)."""
+    lo = today * max(1 - rails.max_change, tested_low)
+    hi = today * min(1 + rails.max_change, tested_high)
+    return lo, max(hi, lo)
+
+
+def candidate_prices(today: float, lo: float, hi: float, endings: tuple[float, ...]) -> list[float]:
+    """Today's price plus every price with an allowed ending inside [lo, hi]."""
+    out = {round(today, 2)}
+    for dollars in range(int(np.floor(lo)) - 1, int(np.ceil(hi)) + 1):
+        for cents in endings:
+            p = round(dollars + cents, 2)
+            if lo - 1e-9 <= p <= hi + 1e-9 and p > 0:
+                out.add(p)
+    return sorted(out)
+
+
+def _units(q0: float, ratio: float, e: float) -> float:
+    return q0 * ratio**e
+
+
+def recommend_prices(
+    econ: pd.DataFrame,
+    rails: GuardRails,
+    segments: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Choose one menu price per group maximising weekly margin under the guard rails.
+
+    ``econ`` columns: group, today_price, discount (current average share off the menu
+    price), unit_cost, weekly_units, elasticity, tested_low, tested_high (multipliers of
+    today's price). ``segments`` (optional): group, segment, weekly_units, elasticity, used for
+    the protected-segment constraint.
+    """
+    rows, options = [], {}
+    for r in econ.itertuples(index=False):
+        lo, hi = price_bounds(r.today_price, rails, r.tested_low, r.tested_high)
+        cands = candidate_prices(r.today_price, lo, hi, rails.endings)
+        eff0 = r.today_price * (1 - r.discount)
+        opts = []
+        for p in cands:
+            ratio = p / r.today_price
+            q = _units(r.weekly_units, ratio, r.elasticity)
+            opts.append(dict(price=p, units=q, margin=q * (eff0 * ratio - r.unit_cost)))
+        options[r.group] = opts
+        p_star = optimal_effective_price(r.unit_cost, r.elasticity)
+        rows.append(dict(group=r.group, rule_price=p_star / (1 - r.discount), low=lo, high=hi))
+    choice = _solve(econ, options, rails, segments)
+    out = []
+    for r, meta in zip(econ.itertuples(index=False), rows, strict=True):
+        opt = options[r.group][choice[r.group]]
+        ratio = opt["price"] / r.today_price
+        eff0 = r.today_price * (1 - r.discount)
+        base_margin = r.weekly_units * (eff0 - r.unit_cost)
+        out.append(dict(
+            group=r.group, elasticity=r.elasticity, today_price=r.today_price,
+            recommended_price=opt["price"], change=ratio - 1,
+            rule_price=meta["rule_price"], allowed_low=meta["low"], allowed_high=meta["high"],
+            binding=_binding(meta, opt["price"], r.elasticity),
+            unit_cost=r.unit_cost, discount=r.discount,
+            weekly_units=r.weekly_units, projected_units=opt["units"],
+            weekly_revenue=r.weekly_units * eff0, projected_revenue=opt["units"] * eff0 * ratio,
+            weekly_margin=base_margin, projected_margin=opt["margin"],
+        ))
+    return pd.DataFrame(out)
+
+
+def _binding(meta: dict, price: float, e: float) -> str:
+    """Why the price is where it is, in a few words for the report's table."""
+    if e >= -1:
+        return "inelastic: capped by the guard rails"
+    if meta["rule_price"] > meta["high"]:
+        return "optimum above the allowed range"
+    if meta["rule_price"] < meta["low"]:
+        return "optimum below the allowed range"
+    return "optimum, rounded to a price ending"
+
+
+def _solve(econ: pd.DataFrame, options: dict[str, list[dict]], rails: GuardRails,
+           segments: pd.DataFrame | None) -> dict[str, int]:
+    """Mixed-integer choice of one candidate per group (OR-Tools SCIP)."""
+    solver = pywraplp.Solver.CreateSolver("SCIP")
+    if solver is None:  # pragma: no cover - SCIP ships with OR-Tools wheels
+        raise RuntimeError("OR-Tools SCIP solver is not available")
+    x = {g: [solver.BoolVar(f"x_{i}_{k}") for k in range(len(o))]
+         for i, (g, o) in enumerate(options.items())}
+    for g in options:
+        solver.Add(sum(x[g]) == 1)
+    price = {g: sum(o["price"] * v for o, v in zip(options[g], x[g], strict=True)) for g in options}
+    if rails.keep_ladder:
+        today = econ.set_index("group")["today_price"]
+        groups = list(options)
+        for a in groups:
+            for b in groups:
+                if today[a] < today[b] - 1e-9:
+                    solver.Add(price[a] <= price[b])
+    if segments is not None and rails.protect_segments:
+        seg = segments.set_index(["group", "segment"])
+        for s in rails.protect_segments:
+            base, terms = 0.0, []
+            for r in econ.itertuples(index=False):
+                if (r.group, s) not in seg.index:
+                    continue
+                q0, e = seg.loc[(r.group, s), ["weekly_units", "elasticity"]]
+                base += q0
+                for o, v in zip(options[r.group], x[r.group], strict=True):
+                    terms.append(_units(q0, o["price"] / r.today_price, e) * v)
+            if terms:
+                solver.Add(sum(terms) >= (1 - rails.max_segment_loss) * base)
+    solver.Maximize(sum(o["margin"] * v for g in options for o, v in zip(options[g], x[g], strict=True)))
+    status = solver.Solve()
+    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        raise ValueError(
+            "no menu satisfies the guard rails (ladder and protected segments); "
+            "loosen max_segment_loss or max_change"
+        )
+    return {g: int(np.argmax([v.solution_value() for v in x[g]])) for g in options}
+
+
+def project(recs: pd.DataFrame, se: pd.Series, n_draws: int = 4000, seed: int = 0,
+            level: float = 0.90) -> pd.DataFrame:
+    """Projected weekly changes with intervals from the elasticities' sampling uncertainty.
+
+    Each draw takes every group's elasticity from its normal sampling distribution and
+    recomputes units, revenue and margin at the recommended prices.
+    """
+    rng = np.random.default_rng(seed)
+    lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
+    rows, totals = [], np.zeros((3, n_draws))
+    for r in recs.itertuples(index=False):
+        draws = r.elasticity + se.get(r.group, 0.0) * rng.standard_normal(n_draws)
+        ratio = r.recommended_price / r.today_price
+        units = r.weekly_units * ratio**draws
+        eff = r.today_price * (1 - r.discount) * ratio
+        d_units = units - r.weekly_units
+        d_rev = units * eff - r.weekly_revenue
+        d_margin = units * (eff - r.unit_cost) - r.weekly_margin
+        totals += np.vstack([d_units, d_rev, d_margin])
+        rows.append(_summary(r.group, d_units, d_rev, d_margin, r, lo_q, hi_q))
+    base = recs[["weekly_units", "weekly_revenue", "weekly_margin"]].sum()
+    rows.append(_summary("All groups", *totals, base, lo_q, hi_q))
+    return pd.DataFrame(rows)
+
+
+def _summary(group, d_units, d_rev, d_margin, base, lo_q, hi_q) -> dict:
+    units0 = base.weekly_units if hasattr(base, "weekly_units") else base["weekly_units"]
+    margin0 = base.weekly_margin if hasattr(base, "weekly_margin") else base["weekly_margin"]
+    q = np.quantile
+    return dict(
+        group=group,
+        units_change=float(np.median(d_units)) / units0,
+        units_change_low=float(q(d_units, lo_q)) / units0,
+        units_change_high=float(q(d_units, hi_q)) / units0,
+        revenue_change=float(np.median(d_rev)),
+        margin_change=float(np.median(d_margin)),
+        margin_change_low=float(q(d_margin, lo_q)),
+        margin_change_high=float(q(d_margin, hi_q)),
+        margin_change_pct=float(np.median(d_margin)) / margin0,
+        p_margin_up=float(np.mean(d_margin > 0)),
+    )
+
+
+def segment_volume_change(recs: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """Each segment's projected change in weekly units at the recommended prices."""
+    m = segments.merge(recs[["group", "recommended_price", "today_price"]], on="group")
+    m["projected"] = m["weekly_units"] * (m["recommended_price"] / m["today_price"]) ** m["elasticity"]
+    out = m.groupby("segment")[["weekly_units", "projected"]].sum().reset_index()
+    out["units_change"] = out["projected"] / out["weekly_units"] - 1
+    return out

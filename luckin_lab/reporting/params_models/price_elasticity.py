@@ -1,0 +1,33 @@
+"""Parameters of the price elasticity and pricing report (UC-PR-03)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from luckin_lab.reporting.params import ReportParams
+
+
+class Params(ReportParams):
+    """Which panel to read, how to estimate, and the guard rails of the price moves."""
+
+    panel: Literal["demo", "generic"] = Field(
+        "demo", description="demo: built from the store's raw sales tables; "
+        "generic: the store's generic_price_demand table (a panel from elsewhere)")
+    grain: Literal["category", "product"] = "category"
+    period: Literal["day", "week"] = "day"
+    instruments: list[str] = Field(default_factory=lambda: ["log_test_factor"], min_length=1)
+    controls: list[str] = Field(default_factory=lambda: ["log_planned_factor"])
+    time_effects: Literal["week", "trend", "none"] = "week"
+    cluster: Literal["period", "unit", "none"] = "period"
+    dml_folds: int = Field(5, ge=2, le=10)
+    min_units: float = Field(200, ge=0, description="groups selling fewer units are not estimated")
+    main_groups: int = Field(4, ge=2, le=8, description="groups in the cross-price matrix")
+    max_price_change: float = Field(0.15, gt=0, lt=1, description="guard rail: +-share of today's price")
+    price_endings: list[float] = Field(default_factory=lambda: [0.49, 0.99], min_length=1)
+    protect_segments: list[str] = Field(default_factory=lambda: ["loyal"])
+    max_segment_loss: float = Field(0.10, ge=0, lt=1)
+    keep_ladder: bool = True
+    recent_weeks: int = Field(4, ge=1, le=26, description="window for today's prices and volumes")
+    seed: int = 0

@@ -1,0 +1,58 @@
+"""Seed-scale accuracy against planted truth, under the default and a second truth (slow).
+
+The benchmark (benchmarks/bench_pricing.py) records the issue's target (|error| <= 0.1 and the
+95 % CI covering, every category). At seed scale the DML standard errors are 0.06-0.10, so that
+target sits at 1-1.5 standard errors for the smaller categories; these tests assert what must
+hold whatever the draw: errors within 3 standard errors and 0.15, CIs that cover, a naive
+estimate biased toward zero by a clear margin, and cross-price estimates near the planted
+(small, negative) add-on complementarity.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from luckin_lab.pricing.analysis import run_pricing
+from luckin_lab.pricing.truth_eval import (
+    SECOND_TRUTH,
+    load_elasticity_truth,
+    score,
+    score_cross,
+    truth_path_for,
+)
+from luckin_lab.reporting.params_models.price_elasticity import Params
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", params=["default", "second"])
+def seed_store(request, tmp_path_factory) -> str:
+    from luckin_lab.synth.build import build_store
+
+    out = tmp_path_factory.mktemp(f"seed_{request.param}")
+    truth_file = None
+    if request.param == "second":
+        truth_file = out / "truth.yaml"
+        truth_file.write_text(yaml.safe_dump(SECOND_TRUTH))
+    build_store(out / "store", scale="seed", truth_path=truth_file)
+    return f"duckdb:{out / 'store' / 'store.duckdb'}"
+
+
+def test_causal_estimates_recover_the_planted_elasticities(seed_store):
+    a = run_pricing(Params(source=seed_store))
+    truth = load_elasticity_truth(truth_path_for(seed_store))
+    s = score(a.results.by_group, truth.category)
+    dml = s[s["method"] == "dml"].set_index("group")
+    se = a.results.by_group[a.results.by_group["method"] == "dml"].set_index("group")["se"]
+    assert set(dml.index) == set(truth.category)  # every category estimated
+    assert dml["covered"].all(), dml
+    assert (dml["error"].abs() <= 3 * se.reindex(dml.index)).all(), dml
+    assert dml["error"].abs().max() < 0.15, dml
+    naive = s[s["method"] == "naive"]
+    assert (naive["error"] > 0.15).all(), naive  # visibly biased toward zero
+    cross = score_cross(a.results.cross_price, truth.cross)
+    off = cross[~cross["own"]]
+    assert len(off) == 12
+    assert off["error"].abs().max() < 0.25, off
+    assert off["covered"].mean() >= 0.75, off

@@ -1,0 +1,118 @@
+"""The pricing rule, its guard rails, the OR-Tools ladder and the projections."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from luckin_lab.pricing.economics import aov_path
+from luckin_lab.pricing.recommend import (
+    GuardRails,
+    candidate_prices,
+    optimal_effective_price,
+    project,
+    recommend_prices,
+)
+
+
+def _econ(**over) -> pd.DataFrame:
+    row = dict(group="Latte", today_price=5.00, discount=0.0, unit_cost=1.50, weekly_units=1000.0,
+               elasticity=-2.0, se=0.1, tested_low=0.5, tested_high=2.0)
+    row.update(over)
+    return pd.DataFrame([row])
+
+
+def test_rule_price_is_the_constant_elasticity_optimum():
+    assert optimal_effective_price(1.5, -2.0) == pytest.approx(3.0)
+    assert optimal_effective_price(2.0, -3.0) == pytest.approx(3.0)
+    assert optimal_effective_price(1.0, -0.8) == float("inf")
+    # numerically: margin (p - c) p^e peaks at the rule price
+    p = np.linspace(1.6, 8, 20001)
+    assert p[np.argmax((p - 1.5) * p**-2.5)] == pytest.approx(1.5 * 2.5 / 1.5, abs=1e-3)
+
+
+def test_candidates_have_allowed_endings_and_today():
+    c = candidate_prices(4.95, 4.2, 5.7, (0.49, 0.99))
+    assert c == [4.49, 4.95, 4.99, 5.49]
+
+
+def test_interior_optimum_rounded_to_an_ending():
+    # e = -2, c = 1.5 -> optimum 3.00; allowed range 4.25-5.75 with 15 %: capped at the bottom
+    rec = recommend_prices(_econ(), GuardRails(max_change=0.15)).iloc[0]
+    assert rec.recommended_price == pytest.approx(4.49)
+    assert "below the allowed range" in rec.binding
+    # a wide rail lets the optimum through: 2.99 is the best ending near 3.00
+    rec = recommend_prices(_econ(), GuardRails(max_change=0.5)).iloc[0]
+    assert rec.recommended_price == pytest.approx(2.99)
+    assert rec.rule_price == pytest.approx(3.0)
+
+
+def test_inelastic_goes_to_the_cap_within_tested_range():
+    rails = GuardRails(max_change=0.15)
+    rec = recommend_prices(_econ(elasticity=-0.6), rails).iloc[0]
+    assert rec.recommended_price == pytest.approx(5.49)  # highest ending <= 5.75
+    assert rec.binding.startswith("inelastic")
+    # never beyond the tested range: only 5 % above today was ever seen
+    rec = recommend_prices(_econ(elasticity=-0.6, tested_high=1.05), rails).iloc[0]
+    assert rec.recommended_price <= 5.25
+    assert rec.recommended_price == pytest.approx(5.00)  # today's price; no ending fits
+
+
+def test_discount_enters_the_margin():
+    # effective price 5 * (1 - 0.4) = 3 at cost 1.5 and e = -2: already optimal -> today
+    rec = recommend_prices(_econ(discount=0.4), GuardRails(max_change=0.15)).iloc[0]
+    assert rec.recommended_price == pytest.approx(5.00)
+    assert rec.projected_margin == pytest.approx(1000 * (3.0 - 1.5))
+
+
+def test_ladder_keeps_today_order():
+    econ = pd.concat([
+        _econ(group="Drip", today_price=4.00, elasticity=-0.5),  # wants to go up
+        _econ(group="Latte", today_price=4.40, elasticity=-3.0, unit_cost=0.5),  # wants to go down
+    ], ignore_index=True)
+    free = recommend_prices(econ, GuardRails(max_change=0.15, keep_ladder=False)).set_index("group")
+    assert free.loc["Drip", "recommended_price"] > free.loc["Latte", "recommended_price"]
+    kept = recommend_prices(econ, GuardRails(max_change=0.15)).set_index("group")
+    assert kept.loc["Drip", "recommended_price"] <= kept.loc["Latte", "recommended_price"]
+    assert kept.projected_margin.sum() <= free.projected_margin.sum() + 1e-9
+
+
+def test_protected_segment_limits_volume_loss():
+    econ = _econ(elasticity=-0.5)
+    segs = pd.DataFrame({"group": ["Latte", "Latte"], "segment": ["loyal", "price_sensitive"],
+                         "weekly_units": [500.0, 500.0], "elasticity": [-0.2, -1.5]})
+    free = recommend_prices(econ, GuardRails(max_change=0.15), segs).iloc[0]
+    assert free.recommended_price == pytest.approx(5.49)
+    rails = GuardRails(max_change=0.15, protect_segments=("price_sensitive",), max_segment_loss=0.05)
+    kept = recommend_prices(econ, rails, segs).iloc[0]
+    assert 500 * (kept.recommended_price / 5.0) ** -1.5 >= 0.95 * 500
+    assert kept.recommended_price == pytest.approx(5.00)
+
+
+def test_guard_rail_validation():
+    with pytest.raises(ValueError, match="max_change"):
+        GuardRails(max_change=1.5)
+    with pytest.raises(ValueError, match="endings"):
+        GuardRails(endings=(1.49,))
+
+
+def test_projection_intervals_widen_with_uncertainty():
+    recs = recommend_prices(_econ(elasticity=-0.6), GuardRails(max_change=0.15))
+    tight = project(recs, pd.Series({"Latte": 0.01})).iloc[0]
+    wide = project(recs, pd.Series({"Latte": 0.3})).iloc[0]
+    ratio = 5.49 / 5.0
+    assert tight.units_change == pytest.approx(ratio**-0.6 - 1, abs=0.002)
+    assert (wide.margin_change_high - wide.margin_change_low) > 5 * (
+        tight.margin_change_high - tight.margin_change_low)
+    total = project(recs, pd.Series({"Latte": 0.01}))
+    assert total.group.iloc[-1] == "All groups"
+
+
+def test_aov_path_follows_item_price():
+    recs = recommend_prices(_econ(elasticity=-0.6, discount=0.2), GuardRails(max_change=0.15))
+    path = aov_path(5.0, recs)
+    assert path.aov.iloc[0] == 5.0
+    assert path.aov.iloc[1] == pytest.approx(5.0 * 5.49 / 5.0)  # one group: AOV scales with price
+    assert path.aov.iloc[2] == pytest.approx(5.0 * 5.49 / 4.0)
+    assert path.aov.iloc[3] == 6.5
