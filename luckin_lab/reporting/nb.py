@@ -123,13 +123,15 @@ def show_table(
         if fmt:
             numeric.add(col)
             cells[col] = [FORMATS[fmt](v) for v in s]
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            cells[col] = ["–" if _missing(v) else _date(v) for v in s]
         else:
-            cells[col] = ["–" if _missing(v) else str(v) for v in s]
+            cells[col] = ["–" if _missing(v) else _keep_together(str(v)) for v in s]
 
     def cls(col: object) -> str:
         return " class='num'" if col in numeric else ""
 
-    head = "".join(f"<th{cls(c)}>{escape(str(c))}</th>" for c in view.columns)
+    head = "".join(f"<th{cls(c)}>{escape(header(c))}</th>" for c in view.columns)
     body = "".join(
         "<tr>" + "".join(f"<td{cls(c)}>{escape(cells[c][i])}</td>" for c in view.columns) + "</tr>"
         for i in range(len(view))
@@ -139,6 +141,24 @@ def show_table(
     if len(df) > max_rows:
         html += f"<p class='ll-note'>First {max_rows} of {len(df):,} rows; all rows are in results/.</p>"
     return HTML(html)
+
+
+def header(col: object) -> str:
+    """Readers see 'p fail 7d', not 'p_fail_7d': snake_case headers become words."""
+    text = str(col)
+    return text.replace("_", " ") if text.islower() or "_" in text else text
+
+
+def _date(v: Any) -> str:
+    ts = pd.Timestamp(v)
+    return _keep_together(ts.strftime("%Y-%m-%d" if ts == ts.normalize() else "%Y-%m-%d %H:%M"))
+
+
+def _keep_together(text: str) -> str:
+    """Short codes and dates (DEV-00012, 2026-02-14) must not wrap at their hyphens."""
+    if " " not in text and len(text) <= 24:
+        return text.replace("-", "\u2011")
+    return text
 
 
 def _missing(v: Any) -> bool:
