@@ -111,10 +111,8 @@ class DataStore:
         tables = {}
         for name, res in self._validated.items():
             frame = res.frame
-            digest = hashlib.sha256(
-                pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
-            ).hexdigest()[:16]
-            tables[name] = {"rows": len(frame), "sha256_16": digest, "quarantined": res.n_quarantined}
+            tables[name] = {"rows": len(frame), "sha256_16": frame_digest(frame),
+                            "quarantined": res.n_quarantined}
         blob = json.dumps(tables, sort_keys=True).encode()
         return {
             "uri": redact(self.uri),
@@ -127,6 +125,31 @@ class DataStore:
         qdir = self.quarantine_dir or (ROOT / "data" / "quarantine")
         qdir.mkdir(parents=True, exist_ok=True)
         result.quarantined.to_parquet(qdir / f"{result.table}.parquet")
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """Content hash of a frame (row order matters, index does not): the data fingerprint."""
+    return hashlib.sha256(
+        pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    ).hexdigest()[:16]
+
+
+def write_duckdb(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """Write frames as tables of a new DuckDB file (replacing it): a store ``open_store`` reads."""
+    import duckdb
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        for name, df in tables.items():
+            con.register("_frame", df)
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
+            con.unregister("_frame")
+    finally:
+        con.close()
+    return path
 
 
 def _rename_source_columns(expr: ir.Table, contract: Contract) -> ir.Table:

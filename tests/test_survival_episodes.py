@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
-from luckin_lab.sources import open_store
+from luckin_lab.sources import open_store, write_duckdb
 from luckin_lab.survival.episodes import device_events, split_at
 from luckin_lab.survival.toy import toy_stores
 
@@ -17,13 +16,7 @@ SNAP = "2025-07-01"
 
 
 def _write(path: Path, tables: dict[str, pd.DataFrame]) -> str:
-    con = duckdb.connect(str(path))
-    for name, df in tables.items():
-        con.register("_df", df)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _df")
-        con.unregister("_df")
-    con.close()
-    return f"duckdb:{path}"
+    return f"duckdb:{write_duckdb(path, tables)}"
 
 
 def _device(did, install, last_service=None, makes_cups=True, dtype="coffee_machine", model="M1"):

@@ -45,12 +45,12 @@ from luckin_lab.extract.snapshot import (
     ExtractLock,
     choose_workdir,
     finalize,
-    frame_digest,
     latest_snapshot,
     read_manifest,
     snapshots_root,
     write_json_atomic,
 )
+from luckin_lab.sources import frame_digest
 
 
 @dataclass

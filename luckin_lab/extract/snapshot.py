@@ -11,7 +11,6 @@ same source from running at once.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -87,12 +86,6 @@ def empty_frame(contract: Contract) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=("Int64" if spec.nullable and spec.type == "int64"
                                                 else dtypes[spec.type]))
                          for name, spec in contract.columns.items()})
-
-
-def frame_digest(frame: pd.DataFrame) -> str:
-    return hashlib.sha256(
-        pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
-    ).hexdigest()[:16]
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from luckin_lab.paths import notebooks_dir
+from luckin_lab.sources import write_duckdb
 
 KERNEL = "python3"
 
@@ -98,16 +99,6 @@ def tiny_sales_frames(seed: int = 7) -> dict[str, pd.DataFrame]:
 
 def write_tiny_sales_store(path: Path, seed: int = 7) -> dict[str, pd.DataFrame]:
     """Write :func:`tiny_sales_frames` to a DuckDB file; returns the frames for expectations."""
-    import duckdb
-
     frames = tiny_sales_frames(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    try:
-        for name, df in frames.items():
-            con.register("frame", df)
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM frame")
-            con.unregister("frame")
-    finally:
-        con.close()
+    write_duckdb(path, frames)
     return frames

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from luckin_lab.sources import write_duckdb
 from luckin_lab.synth.iot import IoTTruth, synthesize_iot
 from luckin_lab.synth.truth import DEFAULT_STORES, CalendarTruth
 
@@ -104,14 +104,7 @@ def write_toy_store(out_dir: Path, **kwargs) -> Path:
     out_dir = Path(out_dir)
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
     tables, tdict = build_toy_iot(**kwargs)
-    db = out_dir / "store.duckdb"
-    db.unlink(missing_ok=True)
-    con = duckdb.connect(str(db))
-    for name, df in tables.items():
-        con.register("_df", df)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _df")
-        con.unregister("_df")
-    con.close()
+    db = write_duckdb(out_dir / "store.duckdb", tables)
     plain = {}
     for k, v in tdict.items():
         if k.endswith("_frame"):

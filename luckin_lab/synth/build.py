@@ -8,12 +8,12 @@ import shutil
 import time
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from luckin_lab.contracts import all_contracts, validate
+from luckin_lab.sources import write_duckdb
 from luckin_lab.synth.examples import example_tables
 from luckin_lab.synth.iot import synthesize_iot
 from luckin_lab.synth.sales import USD_PER_NZD, simulate_sales
@@ -233,14 +233,7 @@ def build_store(out: Path, scale: str | float = "seed", truth_path: Path | None 
             if name in contracts:
                 validate(df, contracts[name])  # raw layout is kept (e.g. varchar order_id)
         bar.update(task, description="writing DuckDB")
-        tmp = out / "store.duckdb.tmp"
-        tmp.unlink(missing_ok=True)
-        con = duckdb.connect(str(tmp))
-        for name, df in tables.items():
-            con.register("_df", df)
-            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
-            con.unregister("_df")
-        con.close()
+        tmp = write_duckdb(out / "store.duckdb.tmp", tables)
         shutil.move(tmp, out / "store.duckdb")
         if parquet:
             pq = out / "parquet"
