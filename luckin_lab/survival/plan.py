@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 
+from luckin_lab.optimize import solve
 from luckin_lab.survival.episodes import EventData
 from luckin_lab.survival.models import GroupModels
 
@@ -184,13 +185,7 @@ def optimise(inp: PlanInputs, per_day: int, slots: pd.Series, time_limit_s: floa
             if len(sv) > slots[s]:
                 m.Add(sum(sv) <= int(slots[s]))
     m.Maximize(sum(var * g for var, g in x.values()))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    status = solver.Solve(m)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise RuntimeError(f"maintenance plan: CP-SAT found no solution ({solver.StatusName(status)})")
+    solver = solve(m, "maintenance plan", time_limit_s)
     visit = np.full(n, -1)
     for (i, v), (var, _) in x.items():
         if solver.Value(var):
