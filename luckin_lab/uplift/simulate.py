@@ -10,7 +10,6 @@ path serves both.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +109,11 @@ def simulate_experiment(
 
 
 def write_example(folder: str | Path, n: int = 30_000, seed: int = 11) -> Path:
-    """Write a cluster-randomized example as ``generic_experiment.parquet`` (a folder store)."""
+    """Write a cluster-randomized example as ``generic_experiment.parquet`` (a folder store).
+
+    The demo store already carries this table (``luckin_lab.synth.examples``); this writes it
+    as a file to exercise the folder path of the generic contract.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     frame, _ = simulate_experiment(n=n, seed=seed, n_clusters=400)
@@ -118,6 +121,3 @@ def write_example(folder: str | Path, n: int = 30_000, seed: int = 11) -> Path:
     frame.to_parquet(path, index=False)
     return path
 
-
-if __name__ == "__main__":  # python -m luckin_lab.uplift.simulate <folder>
-    print(write_example(sys.argv[1] if len(sys.argv) > 1 else "data/examples/coupon_experiment"))

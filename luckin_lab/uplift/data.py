@@ -1,0 +1,162 @@
+"""The experiment at analysis grain: one row per randomized unit, and what each column means.
+
+Two ways in, one shape out (:class:`ExperimentData`): a coupon campaign built from the
+store's raw tables (:func:`from_campaign`) or any table under the ``generic_experiment``
+contract (:func:`from_generic`). Everything downstream (effects, learners, policy) only
+sees :class:`ExperimentData`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from luckin_lab.contracts import validate
+from luckin_lab.sources import DataStore
+from luckin_lab.transforms import uplift as tx
+
+RESERVED = {"unit_id", "arm", "cluster_id", "issue_time"}
+
+
+@dataclass
+class ExperimentData:
+    """A randomized experiment with its outcome columns and covariates named."""
+
+    name: str
+    frame: pd.DataFrame
+    control: str
+    arms: list[str]  # treatment arms, in report order (shallow to deep discount)
+    response: str  # conversion outcome ranked by Qini (0/1 or an amount)
+    value: str  # decision value, net of the offer's cost (e.g. margin after discount)
+    cost: str | None  # what the offer costs when used (e.g. discount paid), if observed
+    numeric: list[str]
+    categorical: list[str]
+    cluster: str | None = None
+    count: str | None = None  # responses per unit (e.g. orders), to value one extra response
+    window_days: int | None = None
+    depths: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        present = set(self.frame["arm"].unique())
+        missing = [a for a in [self.control, *self.arms] if a not in present]
+        if missing:
+            raise ValueError(f"{self.name}: arm(s) {missing} have no units; arms present: "
+                             f"{sorted(present)}")
+        if len(self.frame) and self.frame["unit_id"].duplicated().any():
+            dup = self.frame.loc[self.frame["unit_id"].duplicated(), "unit_id"].head(3).tolist()
+            raise ValueError(f"{self.name}: unit_id must be unique; duplicates e.g. {dup}")
+
+    @property
+    def covariates(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+    @property
+    def all_arms(self) -> list[str]:
+        return [self.control, *self.arms]
+
+    def arm_index(self) -> np.ndarray:
+        """-1 for control, k for ``arms[k]`` (units of other arms are not in ``frame``)."""
+        code = {a: i - 1 for i, a in enumerate(self.all_arms)}
+        return self.frame["arm"].map(code).to_numpy()
+
+    def propensity(self) -> np.ndarray:
+        """Share of units in control, arm 0, arm 1, ... (the randomization probabilities)."""
+        shares = self.frame["arm"].value_counts(normalize=True)
+        return np.array([shares[a] for a in self.all_arms])
+
+    def features(self) -> np.ndarray:
+        """Covariates as a float matrix; labels as integer codes (trees split on them fine)."""
+        cols = [self.frame[c].astype(float).to_numpy() for c in self.numeric]
+        for c in self.categorical:
+            cols.append(pd.Categorical(self.frame[c].astype(str)).codes.astype(float))
+        if not cols:
+            return np.zeros((len(self.frame), 1))
+        return np.column_stack(cols)
+
+    def clusters(self) -> np.ndarray | None:
+        return None if self.cluster is None else self.frame[self.cluster].to_numpy()
+
+
+def from_campaign(store: DataStore, experiment_id: str) -> ExperimentData:
+    """A coupon campaign from the store: features before issue, outcomes in the window."""
+    frame = store.execute(tx.campaign_frame(store, experiment_id))
+    coupons = store.table("coupons")
+    depth = store.execute(
+        coupons.filter(coupons.experiment_id == experiment_id)
+        .group_by("arm").aggregate(depth=coupons.discount_depth.mean())
+    )
+    depths = {str(r.arm): round(float(r.depth), 4) for r in depth.itertuples() if r.arm is not None}
+    all_arms = sorted(frame["arm"].unique())
+    controls = [a for a in all_arms if depths.get(a, 0.0) == 0.0]
+    if len(controls) != 1:
+        raise ValueError(f"{experiment_id}: expected exactly one arm without coupons (control), "
+                         f"found {controls} among arms {all_arms}")
+    control = controls[0]
+    depths[control] = 0.0
+    arms = sorted((a for a in all_arms if a != control), key=lambda a: (depths[a], a))
+    has_cluster = frame["cluster_id"].notna().any()
+    if not has_cluster:
+        frame = frame.drop(columns="cluster_id")
+    numeric = [c for c in tx.NUMERIC_FEATURES if frame[c].nunique() > 1]
+    return ExperimentData(
+        name=experiment_id, frame=frame, control=control, arms=arms, response="purchase",
+        value="margin", cost="discount", numeric=numeric,
+        categorical=list(tx.CATEGORICAL_FEATURES), cluster="cluster_id" if has_cluster else None,
+        count="n_orders",
+        window_days=tx.experiment_window_days(store, experiment_id), depths=depths,
+    )
+
+
+def from_generic(
+    store: DataStore | pd.DataFrame,
+    table: str = "generic_experiment",
+    control: str = "control",
+    value: str | None = None,
+    cost: str | None = None,
+    window_days: int | None = None,
+) -> ExperimentData:
+    """Any randomized experiment under the ``generic_experiment`` contract.
+
+    ``value`` names the column the decision maximises (default: ``outcome``) and ``cost``
+    an observed cost column, if any; all other non-reserved columns are covariates.
+    """
+    if isinstance(store, pd.DataFrame):
+        frame = validate(store, "generic_experiment").frame.reset_index(drop=True)
+        name = "generic_experiment"
+    else:
+        if table != "generic_experiment":
+            raw = store.execute(store.raw(table))
+            frame = validate(raw, "generic_experiment").frame.reset_index(drop=True)
+        else:
+            frame = store.load(table)
+        name = table
+    for col, role in ((value, "value"), (cost, "cost")):
+        if col is not None and col not in frame.columns:
+            raise KeyError(f"table '{name}': {role} column '{col}' not found; "
+                           f"columns: {list(frame.columns)}")
+    cluster = None
+    if "cluster_id" in frame.columns:
+        bad = frame["cluster_id"].isna()
+        if bad.any():
+            raise ValueError(
+                f"table '{name}', column 'cluster_id', check not_nullable: {int(bad.sum())} "
+                f"unit(s) without a cluster, e.g. unit_id {frame.loc[bad, 'unit_id'].head(3).tolist()}")
+        frame["cluster_id"] = frame["cluster_id"].astype(str)
+        cluster = "cluster_id"
+    arms_present = sorted(frame["arm"].unique())
+    if control not in arms_present:
+        raise ValueError(f"table '{name}', column 'arm': control arm '{control}' not found; "
+                         f"arms present: {arms_present}")
+    outcome_cols = {"outcome", value, cost} - {None}
+    covs = [c for c in frame.columns if c not in RESERVED | outcome_cols]
+    numeric = [c for c in covs if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    categorical = [c for c in covs if c not in numeric]
+    return ExperimentData(
+        name=name, frame=frame, control=control,
+        arms=[a for a in arms_present if a != control], response="outcome",
+        value=value or "outcome", cost=cost, numeric=numeric, categorical=categorical,
+        cluster=cluster, window_days=window_days,
+    )
