@@ -98,6 +98,7 @@ FORMATS = {
     "float1": lambda v: num(v, 1),
     "float2": lambda v: num(v, 2),
     "float3": lambda v: num(v, 3),
+    "sig3": lambda v: "–" if _missing(v) else f"{v:.3g}",  # small scores such as Qini areas
 }
 
 
