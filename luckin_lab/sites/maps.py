@@ -1,0 +1,232 @@
+"""Charts of the site-selection report: an offline map drawn from the geo-cell grid, and the evidence.
+
+No web tiles (the machines are offline): land is the grid of geo cells, shaded by the number
+of app users living there, so water and boroughs show by their absence.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.ticker import FuncFormatter
+
+from luckin_lab.reporting.nb import ACCENT, BAD, GOOD, NEUTRAL, money
+from luckin_lab.sites.pipeline import SiteSelection
+from luckin_lab.synth.spatial import KM_PER_DEG_LAT, KM_PER_DEG_LON
+
+_LAND = LinearSegmentedColormap.from_list("land", ["#f2efe9", "#b9c4d6"])
+_CELL_DEG = 0.0055
+
+
+def _tex_money(x: float) -> str:
+    """Money for matplotlib text: a bare "$" would start mathtext."""
+    return money(x).replace("$", r"\$")
+
+
+def _money_axis(ax: plt.Axes, axis: str = "y") -> None:
+    fmt = FuncFormatter(lambda v, _: _tex_money(v))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _base(ax: plt.Axes, cells: pd.DataFrame, bbox: tuple[float, float, float, float] | None = None) -> None:
+    ax.set_facecolor("#dceaf5")
+    v = np.log1p(cells.n_users.to_numpy(float))
+    ax.scatter(cells.lon, cells.lat, c=v, cmap=_LAND, marker="s", s=_marker_size(ax, bbox, cells),
+               linewidths=0, zorder=1)
+    ax.set_aspect(KM_PER_DEG_LAT / KM_PER_DEG_LON)
+    if bbox:
+        ax.set_xlim(bbox[0], bbox[1])
+        ax.set_ylim(bbox[2], bbox[3])
+    ax.grid(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_visible(False)
+
+
+def _marker_size(ax: plt.Axes, bbox, cells: pd.DataFrame) -> float:
+    fig = ax.figure
+    w_in = fig.get_size_inches()[0] * ax.get_position().width
+    span = (bbox[1] - bbox[0]) if bbox else (cells.lon.max() - cells.lon.min())
+    pts = w_in * 72 * (_CELL_DEG * 1.25) / span
+    return max(pts, 1.0) ** 2
+
+
+def site_map(sel: SiteSelection) -> plt.Figure:
+    """Page-one map: recommended sites (stars), other candidates, our stores, and beside the map
+    each recommended site's net gain, interval and the store it takes most from."""
+    data = sel.data
+    cand = sel.candidates
+    fig = plt.figure(figsize=(7.5, 4.3))
+    ax = fig.add_axes((0.0, 0.09, 0.55, 0.84))
+    side = fig.add_axes((0.56, 0.09, 0.44, 0.84))
+    _base(ax, data.cells)
+    if "borough" in data.cells:
+        for name, g in data.cells.groupby("borough"):
+            ax.text(g.lon.median(), g.lat.max() + 0.004, str(name), fontsize=6.5, color="#666666",
+                    ha="center", va="bottom", style="italic", zorder=1)
+    ax.set_title("Recommended next sites", fontsize=10, loc="left")
+    chosen_ids = cand.site_id[cand.chosen]
+    top = sel.cannibalization[sel.cannibalization.site_id.isin(chosen_ids)]
+    top = top.sort_values("revenue_taken", ascending=False).groupby("site_id").head(2)
+    top = top[top.revenue_taken > 0]
+    for r in top.itertuples():
+        s = cand[cand.site_id == r.site_id].iloc[0]
+        st = data.stores[data.stores.store_id == r.store_id].iloc[0]
+        ax.plot([s.lon, st.lon], [s.lat, st.lat], color=BAD, alpha=0.6,
+                lw=0.5 + 3 * r.revenue_taken / top.revenue_taken.max(), zorder=2)
+    other = cand[~cand.chosen]
+    ax.scatter(other.lon, other.lat, s=14, facecolors="white", edgecolors=NEUTRAL, lw=0.8,
+               zorder=3, label="other candidates")
+    ax.scatter(data.stores.lon, data.stores.lat, s=18, c="#222222", marker="o", zorder=4, label="our stores")
+    ch = cand[cand.chosen].sort_values("net_gain", ascending=False)
+    ax.scatter(ch.lon, ch.lat, s=150, c=ACCENT, marker="*", edgecolors="white", lw=0.8, zorder=5,
+               label="recommended")
+    for r in ch.itertuples():
+        ax.annotate(r.site_id, (r.lon, r.lat), xytext=(5, 3), textcoords="offset points", fontsize=7.5,
+                    weight="bold", color=ACCENT, zorder=6,
+                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.8))
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.01), ncol=3, fontsize=6.5, frameon=False,
+              handletextpad=0.2, columnspacing=0.8)
+    # the side panel: what each recommended site adds and takes, monthly
+    side.axis("off")
+    level = f"{sel.metrics['interval_level']:.0%}"
+    lines = [(f"Net gain a month ({level} range)", "bold", "#222222", 8.5)]
+    shown = ch.head(6)
+    for r in shown.itertuples():
+        taken = sel.cannibalization[sel.cannibalization.site_id == r.site_id]
+        worst = taken.sort_values("revenue_taken").iloc[-1]
+        lines += [(f"{r.site_id} {r.borough}: +{_tex_money(r.net_gain)}", "bold", ACCENT, 8.5),
+                  (f"   {_tex_money(r.net_gain_low)} to {_tex_money(r.net_gain_high)}; takes "
+                   f"{_tex_money(r.cannibalized_revenue)}", "normal", "#222222", 7.5),
+                  (f"   from our stores, most from {str(worst.store_name).split(' (')[0]}", "normal",
+                   "#222222", 7.5)]
+    if len(ch) > len(shown):
+        lines.append((f"... and {len(ch) - len(shown)} more sites (table below)", "normal", "#222222", 7.5))
+    lines.append((f"All together: +{_tex_money(sel.metrics['portfolio_net_gain_monthly'])} a month", "bold",
+                  "#222222", 8.5))
+    y = 0.99
+    for text, weight, color, size in lines:
+        side.text(0.0, y, text, fontsize=size, weight=weight, color=color, va="top", transform=side.transAxes)
+        y -= 0.056 if size > 8 else 0.048
+    fig.text(0.56, 0.01, "Shading: app users living in each ~0.5 km cell\n(blue: water or outside the data). "
+             "Red lines: the two\nstores each site takes most from (width: revenue).", fontsize=6.5,
+             color="#555555")
+    return fig
+
+
+def cannibalization_heatmap(sel: SiteSelection, top_sites: int = 12) -> plt.Figure:
+    """Share of each store's revenue each leading candidate would take."""
+    cand = sel.candidates.sort_values("net_gain", ascending=False).head(top_sites)
+    m = sel.cannibalization.pivot(index="site_id", columns="store_name", values="share_of_store_revenue")
+    m = m.loc[cand.site_id, sel.data.stores.store_name]
+    fig, ax = plt.subplots(figsize=(8.5, 0.35 * len(m) + 1.8))
+    im = ax.imshow(100 * m.to_numpy(), cmap="Reds", aspect="auto", vmin=0)
+    ax.set_yticks(range(len(m)), [f"{s}{' *' if c else ''}" for s, c in zip(m.index, cand.chosen, strict=True)])
+    ax.set_xticks(range(m.shape[1]), m.columns, rotation=40, ha="right")
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            v = 100 * m.iat[i, j]
+            if v >= 0.05:
+                ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=6.5,
+                        color="white" if v > 100 * m.to_numpy().max() * 0.6 else "black")
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, label="% of the store's monthly revenue taken")
+    ax.set_title("Cannibalization: % of each store's revenue a candidate would take (* = recommended)")
+    return fig
+
+
+def accuracy_chart(sel: SiteSelection) -> plt.Figure:
+    r2 = sel.cv.r2.copy()
+    r2["label"] = r2.model.str.replace(" (catchment features)", "") + "\n" + r2.evaluation
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    vals = r2.r2.clip(lower=-1)
+    colors = [NEUTRAL if "in-sample" in e else (GOOD if v > 0 else BAD) for e, v in zip(r2.evaluation, vals, strict=True)]
+    ax.barh(r2.label, vals, color=colors)
+    for i, v in enumerate(r2.r2):
+        ax.text(max(vals.iloc[i], 0) + 0.02, i, f"{v:.2f}", va="center", fontsize=8)
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_xlabel("R² of monthly store revenue (grey: in-sample; clipped at -1)")
+    ax.set_title("Accuracy on stores the model did not see is far below the in-sample figure")
+    ax.invert_yaxis()
+    return fig
+
+
+def cv_scatter(sel: SiteSelection) -> plt.Figure:
+    per = sel.cv.per_store
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    lim = [0, 1.1 * max(per.y.max(), per[["gbm_spatial_cv", "huff_spatial_cv"]].max().max())]
+    ax.plot(lim, lim, color=NEUTRAL, lw=0.8)
+    ax.scatter(per.y, per.gbm_spatial_cv, label="gradient boosting", color=NEUTRAL)
+    ax.scatter(per.y, per.huff_spatial_cv, label="Huff model", color=ACCENT)
+    lo, hi = np.exp(-sel.log_q), np.exp(sel.log_q)
+    ax.fill_between(lim, [x * lo for x in lim], [x * hi for x in lim], color=ACCENT, alpha=0.08,
+                    label=f"{sel.metrics['interval_level']:.0%} interval width")
+    for r in per.itertuples():
+        ax.annotate(str(r.store_name).split(" (")[0], (r.y, r.huff_spatial_cv), fontsize=6.5, xytext=(3, 2),
+                    textcoords="offset points")
+    ax.set_xlim(lim)
+    ax.set_ylim(lim)
+    ax.set_xlabel("actual monthly revenue (last 4 weeks), USD")
+    ax.set_ylabel("predicted without the store's block, USD")
+    _money_axis(ax, "x")
+    _money_axis(ax, "y")
+    ax.set_title("Held-out predictions by store")
+    ax.legend(fontsize=7.5)
+    return fig
+
+
+def ramp_chart(sel: SiteSelection) -> plt.Figure:
+    r = sel.ramp[sel.ramp.weeks_open <= 16]
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    for _, g in r.groupby("store_id"):
+        ax.plot(g.weeks_open, g.actual_index, color=NEUTRAL, alpha=0.35, lw=0.9)
+    curve = r.groupby(r.weeks_open.round()).model_index.mean()
+    ax.plot(curve.index, curve.to_numpy(), color=ACCENT, lw=2.2, label="fitted grand-opening effect")
+    ax.axhline(1, color="#333333", lw=0.8)
+    ax.set_xlabel("weeks since opening")
+    ax.set_ylabel("revenue / mature level")
+    ax.set_title("New stores open high and settle within about "
+                 f"{3 * sel.fit.boost_weeks:.0f} weeks (grey: each store)")
+    ax.legend()
+    return fig
+
+
+def flagship_chart(sel: SiteSelection) -> plt.Figure:
+    f = sel.flagship
+    t = f["table"]
+    fig, ax = plt.subplots(figsize=(7.5, 3.9))
+    steps = [f["revenue_from"]]
+    for v in t.revenue_change:
+        steps.append(steps[-1] + v)
+    labels = [f"{f['month_from']:%b %Y}", *t.short, f"{f['month_to']:%b %Y}"]
+    for i, v in enumerate(t.revenue_change):
+        ax.bar(i + 1, v, bottom=steps[i], color=BAD if v < 0 else GOOD)
+        ax.text(i + 1, max(steps[i], steps[i + 1]) + 1500, _tex_money(v), ha="center", fontsize=7.5)
+    ax.bar(0, f["revenue_from"], color=ACCENT)
+    ax.bar(len(t) + 1, f["revenue_to"], color=ACCENT)
+    ax.set_xticks(range(len(labels)), [textwrap.fill(lbl, 14, break_long_words=False) for lbl in labels], fontsize=7)
+    ax.set_ylabel("monthly revenue, USD")
+    _money_axis(ax)
+    ax.set_ylim(min(0, min(steps) * 1.1), max(steps) * 1.12)
+    ax.set_title(f"{f['store_name']}: from {_tex_money(f['revenue_from'])} to "
+                 f"{_tex_money(f['revenue_to'])} a month")
+    return fig
+
+
+def sensitivity_chart(sel: SiteSelection) -> plt.Figure:
+    s = sel.sensitivity
+    fig, ax = plt.subplots(figsize=(7.5, 3.0))
+    ax.plot(s.decay, s.net_gain_of_choice, "o-", color=ACCENT, label="best sites for that decay")
+    ax.plot(s.decay, s.net_gain_of_base_choice, "s--", color=BAD, label="our recommended sites")
+    ax.axvline(sel.fit.decay, color=NEUTRAL, lw=0.8)
+    ax.set_xlabel("distance decay (higher = customers travel less)")
+    ax.set_ylabel("monthly net gain, USD")
+    _money_axis(ax)
+    ax.set_title("If customers travel more or less than estimated")
+    ax.legend()
+    return fig

@@ -1,0 +1,126 @@
+"""The whole site-selection analysis in one call, for the report notebook and the benchmark."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from luckin_lab.reporting.nb import Results
+from luckin_lab.sites.data import SiteData
+from luckin_lab.sites.huff import HuffFit, fit_huff, param
+from luckin_lab.sites.portfolio import rank_one_by_one, solve_portfolio
+from luckin_lab.sites.ramp import flagship_decomposition, ramp_curves
+from luckin_lab.sites.revenue_model import RevenueCV, cross_validate
+from luckin_lab.sites.scoring import (
+    Market,
+    build_market,
+    candidate_table,
+    intervals_by_attraction,
+    pairwise_overlap,
+)
+from luckin_lab.sites.sensitivity import decay_sensitivity
+from luckin_lab.sites.spatial_cv import conformal_quantile, leave_one_out_coverage, log_residuals
+
+
+@dataclass
+class SiteSelection:
+    data: SiteData
+    fit: HuffFit
+    market: Market
+    candidates: pd.DataFrame  # scores, intervals, rank, chosen
+    cannibalization: pd.DataFrame  # site x store
+    overlap: np.ndarray
+    chosen: np.ndarray
+    ranked: np.ndarray
+    cv: RevenueCV
+    log_q: float
+    coverage: float
+    ramp: pd.DataFrame
+    flagship: dict
+    sensitivity: pd.DataFrame
+    metrics: dict
+
+    def chosen_table(self) -> pd.DataFrame:
+        return self.candidates[self.candidates.chosen].sort_values("net_gain", ascending=False)
+
+
+def run_site_selection(data: SiteData, k: int | None = 5, budget: float | None = None,
+                       alpha: float = 0.1, block_km: float = 1.5, buffer_km: float = 0.5,
+                       min_distance_km: float = 0.25, new_attraction: float = 1.0,
+                       decay_offsets: tuple[float, ...] = (-0.5, -0.3, 0.3, 0.5),
+                       recent_weeks: int = 4) -> SiteSelection:
+    """Fit, validate, score, choose and stress-test; see the module docs of each step."""
+    if data.candidates.empty:
+        raise ValueError("candidate_sites: no candidates to score")
+    fit = fit_huff(data, min_distance_km)
+    market = build_market(fit, data, recent_weeks)
+    cand, cann = candidate_table(data, market, new_attraction)
+    cv = cross_validate(data, fit, block_km, buffer_km, recent_weeks)
+    per = cv.per_store.dropna(subset=["huff_spatial_cv"])
+    res = log_residuals(per.y, per.huff_spatial_cv)
+    log_q = conformal_quantile(res, alpha)
+    level_ok = np.isfinite(log_q)
+    if not level_ok:
+        log_q = float(res.max())
+    coverage, _ = leave_one_out_coverage(per.y.to_numpy(), per.huff_spatial_cv.to_numpy(), alpha)
+    iv = intervals_by_attraction(market, cand.standalone_revenue.to_numpy(), log_q)
+    cand = pd.concat([cand, iv[["standalone_low", "standalone_high", "net_gain_low", "net_gain_high",
+                                "cannibalized_low", "cannibalized_high"]]], axis=1)
+    overlap = pairwise_overlap(market, new_attraction)
+    net = cand.net_gain.to_numpy()
+    costs = cand.opening_cost.to_numpy(float)
+    chosen = solve_portfolio(net, overlap, k=k, costs=costs, budget=budget)
+    ranked = rank_one_by_one(net, k=k, costs=costs, budget=budget)
+    cand["rank_one_by_one"] = (-net).argsort().argsort() + 1
+    cand["chosen"] = np.isin(np.arange(len(cand)), chosen)
+    cand["in_ranking_shortlist"] = np.isin(np.arange(len(cand)), ranked)
+    sens = decay_sensitivity(data, fit, chosen, k, budget, decay_offsets, new_attraction)
+    ramp = ramp_curves(fit, data)
+    flag = flagship_decomposition(fit, data)
+    r2 = cv.r2.set_index(["model", "evaluation"]).r2
+    gbm = "Gradient boosting (catchment features)"
+    dec = param(fit, "distance decay")
+    metrics = {
+        "n_stores": len(data.stores), "n_candidates": len(cand), "n_weeks": data.n_weeks,
+        "k": k, "budget": budget,
+        "chosen_sites": cand.site_id[chosen].tolist(),
+        "ranking_sites": cand.site_id[ranked].tolist(),
+        "portfolio_net_gain_monthly": market.set_net_gain(chosen, new_attraction),
+        "ranking_net_gain_monthly": market.set_net_gain(ranked, new_attraction),
+        "portfolio_standalone_monthly": float(cand.standalone_revenue[chosen].sum()),
+        "r2_gbm_in_sample": float(r2[(gbm, "in-sample")]),
+        "r2_gbm_random_cv": float(r2[(gbm, "random 5-fold CV")]),
+        "r2_gbm_spatial_cv": float(r2[(gbm, "spatial block CV")]),
+        "r2_huff_spatial_cv": float(r2[("Huff store choice", "spatial block CV")]),
+        "interval_level": 1 - alpha, "interval_log_halfwidth": log_q,
+        "interval_level_achievable": bool(level_ok),
+        "interval_coverage_held_out_stores": coverage,
+        "n_cv_folds": len(cv.folds),
+        "distance_decay": fit.decay, "distance_decay_ci": [float(dec.ci_low), float(dec.ci_high)],
+        "outside_base": fit.outside_base, "outside_per_competitor": fit.outside_per_competitor,
+        "grand_opening_boost": fit.boost, "grand_opening_weeks": fit.boost_weeks,
+        "demand_weights": dict(zip(fit.state_names, map(float, fit.state_weights), strict=True)),
+        "flagship_store_id": flag["store_id"],
+        "flagship_revenue_from": flag["revenue_from"], "flagship_revenue_to": flag["revenue_to"],
+        "flagship_cannibalization_share_of_decline": float(
+            flag["table"].share_of_change.iloc[1]),
+        "decision_robust_to_decay": bool((sens.same_sites_as_base == len(chosen)).all()),
+    }
+    return SiteSelection(data, fit, market, cand, cann, overlap, chosen, ranked, cv, log_q, coverage,
+                         ramp, flag, sens, metrics)
+
+
+def write_results(sel: SiteSelection, results: Results) -> None:
+    """Candidate scores, cannibalization, portfolio, model checks and metrics.json."""
+    results.table("candidate_scores", sel.candidates)
+    results.table("cannibalization", sel.cannibalization)
+    results.table("portfolio", sel.chosen_table())
+    results.table("huff_parameters", sel.fit.params)
+    results.table("revenue_model_cv", sel.cv.per_store)
+    results.table("revenue_model_r2", sel.cv.r2)
+    results.table("ramp_curves", sel.ramp)
+    results.table("flagship_decomposition", sel.flagship["table"])
+    results.table("decay_sensitivity", sel.sensitivity)
+    results.metrics(sel.metrics)
