@@ -144,3 +144,31 @@ def test_scheduled_run_renders_html_and_pdf(tiny, tmp_path, monkeypatch):
     record = json.loads((latest / "run.json").read_text())
     assert record["data"]["fingerprint"]["tables"]["orders"]["rows"] == len(tiny[1]["orders"])
     assert record["data"]["data_window"] == "2026-01-05 to 2026-02-07"
+
+
+def test_young_stores_settling_after_opening_are_not_flagged():
+    from luckin_lab.transforms.sales import (
+        MATURE_WEEKS,
+        store_scorecard,
+        week_headline,
+        weekly_totals,
+    )
+
+    weeks = pd.date_range("2025-09-01", periods=20, freq="W-MON")
+    rows = []
+    for name, opened, sid in (("Old", weeks[0], 1), ("New", weeks[14], 2)):
+        for i, w in enumerate(weeks):
+            if w < opened:
+                continue
+            rev = 1000.0 if name == "Old" else 3000.0 - 400 * (i - 14)  # opening spike decays
+            rev = 800.0 if (name == "Old" and w == weeks[-1]) else rev  # a real 20% drop
+            rows.append(dict(store_id=sid, store_name=name, open_date=opened.date(), week=w,
+                             revenue=rev, orders=100, list_amount=rev, discount_amount=0.0,
+                             customers=50, days=7))
+    weekly = pd.DataFrame(rows)
+    last = weeks[-1].date()
+    card = store_scorecard(weekly, last)
+    head = week_headline(weekly_totals(weekly, last + pd.Timedelta(days=6)), card, last)
+    new = card.set_index("store").loc["New"]
+    assert new.vs_4wk_avg < -0.10 and new.weeks_open <= MATURE_WEEKS
+    assert head["stores_below_4wk_avg"] == ["Old"]

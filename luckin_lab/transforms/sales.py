@@ -19,6 +19,7 @@ from luckin_lab.sources import DataStore
 NZD_REASON = "NZD test-store orders (Cook Islands): never revenue"
 TEST_STORE_REASON = "USD orders at an engineering test store: never revenue"
 NOT_COMPLETED_REASON = "refunded or cancelled orders: not revenue"
+MATURE_WEEKS = 10
 
 
 def revenue_orders(store: DataStore, as_of: dt.date | None = None) -> ir.Table:
@@ -158,7 +159,8 @@ def week_headline(totals: pd.DataFrame, card: pd.DataFrame, week: dt.date) -> di
         return float(cur[col] / before[col] - 1)
 
     comparable = card.dropna(subset=["revenue_wow"])
-    flagged = card[card["vs_4wk_avg"] < -0.10]
+    # young stores are still settling after their opening spike (about 9 weeks): not an alert
+    flagged = card[(card["vs_4wk_avg"] < -0.10) & (card["weeks_open"] > MATURE_WEEKS)]
     return {
         "week_start": this.date().isoformat(),
         "week_end": (this + pd.Timedelta(days=6)).date().isoformat(),
