@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -67,7 +68,11 @@ def hazard_ratio_forest(hr: pd.DataFrame, title: str) -> Figure:
         ax.scatter([h], [yi], color=c, zorder=3)
     ax.axvline(1, color="black", lw=0.8)
     ax.set_xscale("log")
-    ax.set_yticks(y, d.covariate)
+    ax.xaxis.set_major_locator(mticker.LogLocator(base=10, subs=(0.5, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0)))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(mticker.NullFormatter())
+    labels = [str(c).replace("[", ": ").rstrip("]").replace("_", " ") for c in d.covariate]
+    ax.set_yticks(y, labels)
     ax.set_xlabel("hazard ratio (log scale; > 1 = fails sooner)")
     ax.set_title(title)
     return fig

@@ -41,7 +41,8 @@ BINARY_ONLY = {"URF"}
 
 
 _LGBM = dict(n_estimators=200, learning_rate=0.05, num_leaves=7, min_child_samples=400,
-             subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0, verbose=-1)
+             subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0, verbose=-1,
+             deterministic=True, force_row_wise=True)  # same data + seed -> same model choice
 
 
 def base_learner(n_jobs: int = 1, seed: int = 0, binary: bool = False):
