@@ -109,7 +109,7 @@ def test_html_is_offline_single_file_with_title_captions_figure_and_no_code(tmp_
     assert "Revenue was $3,267 and AOV $7.70" in html
     assert 'alt="Weekly revenue by week"' in html
     # title block: run parameters (no results_dir), data window, generation time, no secret
-    assert "weeks = 6" in html and "results_dir" not in html
+    assert "weeks: 6" in html and "results_dir" not in html and "results dir" not in html
     assert "2026-01-05 to 2026-02-07" in html and "2026-02-09 07:00 EST" in html
     assert "${PW}" in html
 
@@ -188,3 +188,12 @@ def test_secrets_expand_only_on_request_and_are_redacted(monkeypatch):
     assert redact(expand_env(uri)) == "sql:mysql+pymysql://analyst:***@db:3306/sales"
     assert redact(uri) == uri
     assert has_literal_password("mysql://a:b@h/db") and not has_literal_password(uri)
+
+
+def test_cover_parameters_read_like_words():
+    from luckin_lab.reporting.render_context import RenderContext
+
+    ctx = RenderContext("r", "weekly", {"source": "duckdb:x", "results_dir": "res", "seed": 7,
+                                        "learners": ["SP", "T"], "monthly_budget": None,
+                                        "arm_costs": {}, "max_price_change": 0.15})
+    assert ctx.parameters_label == "learners: SP, T · max price change: 0.15"

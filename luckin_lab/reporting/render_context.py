@@ -7,8 +7,9 @@ from typing import Any
 
 from luckin_lab.secrets import redact
 
-# Parameters a reader does not need on the cover (the runner sets them per run).
-_HIDDEN = {"source", "results_dir"}
+# Parameters a reader does not need on the cover: set by the runner, or purely technical.
+# All parameters stay in run.json.
+_HIDDEN = {"source", "results_dir", "seed", "n_jobs", "dml_folds"}
 
 
 @dataclass
@@ -26,5 +27,15 @@ class RenderContext:
 
     @property
     def parameters_label(self) -> str:
-        shown = {k: v for k, v in self.parameters.items() if k not in _HIDDEN}
-        return " · ".join(f"{k} = {'—' if v in (None, '') else v}" for k, v in shown.items())
+        shown = {k: v for k, v in self.parameters.items()
+                 if k not in _HIDDEN and v not in (None, "") and v != [] and v != {}}
+        return " · ".join(f"{k.replace('_', ' ')}: {_value(v)}" for k, v in shown.items())
+
+
+def _value(v: Any) -> str:
+    """Lists and mappings as a reader writes them, not as Python prints them."""
+    if isinstance(v, list | tuple):
+        return ", ".join(str(x) for x in v)
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {x}" for k, x in v.items())
+    return str(v)
