@@ -41,5 +41,7 @@ def decay_sensitivity(data: SiteData, fit: HuffFit, base_choice: np.ndarray, k: 
             "loglik": f.loglik,
         })
     df = pd.DataFrame(rows).sort_values("decay").reset_index(drop=True)
+    # valued with the exact set gain; the solver optimises the pairwise approximation, so the
+    # regret can be slightly negative where the two disagree
     df["regret_of_base_choice"] = df.net_gain_of_choice - df.net_gain_of_base_choice
     return df
