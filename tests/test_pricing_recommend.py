@@ -116,3 +116,15 @@ def test_aov_path_follows_item_price():
     assert path.aov.iloc[1] == pytest.approx(5.0 * 5.49 / 5.0)  # one group: AOV scales with price
     assert path.aov.iloc[2] == pytest.approx(5.0 * 5.49 / 4.0)
     assert path.aov.iloc[3] == 6.5
+
+
+def test_small_gains_do_not_change_the_menu():
+    # today 5.93 with optimum 3.00: 5.49 adds (by hand) 1000*((5.49/5.93)^-2*(5.49-1.5) - (5.93-1.5))
+    econ = _econ(today_price=5.93)
+    gain = 1000 * ((5.49 / 5.93) ** -2 * (5.49 - 1.5) - (5.93 - 1.5))
+    assert 0 < gain < 300
+    moved = recommend_prices(econ, GuardRails(max_change=0.08)).iloc[0]
+    assert moved.recommended_price == pytest.approx(5.49)
+    kept = recommend_prices(econ, GuardRails(max_change=0.08, min_weekly_gain=gain + 1)).iloc[0]
+    assert kept.recommended_price == pytest.approx(5.93)
+    assert kept.projected_margin == pytest.approx(kept.weekly_margin)

@@ -93,7 +93,7 @@ def run_pricing(params: Params) -> PricingAnalysis:
     segs = segment_economics(panel, results, window)
     rails = GuardRails(params.max_price_change, tuple(params.price_endings),
                        tuple(params.protect_segments) if segs is not None else (),
-                       params.max_segment_loss, params.keep_ladder)
+                       params.max_segment_loss, params.keep_ladder, params.min_weekly_gain)
     recs = recommend_prices(econ, rails, segs)
     proj = project(recs, econ.set_index("group")["se"], seed=params.seed)
     seg_change = segment_volume_change(recs, segs) if segs is not None else None

@@ -27,6 +27,7 @@ class GuardRails:
     protect_segments: tuple[str, ...] = ()
     max_segment_loss: float = 0.10
     keep_ladder: bool = True
+    min_weekly_gain: float = 0.0  # a change must add this much weekly margin, else keep today's price
 
     def __post_init__(self) -> None:
         if not 0 < self.max_change < 1:
@@ -83,10 +84,14 @@ def recommend_prices(
         cands = candidate_prices(r.today_price, lo, hi, rails.endings)
         eff0 = r.today_price * (1 - r.discount)
         opts = []
+        base = r.weekly_units * (eff0 - r.unit_cost)
         for p in cands:
             ratio = p / r.today_price
             q = _units(r.weekly_units, ratio, r.elasticity)
-            opts.append(dict(price=p, units=q, margin=q * (eff0 * ratio - r.unit_cost)))
+            margin = q * (eff0 * ratio - r.unit_cost)
+            if abs(p - round(r.today_price, 2)) > 1e-9 and margin - base < rails.min_weekly_gain:
+                continue  # not worth reprinting the menu
+            opts.append(dict(price=p, units=q, margin=margin))
         options[r.group] = opts
         p_star = optimal_effective_price(r.unit_cost, r.elasticity)
         rows.append(dict(group=r.group, rule_price=p_star / (1 - r.discount), low=lo, high=hi))

@@ -154,11 +154,20 @@ def generic_events(
     missing = [c for c in chosen if c not in df.columns]
     if missing:
         raise KeyError(f"covariates {missing} not in generic_time_to_event; columns: {extra}")
-    cols = []
+    cols, labels = [], {}
     for c in chosen:
-        if pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
+        if pd.api.types.is_bool_dtype(df[c]) or (
+            pd.api.types.is_numeric_dtype(df[c]) and set(df[c].dropna().unique()) <= {0, 1}
+        ):
             df[c] = df[c].astype(float)
             cols.append(c)
+        elif pd.api.types.is_numeric_dtype(df[c]):
+            # raw units make hazard ratios read "+0 %" per print; use a step the data spans
+            step = reporting_step(df[c])
+            name = c if step == 1 else f"{c}_per_{step:g}"
+            df[name] = df[c].astype(float) / step
+            cols.append(name)
+            labels[name] = unit_label(c, step)
         else:
             levels = sorted(df[c].dropna().astype(str).unique())
             for lv in levels[1:]:
@@ -182,7 +191,26 @@ def generic_events(
         "repeat_failures": int(((df.spell_no > 1) & (df.event == 1)).sum()),
         "rows_excluded_missing_covariates": int(na.sum()),
     }
-    return EventData(df.reset_index(drop=True), group_col, cols, None, counts, {})
+    return EventData(df.reset_index(drop=True), group_col, cols, None, counts, labels)
+
+
+def reporting_step(values: pd.Series) -> float:
+    """A round step (1, 2 or 5 times a power of ten) nearest the spread (standard deviation)
+    of ``values`` on a log scale, so one step is a change readers meet in the fleet."""
+    sd = float(values.astype(float).std())
+    if not np.isfinite(sd) or sd <= 0:
+        return 1.0
+    k = np.floor(np.log10(sd))
+    cands = np.array([m * 10.0**e for e in (k - 1, k, k + 1) for m in (1, 2, 5)])
+    return float(cands[np.argmin(np.abs(np.log(cands) - np.log(sd)))])
+
+
+def unit_label(column: str, step: float) -> str:
+    """'100 prints per day', '10 percentage points of humidity' for plain-words hazard ratios."""
+    words = column.replace("_", " ")
+    if column.endswith("_pct"):
+        return f"{step:g} percentage points of {column[:-4].replace('_', ' ')}"
+    return f"{step:g} {words}"
 
 
 def split_at(frame: pd.DataFrame, t_cut: float) -> pd.DataFrame:

@@ -14,18 +14,23 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
-from causalml.inference.meta import (
-    BaseDRRegressor,
-    BaseSClassifier,
-    BaseSRegressor,
-    BaseTClassifier,
-    BaseTRegressor,
-    BaseXClassifier,
-    BaseXRegressor,
-)
-from causalml.inference.tree import UpliftRandomForestClassifier
 from lightgbm import LGBMClassifier, LGBMRegressor
+
+# causalml calls plt.style.use("fivethirtyeight") when imported (grey chart backgrounds,
+# its own palette); keep that out of the process-wide style so reports keep the house style.
+with mpl.rc_context():
+    from causalml.inference.meta import (
+        BaseDRRegressor,
+        BaseSClassifier,
+        BaseSRegressor,
+        BaseTClassifier,
+        BaseTRegressor,
+        BaseXClassifier,
+        BaseXRegressor,
+    )
+    from causalml.inference.tree import UpliftRandomForestClassifier
 
 logging.getLogger("causalml").setLevel(logging.WARNING)
 

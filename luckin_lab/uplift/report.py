@@ -37,6 +37,10 @@ def headline(a: UpliftAnalysis) -> dict:
         "monthly_gain_vs_today_ci_low": (gain - 1.96 * se) * scale,
         "monthly_gain_vs_today_ci_high": (gain + 1.96 * se) * scale,
         "monthly_gain_vs_none": rec["heldout_gain_vs_none"] * scale,
+        "monthly_gain_vs_none_ci_low":
+            (rec["heldout_gain_vs_none"] - 1.96 * rec["heldout_gain_vs_none_se"]) * scale,
+        "monthly_gain_vs_none_ci_high":
+            (rec["heldout_gain_vs_none"] + 1.96 * rec["heldout_gain_vs_none_se"]) * scale,
         "monthly_discount_today": today["expected_discount_cost"] * a.months_factor,
         "monthly_discount_recommended": rec["expected_discount_cost"] * a.months_factor,
         "monthly_budget": a.campaign_budget * a.months_factor,
@@ -51,7 +55,7 @@ def offer_mix(a: UpliftAnalysis, by: str | None = None) -> pd.DataFrame:
     arm_names = np.array(["none", *a.data.arms])
     df = pd.DataFrame({"offer": arm_names[a.allocation.assign + 1]})
     if by and by in a.data.frame.columns:
-        df[by] = a.data.frame[by].to_numpy()
+        df[by] = [words(v) for v in a.data.frame[by].astype(str)]
         return pd.crosstab(df[by], df["offer"]).reindex(columns=arm_names, fill_value=0).reset_index()
     return df["offer"].value_counts().reindex(arm_names, fill_value=0).rename_axis("offer") \
         .reset_index(name="users")
@@ -129,3 +133,104 @@ def frontier_figure(a: UpliftAnalysis) -> Figure:
     ax.yaxis.set_major_formatter(axis_formatter("money"))
     ax.legend()
     return fig
+
+
+# --- Reader-facing wording: plain names, units and p-values for the notebook's tables. ---
+
+FEATURE_WORDS: dict[str, str] = {
+    "tenure_days": "tenure", "n_orders_prior": "number of past orders",
+    "n_orders_30d": "orders in the last 30 days", "n_orders_90d": "orders in the last 90 days",
+    "recency_days": "days since the last order", "customer_age_days": "account age",
+    "spend_prior": "past spend", "avg_order_value": "average order value",
+    "promo_share": "share of orders on promotion", "n_stores": "number of stores used",
+    "n_coupons_prior": "coupons received before", "n_coupons_redeemed_prior":
+    "coupons redeemed before", "order_rate_prior": "order rate since joining",
+    "order_rate_30d": "order rate in the last 30 days",
+    "order_rate_90d": "order rate in the last 90 days",
+    "recency_gap_ratio": "recency against the user's usual gap between orders",
+    "has_prior_order": "whether they ordered before", "home_store_km":
+    "distance to the home store", "stores_within_1km": "stores within 1 km",
+    "store_access": "store access", "segment": "CDP segment",
+    "acquisition_channel": "acquisition channel", "home_store": "home store",
+    "favourite_category": "favourite product category",
+}
+
+
+def words(name: object) -> str:
+    """'price_sensitive' -> 'price sensitive'; known features get their plain-word name."""
+    return FEATURE_WORDS.get(str(name), str(name).replace("_", " "))
+
+
+def window_label(a: UpliftAnalysis) -> str:
+    """The unit of per-campaign figures, e.g. 'per 14-day window'."""
+    return f"per {a.data.window_days}-day window" if a.data.window_days else "per campaign"
+
+
+def p_text(p: float) -> str:
+    """p-values as readers expect them: '<0.001' rather than '0.000'."""
+    if p is None or np.isnan(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def feature_sentence(a: UpliftAnalysis) -> str:
+    """What the models learn from, built from the covariates actually used in this run."""
+    cov = a.data.covariates
+    if not cov:
+        return "No covariates were given, so the models can only learn the average effect."
+    names = [words(c) for c in cov]
+    listed = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+    return f"They use the {len(cov)} pre-experiment covariates of the data: {listed}."
+
+
+def imbalanced(a: UpliftAnalysis) -> pd.DataFrame:
+    """Covariates whose arms differ (the randomization check failed for them)."""
+    b = a.balance
+    return b[~b["balanced"].astype(bool)] if len(b) else b
+
+
+def balance_sentence(a: UpliftAnalysis) -> str:
+    """One sentence for the summary: is the randomization check clean?"""
+    bad = imbalanced(a)
+    if not len(bad):
+        return (f"All {len(a.balance)} pre-experiment covariates are balanced across arms, as "
+                "randomization should make them.")
+    names = ", ".join(words(c) for c in bad["covariate"])
+    return (f"**Caution:** {len(bad)} of {len(a.balance)} pre-experiment covariates differ "
+            f"across arms more than randomization should allow ({names}); check how units "
+            "were assigned before trusting the effects.")
+
+
+def balance_table(a: UpliftAnalysis, only_imbalanced: bool = False) -> pd.DataFrame:
+    b = imbalanced(a) if only_imbalanced else a.balance
+    return pd.DataFrame({
+        "covariate": [words(c) for c in b["covariate"]],
+        "type": b["kind"].to_numpy(),
+        "largest standardized difference": b["max_abs_smd"].to_numpy(),
+        "p-value (arms equal)": [p_text(p) for p in b["p_value"]],
+        "balanced (difference < 0.1)": np.where(b["balanced"].astype(bool), "yes", "no"),
+    })
+
+
+def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
+    e = a.arm_effects
+    return pd.DataFrame({
+        "outcome": [words(o) for o in e["outcome"]], "arm": e["arm"].to_numpy(),
+        "users in arm": e["n_arm"].to_numpy(), "control mean": e["control_mean"].to_numpy(),
+        "arm mean": e["arm_mean"].to_numpy(), "effect": e["effect"].to_numpy(),
+        "95% CI low": e["ci_low"].to_numpy(), "95% CI high": e["ci_high"].to_numpy(),
+        "p-value": [p_text(p) for p in e["p_value"]],
+    })
+
+
+def policy_table(a: UpliftAnalysis) -> pd.DataFrame:
+    """Per campaign window: model expectation for all users, held-out gain per user."""
+    t, w = a.policy_table, window_label(a)
+    return pd.DataFrame({
+        "policy": t["policy"].to_numpy(), "users targeted": t["users_targeted"].to_numpy(),
+        f"discount cost {w}": t["expected_discount_cost"].to_numpy(),
+        f"incremental margin {w}": t["expected_incremental_margin"].to_numpy(),
+        f"deadweight {w}": t["expected_deadweight"].to_numpy(),
+        "held-out gain vs today, per user": t["heldout_gain_vs_today"].to_numpy(),
+        "its standard error": t["heldout_gain_vs_today_se"].to_numpy(),
+    })

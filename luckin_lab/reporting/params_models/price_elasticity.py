@@ -29,5 +29,7 @@ class Params(ReportParams):
     protect_segments: list[str] = Field(default_factory=lambda: ["loyal"])
     max_segment_loss: float = Field(0.10, ge=0, lt=1)
     keep_ladder: bool = True
+    min_weekly_gain: float = Field(
+        25.0, ge=0, description="a price change must add at least this weekly margin (USD) to be worth a menu change")
     recent_weeks: int = Field(4, ge=1, le=26, description="window for today's prices and volumes")
     seed: int = 0
