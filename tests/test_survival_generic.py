@@ -30,11 +30,44 @@ def test_generic_analysis_recovers_effects(folder):
     assert a.data.counts["failures"] == int(frame.event.sum())
     assert a.data.counts["left_truncated_spells"] == int((frame.start > 0).sum())
     hr = a.cox.hazard_ratios.set_index("covariate")
-    b = G.beta_prints_per_day_per_100 / 100
-    assert np.log(hr.loc["prints_per_day", "hr_lo"]) <= b <= np.log(hr.loc["prints_per_day", "hr_hi"])
+    # raw covariates are rescaled to a round step near their spread: per 100 prints, per 10 points
+    for col, b in (("prints_per_day_per_100", G.beta_prints_per_day_per_100),
+                   ("humidity_pct_per_10", G.beta_humidity_per_10pct)):
+        assert np.log(hr.loc[col, "hr_lo"]) <= b <= np.log(hr.loc[col, "hr_hi"])
+    assert hr.loc["prints_per_day_per_100", "in_words"].startswith("Each extra 100 prints per day raises")
+    assert "10 percentage points of humidity" in hr.loc["humidity_pct_per_10", "in_words"]
     m = headline_metrics(a)
     assert set(m["weibull_shapes"]) == {"receipt_printer", "self_order_kiosk"}
     assert m["devices_online"] == len(a.risk) > 0
+
+
+def test_service_decision_adds_up(folder):
+    d, _ = folder
+    a = analyse(open_store(f"folder:{d}"), dataset="generic", group_col="asset_type",
+                service_capacity=5, failure_cost=150.0, service_cost=40.0)
+    sv, u = a.service.summary, a.service.units
+    assert sv["services"] == len(u) <= 5
+    assert (u.net_value_usd > 0).all()
+    # the net value is failures avoided x failure cost - service cost, and renewal never raises risk
+    assert np.allclose(u.net_value_usd, u.failures_avoided * 150.0 - 40.0)
+    assert (u.p_fail_if_serviced <= u.p_fail_now + 1e-12).all()
+    comp = a.service.comparison.set_index("policy")
+    assert np.isclose(comp.loc["run to failure", "expected_failures"], a.risk["p_fail_30d"].sum())
+    assert np.isclose(sv["saving_usd"], u.failures_avoided.sum() * 150.0 - 40.0 * len(u))
+    free = analyse(open_store(f"folder:{d}"), dataset="generic", group_col="asset_type",
+                   service_capacity=5, failure_cost=150.0, service_cost=1e6)
+    assert free.service.summary["services"] == 0 and free.service.summary["saving_usd"] == 0
+
+
+def test_reporting_step_is_round_and_near_the_spread():
+    import pandas as pd
+
+    from luckin_lab.survival.episodes import reporting_step
+
+    rng = np.random.default_rng(0)
+    assert reporting_step(pd.Series(rng.normal(150, 87, 5000))) == 100
+    assert reporting_step(pd.Series(rng.normal(50, 11, 5000))) == 10
+    assert reporting_step(pd.Series(np.full(10, 3.0))) == 1.0
 
 
 def test_text_columns_become_indicators_and_group_is_optional(folder):

@@ -195,14 +195,16 @@ class Results:
         df.to_csv(path, index=False)
         return path
 
-    def provenance(self, store: Any, data_window: tuple[Any, Any] | None = None) -> Path:
+    def provenance(self, store: Any, data_window: tuple[Any, Any] | str | None = None) -> Path:
         """What data the report read (for run.json and the cover): fingerprint, window, exclusions.
 
         Call once at the end of a notebook with the DataStore it used; the runner copies this
         into the run record and prints the data window in the title block.
         """
         window = None
-        if data_window is not None:
+        if isinstance(data_window, str):  # e.g. "day 0 to day 348 after renewal"
+            window = data_window
+        elif data_window is not None:
             start, end = (pd.Timestamp(x).date().isoformat() for x in data_window)
             window = f"{start} to {end}"
         record = {

@@ -16,6 +16,7 @@ from luckin_lab.survival import models as M
 from luckin_lab.survival.episodes import EventData, as_of, device_events, generic_events
 from luckin_lab.survival.plan import MaintenancePlan, maintenance_plan, plan_inputs
 from luckin_lab.survival.prediction import holdout_calibration, risk_table
+from luckin_lab.survival.service import ServicePlan, service_priority
 from luckin_lab.transforms import iot as tx
 
 
@@ -33,6 +34,7 @@ class SurvivalAnalysis:
     plan: MaintenancePlan | None = None
     backlog: pd.DataFrame | None = None
     shapes: pd.DataFrame | None = None
+    service: ServicePlan | None = None
 
     @property
     def chosen(self) -> M.GroupModels:
@@ -73,6 +75,9 @@ def analyse(
     covariates: list[str] | None = None,
     ph_p: float = 0.05,
     seed: int = 0,
+    service_capacity: int = 20,
+    failure_cost: float = 0.0,
+    service_cost: float = 0.0,
 ) -> SurvivalAnalysis:
     """Run every step; ``dataset`` is "devices" (IoT tables) or "generic" (generic_time_to_event)."""
     if dataset == "devices":
@@ -95,6 +100,9 @@ def analyse(
         shapes=M.weibull_shapes(comparison.models["Weibull AFT"]),
     )
     if dataset != "devices":
+        out.service = service_priority(
+            data, out.chosen, horizons[1], service_capacity, failure_cost, service_cost
+        )
         return out
     earlier = as_of(store, data.snapshot - pd.Timedelta(days=calibration_days), blip_hours)
     out.calibration, out.calibration_summary = holdout_calibration(
@@ -135,7 +143,19 @@ def headline_metrics(a: SurvivalAnalysis) -> dict:
         m["lost_cups_avoided_vs_run_to_failure"] = float(
             comp.loc["optimised (CP-SAT)", "lost_cups_avoided_vs_run_to_failure"]
         )
+    if a.service is not None:
+        m["service"] = a.service.summary
     if a.backlog is not None:
         m["devices_down_at_snapshot"] = int(a.backlog.down.sum())
         m["share_down_at_snapshot"] = float(a.backlog.down.sum() / a.backlog.devices.sum())
     return m
+
+
+def spell_window_label(data: EventData) -> str:
+    """The generic extract's observation window in its own units (days since renewal): it
+    carries no calendar dates, so the cover states the span of spell times instead."""
+    f = data.frame
+    return (f"spells observed from day {f.entry.min():.0f} to day {f.stop.max():.0f} after renewal "
+            f"({data.counts.get('units', data.n_units)} units; the extract has no calendar dates)")
+
+

@@ -25,3 +25,7 @@ class Params(ReportParams):
     group_col: str = Field("", description="generic data: column that groups units (asset type)")
     covariates: list[str] = Field(default_factory=list, description="generic data: covariates (empty = all)")
     top_n: int = Field(15, ge=1, le=200, description="devices listed on page one")
+    service_capacity: int = Field(20, ge=0, le=100000,
+                                  description="generic data: preventive services available over the long horizon")
+    failure_cost_usd: float = Field(150.0, ge=0, description="generic data: cost of one failure (assumed)")
+    service_cost_usd: float = Field(40.0, ge=0, description="generic data: cost of one preventive service (assumed)")
