@@ -107,6 +107,14 @@ def home_proximity(store: DataStore, units: ir.Table) -> ir.Table:
     )
 
 
+def most_frequent(t: ir.Table, key: str, col: str, name: str) -> ir.Table:
+    """Each key's most frequent value, ties to the smallest: unlike ``mode()``, the same every run."""
+    counts = t.group_by([key, col]).aggregate(_n=t.count())
+    w = ibis.window(group_by=counts[key], order_by=[ibis.desc(counts._n), counts[col]])
+    ranked = counts.mutate(_rank=ibis.row_number().over(w))
+    return ranked.filter(ranked._rank == 0).select(key, **{name: ranked[col]})
+
+
 def campaign_frame(store: DataStore, experiment_id: str) -> ir.Table:
     """One row per randomized user: unit_id, arm, cluster_id, features, outcomes."""
     units = campaign_units(store, experiment_id)
@@ -127,13 +135,12 @@ def campaign_frame(store: DataStore, experiment_id: str) -> ir.Table:
         list_prior=before.list_amount.sum(),
         promo_prior=before.discount_amount.sum(),
         n_stores=before.store_id.nunique(),
-        home_store=before.store_id.mode(),
-    )
+    ).join(most_frequent(before, "unit_id", "store_id", "home_store"), "unit_id", how="left")
 
     items = store.table("order_items").select("order_id", "product_id", "quantity")
     cats = store.table("products").select("product_id", "category")
     bi = before.select("unit_id", "order_id").join(items, "order_id").join(cats, "product_id")
-    fav = bi.group_by("unit_id").aggregate(favourite_category=bi.category.mode())
+    fav = most_frequent(bi, "unit_id", "category", "favourite_category")
 
     coupons = store.table("coupons")
     uc = units.select("unit_id", "issue_time").join(coupons, units.unit_id == coupons.user_id)

@@ -82,6 +82,11 @@ class ExperimentData:
 def from_campaign(store: DataStore, experiment_id: str) -> ExperimentData:
     """A coupon campaign from the store: features before issue, outcomes in the window."""
     frame = store.execute(tx.campaign_frame(store, experiment_id))
+    # engines sum floats in any order: round away the last bits and sort, so every run of the
+    # same data fits the same models
+    floats = frame.select_dtypes("float").columns
+    frame[floats] = frame[floats].round(6)
+    frame = frame.sort_values("unit_id", kind="stable").reset_index(drop=True)
     coupons = store.table("coupons")
     depth = store.execute(
         coupons.filter(coupons.experiment_id == experiment_id)
