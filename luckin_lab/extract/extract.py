@@ -48,8 +48,8 @@ from luckin_lab.extract.snapshot import (
     latest_snapshot,
     read_manifest,
     snapshots_root,
-    write_json_atomic,
 )
+from luckin_lab.jsonio import write_json_atomic
 from luckin_lab.sources import frame_digest
 
 

@@ -29,9 +29,9 @@ from luckin_lab.extract.pii import PiiMode
 from luckin_lab.extract.snapshot import (
     empty_frame,
     read_parquet_typed,
-    write_json_atomic,
     write_parquet_atomic,
 )
+from luckin_lab.jsonio import write_json_atomic
 
 
 # -- JSON round trip of keyset values (datetimes, decimals) ---------------------------------

@@ -11,7 +11,6 @@ same source from running at once.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import shutil
@@ -25,6 +24,7 @@ import pyarrow.parquet as pq
 
 from luckin_lab.contracts import Contract
 from luckin_lab.extract.errors import SnapshotError
+from luckin_lab.jsonio import read_json
 from luckin_lab.paths import data_dir
 
 MANIFEST = "snapshot.json"
@@ -46,16 +46,6 @@ _ARROW_TYPES = {
 
 def snapshots_root(source: str) -> Path:
     return data_dir() / "snapshots" / source
-
-
-def write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
-    """Write-then-rename with fsync: after a crash the file is the old or the new one, whole."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
-        json.dump(doc, fh, indent=2, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: Path, contract: Contract | None = None) -> None:
@@ -89,13 +79,7 @@ def empty_frame(contract: Contract) -> pd.DataFrame:
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
-    path = folder / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return None
+    return read_json(folder / MANIFEST)
 
 
 def complete_snapshots(root: Path) -> list[Path]:

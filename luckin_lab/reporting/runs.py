@@ -8,11 +8,12 @@ report in front of leadership.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from luckin_lab.jsonio import read_json, write_json_atomic
 
 RUN_RECORD = "run.json"
 LATEST = "latest"
@@ -36,21 +37,14 @@ def new_run_folder(reports_root: Path, report: str, run: str, now: dt.datetime |
 
 def write_record(folder: Path, record: dict[str, Any]) -> Path:
     """Write run.json atomically (a reader never sees half a record)."""
-    path = folder / RUN_RECORD
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    os.replace(tmp, path)
-    return path
+    return write_json_atomic(folder / RUN_RECORD, record)
 
 
 def read_record(folder: Path) -> dict[str, Any] | None:
     path = folder / RUN_RECORD
     if not path.exists():
         return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return {"status": "corrupt", "folder": str(folder)}
+    return read_json(path) or {"status": "corrupt", "folder": str(folder)}
 
 
 def point_latest(folder: Path) -> Path:
