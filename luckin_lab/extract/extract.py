@@ -23,6 +23,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from luckin_lab.atomic import write_json_atomic
 from luckin_lab.extract.connection import ReadOnlySession
 from luckin_lab.extract.errors import SettingsError, SnapshotError
 from luckin_lab.extract.mapping import SourceMapping, TablePlan, plan_tables
@@ -49,7 +50,6 @@ from luckin_lab.extract.snapshot import (
     read_manifest,
     snapshots_root,
 )
-from luckin_lab.jsonio import write_json_atomic
 from luckin_lab.sources import frame_digest
 
 

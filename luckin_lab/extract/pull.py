@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from luckin_lab.atomic import write_json_atomic
 from luckin_lab.contracts import ContractViolation, validate
 from luckin_lab.extract.connection import ReadOnlySession, quote
 from luckin_lab.extract.errors import ContractBreach
@@ -31,7 +32,6 @@ from luckin_lab.extract.snapshot import (
     read_parquet_typed,
     write_parquet_atomic,
 )
-from luckin_lab.jsonio import write_json_atomic
 
 
 # -- JSON round trip of keyset values (datetimes, decimals) ---------------------------------

@@ -22,9 +22,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from luckin_lab.atomic import point_latest, read_json
 from luckin_lab.contracts import Contract
 from luckin_lab.extract.errors import SnapshotError
-from luckin_lab.jsonio import read_json
 from luckin_lab.paths import data_dir
 
 MANIFEST = "snapshot.json"
@@ -101,13 +101,6 @@ def latest_snapshot(root: Path) -> Path | None:
     return done[-1] if done else None
 
 
-def point_latest(folder: Path) -> None:
-    link = folder.parent / LATEST
-    tmp = folder.parent / f".{LATEST}.tmp"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(folder.name, target_is_directory=True)
-    os.replace(tmp, link)
 
 
 def choose_workdir(root: Path, requested: str | None, today: dt.date | None = None) -> tuple[Path, bool]:

@@ -20,12 +20,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from luckin_lab.atomic import point_latest
 from luckin_lab.paths import ROOT, reports_dir
 from luckin_lab.reporting.index import write_index
 from luckin_lab.reporting.params import RunSpec, load_run_spec
 from luckin_lab.reporting.render import render_steps, renderer_name
 from luckin_lab.reporting.render_context import RenderContext
-from luckin_lab.reporting.runs import new_run_folder, point_latest, write_record
+from luckin_lab.reporting.runs import new_run_folder, write_record
 from luckin_lab.secrets import redact
 
 KERNEL = "python3"

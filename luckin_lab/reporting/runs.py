@@ -8,12 +8,11 @@ report in front of leadership.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from luckin_lab.jsonio import read_json, write_json_atomic
+from luckin_lab.atomic import read_json, write_json_atomic
 
 RUN_RECORD = "run.json"
 LATEST = "latest"
@@ -47,15 +46,6 @@ def read_record(folder: Path) -> dict[str, Any] | None:
     return read_json(path) or {"status": "corrupt", "folder": str(folder)}
 
 
-def point_latest(folder: Path) -> Path:
-    """Move ``<run>/latest`` to this run folder (atomic rename of a relative symlink)."""
-    link = folder.parent / LATEST
-    tmp = folder.parent / f".{LATEST}.tmp"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(folder.name, target_is_directory=True)
-    os.replace(tmp, link)
-    return link
 
 
 def latest_folder(run_dir: Path) -> Path | None:

@@ -1,4 +1,8 @@
-"""JSON records on disk (run records, snapshot manifests): written atomically, read forgivingly."""
+"""Files other processes read while we write them: run records, manifests, ``latest`` links.
+
+Each update is atomic (write elsewhere, then rename), so a reader sees the old or the new
+state, never half of one.
+"""
 
 from __future__ import annotations
 
@@ -29,3 +33,15 @@ def read_json(path: Path) -> dict[str, Any] | None:
         return json.loads(path.read_text())
     except json.JSONDecodeError:
         return None
+
+
+def point_latest(folder: Path, name: str = "latest") -> Path:
+    """Point ``<parent>/latest`` at ``folder`` (atomic rename of a relative symlink)."""
+    folder = Path(folder)
+    link = folder.parent / name
+    tmp = folder.parent / f".{name}.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(folder.name, target_is_directory=True)
+    os.replace(tmp, link)
+    return link
