@@ -120,16 +120,24 @@ def start_server(workdir: Path, timeout_s: float = 60.0) -> MariaDBServer:
     datadir = workdir / "data"
     workdir.mkdir(parents=True, exist_ok=True)
     user = ["--user=root"] if os.geteuid() == 0 else []  # mariadbd refuses root without it
-    init = subprocess.run(
-        [install_bin, "--no-defaults", f"--datadir={datadir}", "--auth-root-authentication-method=normal",
-         "--skip-test-db", *user],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
-    if init.returncode != 0:
-        raise MariaDBUnavailable(f"{install_bin} failed: {init.stderr.strip()[-800:]}")
+    # a private temp dir: the shared /tmp has been seen to lose the bootstrap's temp tables
+    tmpdir = workdir / "tmp"
+    tmpdir.mkdir(exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(tmpdir)}
+    for _attempt in range(2):
+        shutil.rmtree(datadir, ignore_errors=True)
+        init = subprocess.run(
+            [install_bin, "--no-defaults", f"--datadir={datadir}", "--auth-root-authentication-method=normal",
+             "--skip-test-db", f"--tmpdir={tmpdir}", *user],
+            capture_output=True, text=True, timeout=120, check=False, env=env,
+        )
+        if init.returncode == 0:
+            break
+    else:
+        raise MariaDBUnavailable(f"{install_bin} failed twice: {init.stderr.strip()[-800:]}")
     port = free_port()
     args = [
-        server_bin, "--no-defaults", f"--datadir={datadir}", f"--socket={workdir / 'mysqld.sock'}",
+        server_bin, "--no-defaults", f"--datadir={datadir}", f"--tmpdir={tmpdir}", f"--socket={workdir / 'mysqld.sock'}",
         f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={workdir / 'mysqld.pid'}",
         f"--log-error={workdir / 'error.log'}", "--skip-log-bin", "--skip-name-resolve",
         "--innodb-buffer-pool-size=256M", "--innodb-log-file-size=256M", "--innodb-flush-log-at-trx-commit=0",
@@ -137,7 +145,7 @@ def start_server(workdir: Path, timeout_s: float = 60.0) -> MariaDBServer:
         *user,
     ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     server = MariaDBServer(workdir, port, proc)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
