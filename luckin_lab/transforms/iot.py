@@ -21,6 +21,14 @@ def _days_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.Fl
     return (later.epoch_seconds() - earlier.epoch_seconds()).cast("float64") / DAY_S
 
 
+
+def _mean_daily_peak(cups: ir.Table, key: str, name: str) -> ir.Table:
+    """Per ``key``: the busiest hour's cups each day, averaged over days with cups."""
+    hourly = cups.group_by(key, day=cups.made_time.truncate("D"), hour=cups.made_time.truncate("h")).aggregate(
+        n=cups.count())
+    daily = hourly.group_by(key, "day").aggregate(peak=hourly.n.max())
+    return daily.group_by(key).aggregate(**{name: daily.peak.mean()})
+
 def status_changes(status: ir.Table, snapshot: dt.datetime) -> ir.Table:
     """Status transitions only (repeated heartbeats collapsed), with when each state ended."""
     s = status.filter(status.event_time < snapshot)
@@ -126,11 +134,7 @@ def device_usage(
     store's cups per open day shared by the devices of the type in the store (support devices)."""
     c = cups.filter(cups.made_time < snapshot)
     per_dev = c.group_by("device_id").aggregate(n_cups=c.count())
-    hourly = c.group_by(
-        "device_id", day=c.made_time.truncate("D"), hour=c.made_time.truncate("h")
-    ).aggregate(n=c.count())
-    daily_peak = hourly.group_by("device_id", "day").aggregate(peak=hourly.n.max())
-    peak = daily_peak.group_by("device_id").aggregate(peak_cups_per_hour=daily_peak.peak.mean())
+    peak = _mean_daily_peak(c, "device_id", "peak_cups_per_hour")
     online = spell_table.mutate(days=_days_between(spell_table.spell_end, spell_table.spell_start))
     online = online.group_by("device_id").aggregate(online_days=online.days.sum())
 
@@ -138,11 +142,7 @@ def device_usage(
     first = ibis.greatest(st.open_date, ibis.literal(log_start))
     st = st.mutate(open_days=_days_between(ibis.literal(snapshot), first))
     store_cups = c.group_by("store_id").aggregate(store_cups=c.count())
-    store_hourly = c.group_by(
-        "store_id", day=c.made_time.truncate("D"), hour=c.made_time.truncate("h")
-    ).aggregate(n=c.count())
-    store_dpeak = store_hourly.group_by("store_id", "day").aggregate(peak=store_hourly.n.max())
-    store_peak = store_dpeak.group_by("store_id").aggregate(store_peak=store_dpeak.peak.mean())
+    store_peak = _mean_daily_peak(c, "store_id", "store_peak")
     st = st.left_join(store_cups, "store_id").left_join(store_peak, "store_id")
     st = st.select(
         "store_id",

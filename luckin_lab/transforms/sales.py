@@ -57,16 +57,22 @@ def revenue_orders(store: DataStore, as_of: dt.date | None = None) -> ir.Table:
     return kept.mutate(date=kept.order_time.date())
 
 
-def store_daily(store: DataStore, as_of: dt.date | None = None) -> ir.Table:
-    """Store x day: orders, revenue (paid), list value, discounts, distinct customers, items."""
-    o = revenue_orders(store, as_of)
-    return o.group_by("store_id", "store_name", "open_date", "date").aggregate(
+def _sales_measures(o: ir.Table) -> dict[str, ir.Value]:
+    """The measures every store x period table carries (customers distinct within the period)."""
+    return dict(
         orders=o.count(),
         revenue=o.pay_amount.sum(),
         list_amount=o.list_amount.sum(),
         discount_amount=o.discount_amount.sum(),
         customers=o.user_id.nunique(),
-        items=o.n_items.sum(),
+    )
+
+
+def store_daily(store: DataStore, as_of: dt.date | None = None) -> ir.Table:
+    """Store x day: orders, revenue (paid), list value, discounts, distinct customers, items."""
+    o = revenue_orders(store, as_of)
+    return o.group_by("store_id", "store_name", "open_date", "date").aggregate(
+        **_sales_measures(o), items=o.n_items.sum()
     )
 
 
@@ -75,12 +81,7 @@ def store_weekly(store: DataStore, as_of: dt.date | None = None) -> ir.Table:
     o = revenue_orders(store, as_of)
     o = o.mutate(week=o.order_time.truncate("W").cast("date"))
     return o.group_by("store_id", "store_name", "open_date", "week").aggregate(
-        orders=o.count(),
-        revenue=o.pay_amount.sum(),
-        list_amount=o.list_amount.sum(),
-        discount_amount=o.discount_amount.sum(),
-        customers=o.user_id.nunique(),
-        days=o.date.nunique(),
+        **_sales_measures(o), days=o.date.nunique()
     )
 
 
