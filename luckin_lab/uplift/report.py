@@ -61,7 +61,7 @@ def offer_mix(a: UpliftAnalysis, by: str | None = None) -> pd.DataFrame:
         .reset_index(name="users")
 
 
-def write_results(a: UpliftAnalysis, results: nb.Results, extra: dict | None = None) -> dict:
+def write_results(a: UpliftAnalysis, results: nb.Results) -> dict:
     """All machine-readable outputs of a run; returns the metrics written."""
     from luckin_lab.uplift.policy import targeting_list
 
@@ -75,7 +75,6 @@ def write_results(a: UpliftAnalysis, results: nb.Results, extra: dict | None = N
     results.table("uplift_by_decile", a.deciles)
     metrics = headline(a)
     metrics["timings_s"] = a.timings
-    metrics.update(extra or {})
     results.metrics(metrics)
     return metrics
 
