@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
-from matplotlib.ticker import FuncFormatter
 
+from luckin_lab.reporting.charts import axis_formatter
 from luckin_lab.reporting.nb import ACCENT, BAD, GOOD, NEUTRAL, money
 from luckin_lab.sites.pipeline import SiteSelection
 from luckin_lab.synth.spatial import KM_PER_DEG_LAT, KM_PER_DEG_LON
@@ -28,8 +28,7 @@ def _tex_money(x: float) -> str:
 
 
 def _money_axis(ax: plt.Axes, axis: str = "y") -> None:
-    fmt = FuncFormatter(lambda v, _: _tex_money(v))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(axis_formatter("money"))
 
 
 def _base(ax: plt.Axes, cells: pd.DataFrame, bbox: tuple[float, float, float, float] | None = None) -> None:
