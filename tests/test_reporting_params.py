@@ -176,3 +176,17 @@ def test_every_scheduled_params_file_is_valid(path):
     declared, _ = notebook_parameters(spec.notebook)
     assert set(spec.parameters) <= declared
     assert {"source", "results_dir"} <= declared
+
+
+def test_cover_leaves_out_parameters_the_run_does_not_use():
+    """The generic coupon run reads an experiment table: no campaign id on its cover."""
+    from luckin_lab.reporting.render_context import RenderContext
+
+    labels = {}
+    for run in ("generic_example", "demo"):
+        spec = load_run_spec(params_dir() / "coupon_uplift" / f"{run}.yaml")
+        labels[run] = RenderContext("coupon_uplift", run, spec.for_cover(spec.parameters)).parameters_label
+    assert "campaign id" not in labels["generic_example"]
+    assert "experiment table: generic_experiment" in labels["generic_example"]
+    assert "campaign id: CMP-2025-12-WINBACK" in labels["demo"]
+    assert "control arm" not in labels["demo"] and "window days" not in labels["demo"]

@@ -33,6 +33,14 @@ class ReportParams(BaseModel):
     source: str = ""
     results_dir: str = "results"
 
+    def not_applicable(self) -> set[str]:
+        """Parameters this run does not use (e.g. a default for another input mode).
+
+        They still reach the notebook and run.json, but the cover leaves them out so a
+        reader is not told about a campaign the run never looked at.
+        """
+        return set()
+
 
 class ParamsError(ValueError):
     """A params file (or a ``-p`` override) is wrong; the message names file, key and fix."""
@@ -62,6 +70,11 @@ class RunSpec:
     def parameters(self) -> dict[str, Any]:
         """JSON-safe values for papermill (dates become ISO strings, not bare tokens)."""
         return self.params.model_dump(mode="json")
+
+    def for_cover(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """``parameters`` without the ones this run does not use (see ``not_applicable``)."""
+        skip = self.params.not_applicable()
+        return {k: v for k, v in parameters.items() if k not in skip}
 
 
 def params_model(report: str) -> type[ReportParams]:

@@ -185,7 +185,7 @@ def run_report(
         record["data"] = provenance
         if render:
             ctx = RenderContext(
-                spec.report, spec.run, parameters,
+                spec.report, spec.run, spec.for_cover(parameters),
                 data_window=str(provenance.get("data_window") or ""),
                 generated_at=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             )

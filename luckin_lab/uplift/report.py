@@ -119,13 +119,18 @@ def frontier_figure(a: UpliftAnalysis) -> Figure:
     m = a.months_factor
     fig, ax = plt.subplots()
     ax.plot(f["discount_cost"] * m, f["incremental_margin"] * m, marker="o", color=nb.ACCENT,
-            label="budget-optimal targeting")
+            label="model expectation")
+    ax.errorbar(f["discount_cost"] * m, f["heldout_gain_vs_none"] * m,
+                yerr=1.96 * f["heldout_gain_vs_none_se"] * m, fmt="s", color=nb.NEUTRAL,
+                capsize=3, label="measured on held-out users (95% CI)")
     t = _row(a, today_name(a))
-    ax.scatter([t["expected_discount_cost"] * m], [t["expected_incremental_margin"] * m],
-               color=nb.BAD, zorder=3, label=f"today: everyone {a.current_arm}")
+    n = len(a.data.frame)
+    ax.errorbar([t["expected_discount_cost"] * m], [t["heldout_gain_vs_none"] * n * m],
+                yerr=[1.96 * t["heldout_gain_vs_none_se"] * n * m], fmt="D", color=nb.BAD,
+                capsize=3, zorder=3, label=f"today: everyone {a.current_arm} (measured)")
     ax.axvline(a.campaign_budget * m, ls=":", color=nb.NEUTRAL, label="chosen budget")
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_title("Budget frontier (model expectation)")
+    ax.set_title("Budget frontier: incremental margin vs no coupons")
     ax.set_xlabel("coupon discount spent per month (USD)")
     ax.set_ylabel("incremental margin per month (USD)")
     ax.xaxis.set_major_formatter(axis_formatter("money"))

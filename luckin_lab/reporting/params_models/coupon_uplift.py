@@ -25,3 +25,7 @@ class Params(ReportParams):
     learners: list[str] = Field(default_factory=lambda: ["SP", "S", "T", "X", "DR", "URF"])
     seed: int = 7
     n_jobs: int = Field(2, ge=1)
+
+    def not_applicable(self) -> set[str]:
+        generic = {"control_arm", "value_column", "cost_column", "window_days"}
+        return {"campaign_id"} if self.experiment_table else generic | {"experiment_table"}
