@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
@@ -197,3 +198,15 @@ def test_cover_parameters_read_like_words():
                                         "learners": ["SP", "T"], "monthly_budget": None,
                                         "arm_costs": {}, "max_price_change": 0.15})
     assert ctx.parameters_label == "learners: SP, T · max price change: 0.15"
+
+
+def test_money_pairs_share_a_unit_and_short_tables_stay_whole():
+    from luckin_lab.reporting import nb
+
+    assert nb.money(40_912.0) == "$40.9K"
+    assert nb.money(5_031.0) == "$5,031"
+    assert nb.money(5_031.0, like=40_912.0) == "$5.0K"  # "from $40.9K to $5.0K"
+    assert nb.money(-1_250_000.0, like=3.0) == "-$1.25M"
+    short = nb.show_table(pd.DataFrame({"a": range(nb.KEEP_WHOLE_ROWS)})).data
+    long = nb.show_table(pd.DataFrame({"a": range(nb.KEEP_WHOLE_ROWS + 1)})).data
+    assert "ll-keep" in short and "ll-keep" not in long

@@ -64,14 +64,19 @@ def _inline_figures() -> None:
         shell.run_line_magic("matplotlib", "inline")
 
 
-def money(x: float, digits: int = 0) -> str:
+KEEP_WHOLE_ROWS = 15
+
+
+def money(x: float, digits: int = 0, like: float | None = None) -> str:
+    """USD for readers; ``like`` picks the unit of a figure it is compared with ($40.9K -> $5.0K)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     sign = "-" if x < 0 else ""
     x = abs(x)
-    if x >= 1e6:
+    scale = max(x, abs(like)) if like is not None and not math.isnan(like) else x
+    if scale >= 1e6:
         return f"{sign}${x / 1e6:,.2f}M"
-    if x >= 1e4 and digits == 0:
+    if scale >= 1e4 and digits == 0:
         return f"{sign}${x / 1e3:,.1f}K"
     return f"{sign}${x:,.{digits}f}"
 
@@ -137,8 +142,12 @@ def show_table(
         "<tr>" + "".join(f"<td{cls(c)}>{escape(cells[c][i])}</td>" for c in view.columns) + "</tr>"
         for i in range(len(view))
     )
-    wide = " ll-wide" if len(view.columns) > 8 else ""  # smaller type so it fits the page
-    html = f"<table class='ll-table{wide}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    classes = "ll-table"
+    if len(view.columns) > 8:
+        classes += " ll-wide"  # smaller type so it fits the page
+    if len(view) <= KEEP_WHOLE_ROWS:
+        classes += " ll-keep"  # a short table moves to the next page whole, header included
+    html = f"<table class='{classes}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     if len(df) > max_rows:
         html += f"<p class='ll-note'>First {max_rows} of {len(df):,} rows; all rows are in results/.</p>"
     return HTML(html)
