@@ -66,7 +66,9 @@ def main() -> None:
         new[(str(r["benchmark"]), str(r["variant"]))] = (
             "| " + " | ".join(_fmt(r.get(c)) for c in COLUMNS) + " |"
         )
-    merged = {**existing, **new}
+    # a re-run benchmark replaces all its old rows (a variant may have been renamed)
+    rerun = {b for b, _ in new}
+    merged = {**{k: v for k, v in existing.items() if k[0] not in rerun}, **new}
     lines += [merged[k] for k in sorted(merged)]
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
