@@ -115,8 +115,8 @@ def run(quick: bool) -> list[dict]:
         benchmark="pricing_report", variant=f"run + render, {scale} store", median_s=m.median_s,
         peak_mb=m.peak_mb, ratio=None, target="< 120 s at seed scale",
         met=(m.median_s < 120) if not quick else None,
-        notes="luckin-lab run params/price_elasticity/demo.yaml: papermill (DML 5 folds, 2SLS, "
-              "cross-price, OR-Tools ladder) + HTML and PDF rendering",
+        notes="luckin-lab run params/price_elasticity/demo.yaml: papermill (Poisson IV, DML 5 folds, "
+              "2SLS, cross-price, OR-Tools ladder) + HTML and PDF rendering",
     ))
     print(json.dumps(rows, indent=1, default=str))
     return rows

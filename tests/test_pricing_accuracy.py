@@ -1,8 +1,9 @@
 """Seed-scale accuracy against planted truth, under the default and a second truth (slow).
 
 The benchmark (benchmarks/bench_pricing.py) records the issue's target (|error| <= 0.1 and the
-95 % CI covering, every category). At seed scale the DML standard errors are 0.06-0.10, so that
-target sits at 1-1.5 standard errors for the smaller categories; these tests assert what must
+95 % CI covering, every category). At seed scale the causal (Poisson IV) standard errors are
+0.05-0.10 (the smallest category, Other, sits at the information bound of its ~10K items), so that
+target sits at 1-2 standard errors for the smaller categories; these tests assert what must
 hold whatever the draw: errors within 3 standard errors and 0.15, CIs that cover, a naive
 estimate biased toward zero by a clear margin, and cross-price estimates near the planted
 (small, negative) add-on complementarity.
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from luckin_lab.pricing.analysis import run_pricing
+from luckin_lab.pricing.elasticities import CAUSAL
 from luckin_lab.pricing.truth_eval import (
     SECOND_TRUTH,
     load_elasticity_truth,
@@ -43,12 +45,14 @@ def test_causal_estimates_recover_the_planted_elasticities(seed_store):
     a = run_pricing(Params(source=seed_store))
     truth = load_elasticity_truth(truth_path_for(seed_store))
     s = score(a.results.by_group, truth.category)
-    dml = s[s["method"] == "dml"].set_index("group")
-    se = a.results.by_group[a.results.by_group["method"] == "dml"].set_index("group")["se"]
-    assert set(dml.index) == set(truth.category)  # every category estimated
-    assert dml["covered"].all(), dml
-    assert (dml["error"].abs() <= 3 * se.reindex(dml.index)).all(), dml
-    assert dml["error"].abs().max() < 0.15, dml
+    est = s[s["method"] == CAUSAL].set_index("group")
+    se = a.results.by_group[a.results.by_group["method"] == CAUSAL].set_index("group")["se"]
+    assert set(est.index) == set(truth.category)  # every category estimated
+    assert est["covered"].all(), est
+    assert (est["error"].abs() <= 3 * se.reindex(est.index)).all(), est
+    assert est["error"].abs().max() < 0.15, est
+    # the fixed effects and control gaps keep the intervals tight (DML without them: 0.08-0.10)
+    assert se.median() < 0.07 and se.max() < 0.12, se
     naive = s[s["method"] == "naive"]
     assert (naive["error"] > 0.15).all(), naive  # visibly biased toward zero
     cross = score_cross(a.results.cross_price, truth.cross)

@@ -48,9 +48,11 @@ def test_notebook_is_committed_without_outputs():
 def test_demo_report_runs_at_small_scale(tmp_path, small_store_uri):
     m = _run(tmp_path, source=small_store_uri, dml_folds=2)
     assert m["panel"] == "demo"
+    assert m["causal_method"] == "poisson"
+    assert m["elasticity_causal"]["Fresh Coffee"] < -0.5
     assert m["elasticity_dml"]["Fresh Coffee"] < -0.5
     assert m["first_stage_f_min"] > 10
-    assert set(m["recommended_price"]) == {g for g, e in m["elasticity_dml"].items() if e is not None}
+    assert set(m["recommended_price"]) == {g for g, e in m["elasticity_causal"].items() if e == e}
     assert m["aov_today"] > 0
     lo, mid, hi = (m[f"weekly_margin_change{s}"] for s in ("_low", "", "_high"))
     assert lo <= mid <= hi
@@ -66,7 +68,7 @@ def test_generic_example_report_runs_from_its_params_file(tmp_path, small_store_
     sim = simulate_panel(**EXAMPLE_ARGS)
     assert m["panel"] == "generic"
     for g, truth in sim.group_elasticity.items():
-        assert abs(m["elasticity_dml"][g] - truth) < 0.25
+        assert abs(m["elasticity_causal"][g] - truth) < 0.25
         assert m["elasticity_naive"][g] > truth  # confounded toward zero
     assert "aov_today" not in m  # the store's orders are not the generic panel's sales
     assert set(m["elasticity_by_segment"]) == {"loyal", "regular", "price_sensitive"}
@@ -84,9 +86,9 @@ def test_generic_panel_from_a_folder(tmp_path):
     folder.mkdir()
     sim.frame.to_parquet(folder / "generic_price_demand.parquet", index=False)
     a = run_pricing(Params(source=f"folder:{folder}", panel="generic", dml_folds=2))
-    dml = a.results.causal("dml")
+    causal = a.results.causal()
     naive = a.results.causal("naive")
     for g, truth in sim.group_elasticity.items():
-        assert abs(dml[g] - truth) < 0.3
+        assert abs(causal[g] - truth) < 0.3
         assert naive[g] > truth
     assert a.aov is None

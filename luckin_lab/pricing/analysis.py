@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from luckin_lab.pricing.economics import aov_path, group_economics, segment_economics
-from luckin_lab.pricing.elasticities import ElasticityResults, estimate_elasticities
+from luckin_lab.pricing.elasticities import CAUSAL, ElasticityResults, estimate_elasticities
 from luckin_lab.pricing.load import load_demo_panel, load_generic_panel
 from luckin_lab.pricing.panel import PanelSpec, instrument_window
 from luckin_lab.pricing.recommend import (
@@ -39,14 +39,16 @@ class PricingAnalysis:
     def metrics(self) -> dict:
         """Headline numbers for metrics.json."""
         total = self.projection.set_index("group").loc["All groups"]
-        causal = self.results.by_group[self.results.by_group["method"] == "dml"]
+        causal = self.results.by_group[self.results.by_group["method"] == CAUSAL]
         naive = self.results.by_group[self.results.by_group["method"] == "naive"]
         out = {
             "panel": self.params.panel,
             "grain": self.params.grain,
             "n_cells": int(len(self.panel)),
             "units": float(self.panel["quantity"].sum()),
-            "elasticity_dml": dict(zip(causal["group"], causal["elasticity"], strict=True)),
+            "causal_method": CAUSAL,
+            "elasticity_causal": dict(zip(causal["group"], causal["elasticity"], strict=True)),
+            "elasticity_dml": self.results.causal("dml").to_dict(),
             "elasticity_naive": dict(zip(naive["group"], naive["elasticity"], strict=True)),
             "elasticity_2sls": self.results.causal("2sls").to_dict(),
             "first_stage_f_min": float(self.results.by_group["first_stage_f"].min()),
@@ -87,9 +89,9 @@ def run_pricing(params: Params) -> PricingAnalysis:
                                     n_main_groups=params.main_groups, min_quantity=params.min_units)
     if results.zero_rows:
         store.exclude("demand panel", "group-period cells without sales (left out of the log-log "
-                      "naive and 2SLS fits only; DML keeps them)", results.zero_rows)
+                      "naive and 2SLS fits only; DML and the Poisson IV keep them)", results.zero_rows)
     window = 7 * params.recent_weeks
-    econ = group_economics(panel, results, "dml", window)
+    econ = group_economics(panel, results, CAUSAL, window)
     segs = segment_economics(panel, results, window)
     rails = GuardRails(params.max_price_change, tuple(params.price_endings),
                        tuple(params.protect_segments) if segs is not None else (),

@@ -10,7 +10,7 @@ import pandas as pd
 from luckin_lab.pricing.economics import BENCHMARK_AOV
 from luckin_lab.reporting.nb import BAD, NEUTRAL, PALETTE
 
-_COLORS = {"naive": NEUTRAL, "2sls": PALETTE[1], "dml": PALETTE[0]}
+_COLORS = {"naive": NEUTRAL, "2sls": PALETTE[1], "dml": PALETTE[2], "poisson": PALETTE[0]}
 
 
 def estimates_forest(by_group: pd.DataFrame) -> plt.Figure:
@@ -18,7 +18,7 @@ def estimates_forest(by_group: pd.DataFrame) -> plt.Figure:
     t = by_group.dropna(subset=["elasticity"])
     groups = list(dict.fromkeys(t["group"]))
     fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(groups) + 1.3))
-    offsets = {"naive": -0.22, "2sls": 0.0, "dml": 0.22}
+    offsets = {"naive": -0.27, "2sls": -0.09, "dml": 0.09, "poisson": 0.27}
     for method in offsets:
         grp = t[t["method"] == method]
         if grp.empty:
@@ -33,12 +33,12 @@ def estimates_forest(by_group: pd.DataFrame) -> plt.Figure:
     ax.text(-1, -0.75, " -1: unit elastic", color=BAD, fontsize=8, va="center")
     ax.set_xlabel("Own-price elasticity (% change in units for a +1 % price change)")
     ax.set_title("The naive regression understates price sensitivity")
-    ax.legend(loc="upper center", ncols=3, bbox_to_anchor=(0.5, -0.16), fontsize=8, frameon=False)
+    ax.legend(loc="upper center", ncols=2, bbox_to_anchor=(0.5, -0.16), fontsize=8, frameon=False)
     return fig
 
 
 def segment_heatmap(cells: pd.DataFrame) -> plt.Figure:
-    """DML elasticity by group x segment."""
+    """Causal (Poisson IV) elasticity by group x segment."""
     m = cells.pivot(index="group", columns="segment", values="elasticity")
     fig, ax = plt.subplots(figsize=(7.5, 0.4 * len(m) + 1.4))
     im = ax.imshow(m.to_numpy(), cmap="RdYlBu", vmin=-3.5, vmax=0.5, aspect="auto")

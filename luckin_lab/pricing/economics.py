@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from luckin_lab.pricing.elasticities import ElasticityResults
+from luckin_lab.pricing.elasticities import CAUSAL, ElasticityResults
 from luckin_lab.pricing.panel import is_daily
 
 BENCHMARK_AOV = (6.50, 8.00)  # US specialty coffee, from the use-case catalog
@@ -23,7 +23,7 @@ def _recent(panel: pd.DataFrame, window_days: int) -> tuple[pd.DataFrame, float]
     return recent, float(max(span, 1))
 
 
-def group_economics(panel: pd.DataFrame, results: ElasticityResults, method: str = "dml",
+def group_economics(panel: pd.DataFrame, results: ElasticityResults, method: str = CAUSAL,
                     window_days: int = 28) -> pd.DataFrame:
     """One row per estimated group: today's menu price, discount, cost, weekly units, elasticity."""
     if "list_price" not in panel.columns or "unit_cost" not in panel.columns:
@@ -57,7 +57,7 @@ def group_economics(panel: pd.DataFrame, results: ElasticityResults, method: str
 
 def segment_economics(panel: pd.DataFrame, results: ElasticityResults,
                       window_days: int = 28) -> pd.DataFrame | None:
-    """Weekly units and DML elasticity per group x segment (None without segments)."""
+    """Weekly units and causal (Poisson IV) elasticity per group x segment (None without segments)."""
     if "segment" not in panel.columns or results.by_group_segment.empty:
         return None
     recent, span = _recent(panel, window_days)

@@ -1,10 +1,16 @@
-"""All elasticity estimates of a panel: naive, 2SLS and DML per group, DML per segment, cross-price.
+"""All elasticity estimates of a panel: naive, 2SLS, DML and Poisson IV per group, the Poisson IV
+per segment, cross-price.
 
-Why three estimators side by side: the naive log-log regression treats every price change as
+Why several estimators side by side: the naive log-log regression treats every price change as
 if it were random, but marketing deepened discounts exactly when it expected weak demand, so
 low prices coincide with low demand and the naive slope is pulled toward zero. 2SLS uses only
-the randomized price-test discount. DML does the same with flexible (machine-learned)
-controls, keeps zero-sale cells, and splits the effect by customer segment.
+the randomized price-test discount. DML does the same with machine-learned controls and keeps
+zero-sale cells. The Poisson IV (the estimate decisions use, :data:`CAUSAL`) also keeps zeros
+and models counts as counts, and absorbs unit x week, day and segment x unit effects: its
+intervals are about as narrow as the log-linear 2SLS's without dropping zero-sale cells or
+logging small counts (both bias 2SLS where cells sell a few units), on average narrower than
+DML's, deterministic (no random folds), and their coverage is checked in simulation. All causal fits see the planned discount split into its
+market-wide level and each group's gap to it (:func:`~luckin_lab.pricing.panel.add_control_gaps`).
 """
 
 from __future__ import annotations
@@ -19,26 +25,29 @@ from luckin_lab.pricing.linear_iv import WEAK_IV_F, tsls
 from luckin_lab.pricing.panel import (
     PanelError,
     PanelSpec,
+    add_control_gaps,
     aggregate_segments,
     clusters,
     fixed_effects,
 )
+from luckin_lab.pricing.ppml import poisson_iv
 
 METHODS = {"naive": "Naive OLS (log-log)", "2sls": "2SLS (randomized discount)",
-           "dml": "DML-IV (count model)"}
+           "dml": "DML-IV (count model)", "poisson": "Poisson IV (fixed effects)"}
+CAUSAL = "poisson"  # the estimate the recommendations, segments and headline numbers use
 
 
 @dataclass
 class ElasticityResults:
     by_group: pd.DataFrame  # one row per group x method
-    by_group_segment: pd.DataFrame  # DML cells
-    by_segment: pd.DataFrame  # DML, pooled over groups (item-weighted)
+    by_group_segment: pd.DataFrame  # Poisson IV cells (group x segment)
+    by_segment: pd.DataFrame  # Poisson IV, pooled over groups (item-weighted)
     cross_price: pd.DataFrame
     weak_instrument: list[str] = field(default_factory=list)
     zero_rows: int = 0  # group x period cells without sales (left out of the log-log models)
     skipped: dict[str, str] = field(default_factory=dict)  # group -> why it was not estimated
 
-    def causal(self, method: str = "dml") -> pd.Series:
+    def causal(self, method: str = CAUSAL) -> pd.Series:
         t = self.by_group[self.by_group["method"] == method]
         return t.set_index("group")["elasticity"]
 
@@ -73,11 +82,12 @@ def estimate_elasticities(
     min_quantity: float = 200.0,
 ) -> ElasticityResults:
     """Every estimate the report shows. Groups with fewer than ``min_quantity`` units are refused."""
+    panel, spec = add_control_gaps(panel, spec)
     totals = panel.groupby("group")["quantity"].sum().sort_values(ascending=False)
     thin = totals[totals < min_quantity]
     if len(thin) == len(totals):
         raise PanelError(f"no group has {min_quantity:.0f} units sold: {totals.to_dict()}")
-    rows, cells, dml_results, weak = [], [], {}, []
+    rows, cells, causal_results, weak = [], [], {}, []
     skipped = {g: f"not estimated: {totals[g]:.0f} units < {min_quantity:.0f}" for g in thin.index}
     zero_rows = 0
     for group in totals.index:
@@ -95,12 +105,13 @@ def estimate_elasticities(
                          weak_iv=iv["f"] < WEAK_IV_F))
         if iv["f"] < WEAK_IV_F:
             weak.append(group)
-        res = dml_count_iv(sub, spec, by="segment", n_folds=dml_folds, seed=seed)
-        dml_results[group] = res
-        weights = _shares({c.key: c.quantity for c in res.cells})
-        est, se = combine([(res, weights)])
-        rows.append(_row(group, "dml", est, se, int(agg.shape[0]), first_stage_f=iv["f"],
-                         weak_iv=iv["f"] < WEAK_IV_F))
+        dml = dml_count_iv(sub, spec, by="segment", n_folds=dml_folds, seed=seed)
+        res = poisson_iv(sub, spec, by="segment")
+        causal_results[group] = res
+        for method, r in (("dml", dml), ("poisson", res)):
+            est, se = combine([(r, _shares({c.key: c.quantity for c in r.cells}))])
+            rows.append(_row(group, method, est, se, int(agg.shape[0]), first_stage_f=iv["f"],
+                             weak_iv=iv["f"] < WEAK_IV_F))
         for c in res.cells:
             lo, hi = ci(c.elasticity, c.se)
             cells.append(dict(group=group, segment=c.key, elasticity=c.elasticity, se=c.se,
@@ -109,12 +120,12 @@ def estimate_elasticities(
         raise PanelError(f"no group could be estimated: {skipped}")
     by_group = pd.DataFrame(rows)
     by_cell = pd.DataFrame(cells)
-    by_segment = _pool_segments(by_cell, dml_results) if "segment" in panel.columns else pd.DataFrame()
+    by_segment = _pool_segments(by_cell, causal_results) if "segment" in panel.columns else pd.DataFrame()
     main = [g for g in totals.index if g not in skipped][:n_main_groups]
     cross = cross_price(panel, spec, main) if "market" in panel.columns and len(main) > 1 else pd.DataFrame()
     for g, why in skipped.items():
         by_group = pd.concat([by_group, pd.DataFrame([dict(
-            group=g, method="dml", label=METHODS["dml"], elasticity=np.nan, se=np.nan,
+            group=g, method=CAUSAL, label=METHODS[CAUSAL], elasticity=np.nan, se=np.nan,
             ci_low=np.nan, ci_high=np.nan, n_obs=0, note=why)])], ignore_index=True)
     return ElasticityResults(by_group, by_cell, by_segment, cross, weak, zero_rows, skipped)
 

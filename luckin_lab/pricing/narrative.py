@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from luckin_lab.pricing.analysis import PricingAnalysis
+from luckin_lab.pricing.elasticities import CAUSAL
 from luckin_lab.reporting.nb import money, pct
 
 
@@ -43,7 +44,7 @@ def _signed_money(x: float) -> str:
 
 
 def sensitivity_text(a: PricingAnalysis) -> str:
-    causal = a.results.by_group[a.results.by_group["method"] == "dml"].dropna(subset=["elasticity"])
+    causal = a.results.by_group[a.results.by_group["method"] == CAUSAL].dropna(subset=["elasticity"])
     elastic = causal[causal["ci_high"] < -1]["group"].tolist()
     inelastic = causal[causal["ci_low"] > -1]["group"].tolist()
     parts = [
@@ -76,15 +77,16 @@ def f_stat_text(f: float) -> str:
 
 def naive_vs_causal(a: PricingAnalysis) -> pd.DataFrame:
     t = a.results.by_group.pivot(index="group", columns="method", values="elasticity")
-    ci = a.results.by_group[a.results.by_group["method"] == "dml"].set_index("group")
+    ci = a.results.by_group[a.results.by_group["method"] == CAUSAL].set_index("group")
     f = a.results.by_group[a.results.by_group["method"] == "2sls"].set_index("group")
     out = pd.DataFrame({
         "Category": t.index,
         "Naive OLS": t.get("naive"),
         "2SLS": t.get("2sls"),
         "DML": t.get("dml"),
-        "DML 95% low": ci["ci_low"].reindex(t.index),
-        "DML 95% high": ci["ci_high"].reindex(t.index),
+        "Poisson IV": t.get(CAUSAL),
+        "Poisson IV 95% low": ci["ci_low"].reindex(t.index),
+        "Poisson IV 95% high": ci["ci_high"].reindex(t.index),
         "First-stage F": f["first_stage_f"].reindex(t.index).map(f_stat_text),
     }).reset_index(drop=True)
     order = a.results.by_group["group"].drop_duplicates().tolist()

@@ -12,7 +12,7 @@ recommendations). Instruments and controls are any numeric columns, named in a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -115,6 +115,28 @@ def aggregate_segments(df: pd.DataFrame, spec: PanelSpec) -> pd.DataFrame:
     out["price"] = np.where(out["quantity"] > 0, out["_pq"] / out["quantity"].where(out["quantity"] > 0, 1),
                             out["_p_offer"])
     return out.drop(columns=["_pq", "_p_offer"]).reset_index()
+
+
+def add_control_gaps(df: pd.DataFrame, spec: PanelSpec) -> tuple[pd.DataFrame, PanelSpec]:
+    """Split each control into its market-wide level and each group's gap to it.
+
+    A planned (tactical) discount has a store-wide part every category gets that day and a
+    category-specific part set on that category's own demand forecast; only the second part
+    carries the forecast, so a model that sees the gap (and whether it is zero) absorbs much
+    more of the foreseen demand shock than one that sees the depth alone. Needs ``market``
+    (without it the panel is returned unchanged). Computed on the whole panel, before it is
+    split by group, so the level is the market's over every group.
+    """
+    if "market" not in df.columns or not spec.controls:
+        return df, spec
+    out, extra = df.copy(), []
+    for c in spec.controls:
+        top = out.groupby(["market", "period"], observed=True)[c].transform("max")
+        gap = (out[c] - top).to_numpy(dtype=float)
+        out[f"{c}_gap"] = gap
+        out[f"{c}_at_level"] = (np.abs(gap) < 1e-9).astype(float)
+        extra += [f"{c}_gap", f"{c}_at_level"]
+    return out, replace(spec, controls=(*spec.controls, *extra))
 
 
 def fixed_effects(df: pd.DataFrame, spec: PanelSpec, extra: tuple[str, ...] = ()) -> np.ndarray:
