@@ -2,7 +2,7 @@
 
 Expected revenue from cell c at store j in week t is
 
-    mu_cjt = B_ct * kappa_t * A_j g_j(t) f(d_cj) / (O_c + sum_k A_k g_k(t) f(d_ck))
+    mu_cjt = delta_c * B_ct * kappa_t * A_j g_j(t) f(d_cj) / (O_c + sum_k A_k g_k(t) f(d_ck))
 
 with B_ct = sum_s w_s N_cst the cell's demand base: its registered users N_cst in each customer
 state s (not yet ordered; first order 1-3, 4-12, 13+ weeks ago) weighted by the state's relative
@@ -16,6 +16,20 @@ O_c = outside_base + outside_per_competitor * competitors_c the outside option. 
 new stores move shares between stores and the outside option; that variation identifies the
 distance decay and the outside option, and the boost keeps an opening spike from being read
 as cannibalization.
+
+delta_c is a free demand level per cell (a cell fixed effect, profiled out with kappa). Head
+counts by customer state are only a proxy for a cell's demand (people differ in how often they
+buy coffee, and who has ordered already depends on how close our stores are), so the proxy is
+off by a factor that varies between cells. Without delta_c the outside option is also read
+from level differences between cells near and far from our stores, and a proxy error that
+varies with that distance biases it: 15-25 % low on the demo stores, which inflated the
+cannibalization shares (with the true outside option most of that error went away). With
+delta_c, the outside option is identified only by how each cell's revenue splits between
+stores and moves as stores open, which a level error cannot fake. Predictions use the average
+level 1: a cell's fitted level is learnt from the stores that serve it, so in spatial
+cross-validation a held-out store's pull leaks into its neighbours' levels (with the wrong
+sign), and the honest out-of-sample R^2 chose level 1 over levels shrunk by empirical Bayes
+(kept in ``cell_level`` as a diagnostic of where head counts mislead).
 
 Fitted by Poisson quasi-likelihood (consistent for revenue, not only counts) with analytic
 gradients; standard errors are sandwich (robust) errors clustered by cell (customers of one cell
@@ -60,6 +74,7 @@ class HuffProblem:
     in_lik: np.ndarray  # (J,) bool
     min_distance_km: float
     fixed_decay: float | None = None
+    keep: np.ndarray | None = None  # (cells of the data,) bool: cells with users, the problem's rows
 
     @classmethod
     def from_data(cls, data: SiteData, min_distance_km: float = 0.25,
@@ -72,7 +87,7 @@ class HuffProblem:
         counts = data.state_counts()[keep][:, :, : data.n_weeks]
         return cls(np.log(d)[keep], data.cells.competitors.to_numpy(float)[keep],
                    counts, data.revenue[keep], data.open_day.astype(float),
-                   in_lik, min_distance_km, fixed_decay)
+                   in_lik, min_distance_km, fixed_decay, keep)
 
     @property
     def n_stores(self) -> int:
@@ -122,6 +137,35 @@ class _Objective:
         self.mask = pb.in_lik[None, :, None]
         self.y_s = pb.y * self.mask
         self.scale = max(self.y_s.sum(), 1.0)
+        self.y_cell = self.y_s.sum((1, 2))
+        self.y_week = self.y_s.sum((0, 1))
+        self._kappa0: np.ndarray | None = None  # warm start of the level profile
+
+    def profile_levels(self, base: np.ndarray, kappa: np.ndarray | None = None,
+                       tol: float = 1e-10, max_iter: int = 500) -> tuple[np.ndarray, np.ndarray]:
+        """Cell levels delta (C,) and week levels kappa (T,) maximising the likelihood given
+        ``base`` (C, J, T), by alternating their closed-form updates; with ``kappa`` given,
+        only delta. delta is scaled to a fitted-revenue-weighted mean of 1.
+        """
+        bct = (base * self.mask).sum(1)  # (C, T)
+        if kappa is not None:
+            m = bct @ kappa
+            return np.where(m > 0, self.y_cell / np.maximum(m, 1e-300), 0.0), kappa
+        k = self._kappa0 if self._kappa0 is not None else np.ones(bct.shape[1])
+        for _ in range(max_iter):
+            m = bct @ k
+            delta = np.where(m > 0, self.y_cell / np.maximum(m, 1e-300), 0.0)
+            tot = delta @ bct
+            k_new = np.where(tot > 0, self.y_week / np.maximum(tot, 1e-300), 0.0)
+            done = np.max(np.abs(k_new - k) / np.maximum(k_new, 1e-300)) < tol
+            k = k_new
+            if done:
+                break
+        m = bct @ k
+        delta = np.where(m > 0, self.y_cell / np.maximum(m, 1e-300), 0.0)
+        mean = (delta @ m) / max(m.sum(), 1e-300)
+        self._kappa0 = k
+        return delta / mean, k * mean
 
     def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, dict[str, float], np.ndarray]:
         k = self.n_a + len(SHAPE_PARAMS)
@@ -147,16 +191,13 @@ class _Objective:
             state_part = np.where(demand[:, None, :] > 0,
                                   pb.counts[:, 1:, :] * w[1:, None] / demand[:, None, :], 0.0)
         base = demand[:, None, :] * u / denom[:, None, :]
-        if log_kappa is None:
-            tot = (base * self.mask).sum((0, 1))
-            kappa = np.where(tot > 0, self.y_s.sum((0, 1)) / np.maximum(tot, 1e-300), 0.0)
-        else:
-            kappa = np.exp(log_kappa)
-        mu = base * kappa[None, None, :]
+        delta, kappa = self.profile_levels(base, None if log_kappa is None else np.exp(log_kappa))
+        mu = base * delta[:, None, None] * kappa[None, None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             dlg_b = np.where(g > 0, dg_b / g, 0.0)
             dlg_w = np.where(g > 0, dg_w / g, 0.0)
-        return dict(log_a=log_a, shape=s, u=u, outside=outside, denom=denom, mu=mu, kappa=kappa,
+        return dict(log_a=log_a, shape=s, u=u, outside=outside, denom=denom, mu=mu, kappa=kappa, delta=delta,
+                    base=base,
                     dlg_b=dlg_b, dlg_w=dlg_w, ob=ob, oc=oc, w=w, state_part=state_part)
 
     def loglik(self, st: dict) -> float:
@@ -164,10 +205,14 @@ class _Objective:
         pos = (mu > 0) & self.mask
         return float((self.y_s[pos] * np.log(mu[pos])).sum() - (mu * self.mask).sum())
 
-    def cell_scores(self, st: dict, with_kappa: bool) -> np.ndarray:
-        """Per-cell score contributions (C x params [+ weeks])."""
+    def cell_scores(self, st: dict, with_kappa: bool, r: np.ndarray | None = None) -> np.ndarray:
+        """Per-cell score contributions (C x params [+ weeks]): sum_jt r_cjt dlog mu_cjt / dparam.
+
+        ``r`` defaults to the residuals y - mu; with r = mu it gives the derivative of each
+        cell's fitted total instead.
+        """
         pb = self.pb
-        r = (pb.y - st["mu"]) * self.mask
+        r = (pb.y - st["mu"]) * self.mask if r is None else r
         R = r.sum(1)
         Q = R / st["denom"]
         W = r - Q[:, None, :] * st["u"]
@@ -189,8 +234,19 @@ class _Objective:
         """Score contributions summed by store x week ((J*T) x (params + weeks)).
 
         Store-week demand shocks (a promotion, a closure) hit every cell's flow to that store
-        at once; clustering by store-week as well as by cell keeps the errors honest.
+        at once; clustering by store-week as well as by cell keeps the errors honest. The cell
+        levels delta_c are profiled out, so each contribution is the efficient one: the
+        derivative of log mu centred on its fitted-revenue-weighted mean within the cell (the
+        part a change of delta_c cannot mimic). Per cell the centring cancels (sum_jt r = 0).
         """
+        raw = self._store_week_raw(st)
+        mu = st["mu"] * self.mask
+        tot = mu.sum((1, 2))
+        h = self.cell_scores(st, with_kappa=True, r=mu) / np.maximum(tot, 1e-300)[:, None]
+        r = (self.pb.y - st["mu"]) * self.mask
+        return raw - np.einsum("cjt,cp->jtp", r, h).reshape(raw.shape)
+
+    def _store_week_raw(self, st: dict) -> np.ndarray:
         pb = self.pb
         r = (pb.y - st["mu"]) * self.mask
         rd = r / st["denom"][:, None, :]
@@ -241,6 +297,7 @@ class HuffFit:
     converged: bool = True
     in_lik: np.ndarray | None = None
     raw_theta: np.ndarray | None = None  # optimiser vector, a warm start for related fits
+    cell_level: np.ndarray | None = None  # (cells,) shrunk delta_c: diagnostic, not used to predict
 
     @property
     def attraction(self) -> np.ndarray:
@@ -253,7 +310,8 @@ class HuffFit:
         return attraction * np.maximum(dist_km, self.min_distance_km) ** (-self.decay)
 
     def demand_base(self, counts: np.ndarray) -> np.ndarray:
-        """Weighted users B = sum_s w_s N_s from counts with the state axis second (C, S, ...)."""
+        """Demand base sum_s w_s N_s (at the average cell level) from counts with the state axis
+        second (C, S, ...)."""
         return np.tensordot(np.moveaxis(counts, 1, -1), self.state_weights, axes=1)
 
     def monthly_potential(self, data: SiteData, weeks: int = 4) -> np.ndarray:
@@ -321,10 +379,41 @@ def fit_huff(data: SiteData, min_distance_km: float = 0.25, holdout: np.ndarray 
         kappa=st["kappa"], min_distance_km=min_distance_km, loglik=obj.loglik(st),
         converged=bool(res.success), in_lik=pb.in_lik, raw_theta=res.x,
         state_weights=st["w"], state_names=list(data.state_labels),
+        cell_level=_full_cells(pb, shrink_cell_levels(obj, st), fill=1.0),
     )
     if with_se:
         _add_standard_errors(fit, obj, res.x, st, data)
     return fit
+
+
+def _full_cells(pb: HuffProblem, x: np.ndarray, fill: float) -> np.ndarray:
+    """A per-cell array of the problem's rows on all the data's cells (``fill`` for the rest)."""
+    if pb.keep is None:
+        return x
+    out = np.full(len(pb.keep), fill)
+    out[pb.keep] = x
+    return out
+
+
+def shrink_cell_levels(obj: _Objective, st: dict) -> np.ndarray:
+    """Empirical-Bayes cell levels: each fitted delta_c pulled towards 1.
+
+    delta_c is estimated from the cell's own revenue, with sampling variance about phi / m_c
+    (m_c: the cell's fitted revenue at delta = 1; phi: the Pearson dispersion of revenue in
+    dollars). The spread tau^2 of true levels follows by moments, and each cell keeps the share
+    tau^2 / (tau^2 + phi / m_c) of its deviation: a cell with little or no revenue keeps ~1.
+    """
+    delta = st["delta"]
+    m = (st["base"] * obj.mask).sum(1) @ st["kappa"]
+    mu, y = st["mu"] * obj.mask, obj.y_s
+    pos = mu > 0
+    phi = float(((y[pos] - mu[pos]) ** 2 / mu[pos]).sum() / max(pos.sum(), 1))
+    has = m > 0
+    if not has.any() or phi <= 0:
+        return np.ones_like(delta)
+    tau2 = max(float((m[has] * (delta[has] - 1) ** 2).sum() - phi * has.sum()) / float(m[has].sum()), 0.0)
+    w = np.where(has, tau2 / (tau2 + phi / np.maximum(m, 1e-300)), 0.0)
+    return 1 + w * (delta - 1)
 
 
 def _add_standard_errors(fit: HuffFit, obj: _Objective, theta: np.ndarray, st: dict,
