@@ -129,7 +129,7 @@ def test_ppml_matches_poisson_glm_with_dummies():
     dummies = pd.get_dummies(pd.DataFrame({"a": a.astype(str), "b": b.astype(str)}), drop_first=True, dtype=float)
     glm = sm.GLM(y, sm.add_constant(np.column_stack([x, dummies])), family=sm.families.Poisson()).fit(cov_type="HC0")
     np.testing.assert_allclose(fit.coef, glm.params[1:3], atol=1e-6)
-    np.testing.assert_allclose(np.sqrt((fit.influence(y.astype(float)) ** 2).sum(0)), glm.bse[1:3], rtol=1e-4)
+    np.testing.assert_allclose(np.sqrt((fit.influence() ** 2).sum(0)), glm.bse[1:3], rtol=1e-4)
 
 
 def test_ppml_drops_groups_without_sales():
@@ -139,6 +139,21 @@ def test_ppml_drops_groups_without_sales():
     assert fit.keep.tolist() == [False, False, True, True, True, True]
     # within groups: log(5/3) and log(4/2), pooled Poisson slope solves 3e^b+... = hand value
     assert fit.coef[0] == pytest.approx(np.log(9 / 5), abs=1e-8)  # (5+4)/(3+2)
+
+
+def test_ppml_drops_a_regressor_collinear_with_the_fixed_effects():
+    """A control that only moves between fixed-effect groups has no own effect: dropped, rest unchanged."""
+    rng = np.random.default_rng(2)
+    a = rng.integers(0, 10, 400)
+    x = rng.normal(size=400)
+    y = rng.poisson(np.exp(0.5 * x + rng.normal(size=10)[a])).astype(float)
+    fit = ppml(y, np.column_stack([x, rng.normal(size=10)[a]]), [a])
+    alone = ppml(y, x[:, None], [a])
+    assert fit.kept_columns.tolist() == [0]
+    assert fit.coef[1] == 0.0
+    np.testing.assert_allclose(fit.coef[0], alone.coef[0], atol=1e-9)
+    np.testing.assert_allclose(fit.influence()[:, 0], alone.influence()[:, 0], atol=1e-9)
+    assert not fit.influence()[:, 1].any()
 
 
 def test_control_gaps_split_store_wide_and_group_specific_parts():
