@@ -207,6 +207,17 @@ def test_money_pairs_share_a_unit_and_short_tables_stay_whole():
     assert nb.money(5_031.0) == "$5,031"
     assert nb.money(5_031.0, like=40_912.0) == "$5.0K"  # "from $40.9K to $5.0K"
     assert nb.money(-1_250_000.0, like=3.0) == "-$1.25M"
+    assert nb.money(-0.4) == "$0" and nb.money(-0.004, 2) == "$0.00"  # never "-$0"
+    assert nb.money(-0.6) == "-$1"
+    from luckin_lab.reporting.charts import axis_formatter
+
+    fig, ax = plt.subplots()
+    ax.set_ylim(0, 40_000)
+    ax.yaxis.set_major_formatter(axis_formatter("money"))
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels and all(t == "$0" or t.endswith("K") for t in labels), labels
+    plt.close(fig)
     short = nb.show_table(pd.DataFrame({"a": range(nb.KEEP_WHOLE_ROWS)})).data
     long = nb.show_table(pd.DataFrame({"a": range(nb.KEEP_WHOLE_ROWS + 1)})).data
     assert "ll-keep" in short and "ll-keep" not in long

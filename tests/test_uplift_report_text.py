@@ -47,3 +47,36 @@ def test_imbalance_is_flagged_and_tabled():
 def test_window_label_names_the_unit():
     assert report.window_label(_analysis(["a"], [True])) == "per 14-day window"
     assert report.window_label(_analysis(["a"], [True], window_days=None)) == "per campaign"
+
+
+def _decision_case(gain: tuple[float, float, float], today: tuple[float, float, float],
+                   status: str = "optimal"):
+    a = SimpleNamespace(
+        data=SimpleNamespace(arms=["off10", "off30"], frame=pd.DataFrame()),
+        allocation=SimpleNamespace(assign=np.array([-1, 0, 1, 1]), status=status),
+        model_choice=pd.DataFrame({"learner": ["SP"], "description": ["Pooled S-learner (x)"]}),
+        chosen="SP", current_arm="off30")
+    h = {"monthly_gain_vs_today": gain[0], "monthly_gain_vs_today_ci_low": gain[1],
+         "monthly_gain_vs_today_ci_high": gain[2], "monthly_budget": 20_000.0,
+         "monthly_today_vs_none": today[0], "monthly_today_vs_none_ci_low": today[1],
+         "monthly_today_vs_none_ci_high": today[2]}
+    return report.what_to_do(a, h), report.verdict(h)
+
+
+def test_page_one_instruction_is_only_as_strong_as_the_evidence():
+    text, v = _decision_case((5_000, 1_000, 9_000), (-3_000, -9_000, 3_000))
+    assert v == "gain" and text.startswith("**What to do.** Stop sending **off30** to everyone;")
+    assert "off10: 1, off30: 2" in text and "none: 1" in text
+    # no evidence either way, blanket not clearly losing: keep today's policy and test
+    text, v = _decision_case((5_000, -9_000, 20_000), (-3_000, -9_000, 3_000))
+    assert v == "unclear" and "Keep today's policy for now" in text and "Stop sending" not in text
+    # the randomized test alone shows the blanket coupon loses money: stop it, test the rest
+    text, _ = _decision_case((5_000, -9_000, 20_000), (-146_000, -250_000, -40_000))
+    assert text.startswith("**What to do.** Stop sending **off30** to everyone: in the randomized")
+    assert "-$146.0K per month" in text and "not yet clear" in text
+    text, v = _decision_case((-5_000, -9_000, -1_000), (0, -1, 1))
+    assert v == "loss" and "Keep today's policy" in text
+    text, _ = _decision_case((5_000, 1_000, 9_000), (0, -1, 1), status="budget not binding")
+    assert "is not used up" in text and "within a discount budget" not in text
+    assert report.kpi_note(-9_870, 20_000) == "95% interval -$9.9K to $20.0K (not significant)"
+    assert report.kpi_note(1_000, 2_000).endswith("$2,000")

@@ -13,15 +13,27 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
 from luckin_lab.reporting import nb
 
 
-def axis_formatter(fmt: str) -> FuncFormatter:
+class _HouseTicks(Formatter):
+    """Money ticks take their unit from the axis range, so one axis never mixes $5,000 and $10.0K."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt, self.f = fmt, nb.FORMATS[fmt]
+
+    def __call__(self, v: float, pos: int | None = None) -> str:
+        if self.fmt == "money" and self.axis is not None:
+            lo, hi = self.axis.get_view_interval()
+            return nb.money(v, like=max(abs(lo), abs(hi)))
+        return self.f(v)
+
+
+def axis_formatter(fmt: str) -> Formatter:
     """Tick labels in a house format ('money', 'money2', 'pct', 'int', ...)."""
-    f = nb.FORMATS[fmt]
-    return FuncFormatter(lambda v, _pos: f(v))
+    return _HouseTicks(fmt)
 
 
 def _date_axis(ax: plt.Axes) -> None:

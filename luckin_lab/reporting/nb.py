@@ -71,14 +71,17 @@ def money(x: float, digits: int = 0, like: float | None = None) -> str:
     """USD for readers; ``like`` picks the unit of a figure it is compared with ($40.9K -> $5.0K)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    sign = "-" if x < 0 else ""
-    x = abs(x)
-    scale = max(x, abs(like)) if like is not None and not math.isnan(like) else x
+    scale = max(abs(x), abs(like)) if like is not None and not math.isnan(like) else abs(x)
     if scale >= 1e6:
-        return f"{sign}${x / 1e6:,.2f}M"
-    if scale >= 1e4 and digits == 0:
-        return f"{sign}${x / 1e3:,.1f}K"
-    return f"{sign}${x:,.{digits}f}"
+        div, places, unit = 1e6, 2, "M"
+    elif scale >= 1e4 and digits == 0:
+        div, places, unit = 1e3, 1, "K"
+    else:
+        div, places, unit = 1.0, digits, ""
+    shown = round(abs(x) / div, places)
+    if shown == 0:
+        return f"${0:.{digits}f}" if div == 1.0 else "$0"  # never "-$0"
+    return f"{'-' if x < 0 else ''}${shown:,.{places}f}{unit}"
 
 
 def pct(x: float, digits: int = 1) -> str:

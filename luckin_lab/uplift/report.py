@@ -47,7 +47,69 @@ def headline(a: UpliftAnalysis) -> dict:
         "monthly_deadweight_today": today["expected_deadweight"] * a.months_factor,
         "monthly_deadweight_recommended": rec["expected_deadweight"] * a.months_factor,
         "allocation_gap_usd": a.allocation.gap,
+        **today_vs_none(a),
     }
+
+
+def today_vs_none(a: UpliftAnalysis) -> dict:
+    """Today's blanket offer against no coupons, per month: the randomized arm effect itself.
+
+    Every randomized user counts (not only the held-out quarter), so this is the sharpest
+    figure the experiment gives, and the one the frontier chart marks as 'today'.
+    """
+    e = a.arm_effects
+    row = e[(e["outcome"] == a.data.value) & (e["arm"] == a.current_arm)].iloc[0]
+    scale = len(a.data.frame) * a.months_factor
+    return {"monthly_today_vs_none": row["effect"] * scale,
+            "monthly_today_vs_none_ci_low": row["ci_low"] * scale,
+            "monthly_today_vs_none_ci_high": row["ci_high"] * scale}
+
+
+def verdict(h: dict) -> str:
+    """How sure the held-out gain against today's policy is: 'gain', 'loss' or 'unclear'."""
+    lo, hi = h["monthly_gain_vs_today_ci_low"], h["monthly_gain_vs_today_ci_high"]
+    if lo > 0:
+        return "gain"
+    if hi < 0:
+        return "loss"
+    return "unclear"
+
+
+def kpi_note(lo: float, hi: float) -> str:
+    """A KPI's interval in words, flagged when it straddles zero."""
+    text = f"95% interval {nb.money(lo, like=hi)} to {nb.money(hi, like=lo)}"
+    return text + (" (not significant)" if lo < 0 < hi else "")
+
+
+def what_to_do(a: UpliftAnalysis, h: dict) -> str:
+    """Page one's instruction: only as strong as the held-out evidence behind it."""
+    mix = offer_mix(a)
+    offers = ", ".join(f"{r.offer}: {nb.num(r.users)}" for r in mix.itertuples())
+    model = a.model_choice.set_index("learner").loc[a.chosen, "description"].split(" (")[0]
+    cur = a.current_arm
+    budget = (f"within a discount budget of {nb.money(h['monthly_budget'])} per month"
+              if a.allocation.status != "budget not binding" else
+              f"(the budget of {nb.money(h['monthly_budget'])} per month is not used up: the "
+              "offers worth making cost less)")
+    plan = (f"send each user the offer the chosen uplift model ({model}) expects to earn the "
+            f"most margin after the discount {budget}. Offers per campaign: {offers}.")
+    t_lo, t_hi = h["monthly_today_vs_none_ci_low"], h["monthly_today_vs_none_ci_high"]
+    blanket_loses = (f"in the randomized test, sending {cur} to everyone earned "
+                     f"{nb.money(h['monthly_today_vs_none'])} per month against no coupons "
+                     f"(95% interval {nb.money(t_lo, like=t_hi)} to {nb.money(t_hi, like=t_lo)})")
+    v = verdict(h)
+    if v == "gain":
+        return f"**What to do.** Stop sending **{cur}** to everyone; {plan}"
+    if v == "loss":
+        return (f"**What to do.** Keep today's policy: the model's targeting did worse than "
+                f"sending {cur} to everyone on users it never saw.")
+    if t_hi < 0:
+        return (f"**What to do.** Stop sending **{cur}** to everyone: {blanket_loses}. Whether "
+                "the model's targeting beats no coupons at all is not yet clear; test it on a "
+                f"fresh holdout before rolling it out (it would {plan[0].lower() + plan[1:]})")
+    return (f"**What to do.** Keep today's policy for now: the targeting's gain cannot yet be "
+            "told apart from zero. Test it against today's policy on a fresh holdout before "
+            f"rolling it out. The targeting would {plan}")
 
 
 def offer_mix(a: UpliftAnalysis, by: str | None = None) -> pd.DataFrame:
@@ -91,7 +153,7 @@ def qini_figure(a: UpliftAnalysis, arm: str | None = None) -> Figure:
     ax.plot(g0["fraction"] * 100, g0["random"] * 100, ls="--", color=nb.NEUTRAL, label="random")
     ax.set_title(f"Qini curves, {arm} vs control (held-out users)")
     ax.set_xlabel("users targeted, ranked by predicted uplift (%)")
-    ax.set_ylabel("extra buyers per 100 users")
+    ax.set_ylabel(f"extra buyers per 100 users ({arm} + control)")
     ax.legend(ncol=3)
     return fig
 
@@ -123,11 +185,12 @@ def frontier_figure(a: UpliftAnalysis) -> Figure:
     ax.errorbar(f["discount_cost"] * m, f["heldout_gain_vs_none"] * m,
                 yerr=1.96 * f["heldout_gain_vs_none_se"] * m, fmt="s", color=nb.NEUTRAL,
                 capsize=3, label="measured on held-out users (95% CI)")
-    t = _row(a, today_name(a))
-    n = len(a.data.frame)
-    ax.errorbar([t["expected_discount_cost"] * m], [t["heldout_gain_vs_none"] * n * m],
-                yerr=[1.96 * t["heldout_gain_vs_none_se"] * n * m], fmt="D", color=nb.BAD,
-                capsize=3, zorder=3, label=f"today: everyone {a.current_arm} (measured)")
+    t, tv = _row(a, today_name(a)), today_vs_none(a)
+    ax.errorbar([t["expected_discount_cost"] * m], [tv["monthly_today_vs_none"]],
+                yerr=[[tv["monthly_today_vs_none"] - tv["monthly_today_vs_none_ci_low"]],
+                      [tv["monthly_today_vs_none_ci_high"] - tv["monthly_today_vs_none"]]],
+                fmt="D", color=nb.BAD, capsize=3, zorder=3,
+                label=f"today: everyone {a.current_arm} (randomized arm effect)")
     ax.axvline(a.campaign_budget * m, ls=":", color=nb.NEUTRAL, label="chosen budget")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_title("Budget frontier: incremental margin vs no coupons")
