@@ -281,8 +281,12 @@ def balance_table(a: UpliftAnalysis, only_imbalanced: bool = False) -> pd.DataFr
 
 def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
     e = a.arm_effects
+    f = a.data.frame
+    unit = {o: "share of users" if set(np.unique(f[o])) <= {0, 1} else "USD per user"
+            for o in e["outcome"].unique()}
     return pd.DataFrame({
-        "outcome": [words(o) for o in e["outcome"]], "arm": e["arm"].to_numpy(),
+        "outcome": [words(o) for o in e["outcome"]], "unit": [unit[o] for o in e["outcome"]],
+        "arm": e["arm"].to_numpy(),
         "users in arm": e["n_arm"].to_numpy(), "control mean": e["control_mean"].to_numpy(),
         "arm mean": e["arm_mean"].to_numpy(), "effect": e["effect"].to_numpy(),
         "95% CI low": e["ci_low"].to_numpy(), "95% CI high": e["ci_high"].to_numpy(),
@@ -298,6 +302,7 @@ def policy_table(a: UpliftAnalysis) -> pd.DataFrame:
         f"discount cost {w}": t["expected_discount_cost"].to_numpy(),
         f"incremental margin {w}": t["expected_incremental_margin"].to_numpy(),
         f"deadweight {w}": t["expected_deadweight"].to_numpy(),
-        "held-out gain vs today, per user": t["heldout_gain_vs_today"].to_numpy(),
-        "its standard error": t["heldout_gain_vs_today_se"].to_numpy(),
+        # per 1,000 users: per-user gains are cents, which round to the same "$0.02"
+        "held-out gain vs today, per 1,000 users": 1000 * t["heldout_gain_vs_today"].to_numpy(),
+        "its standard error": 1000 * t["heldout_gain_vs_today_se"].to_numpy(),
     })
