@@ -128,3 +128,59 @@ def test_small_gains_do_not_change_the_menu():
     kept = recommend_prices(econ, GuardRails(max_change=0.08, min_weekly_gain=gain + 1)).iloc[0]
     assert kept.recommended_price == pytest.approx(5.93)
     assert kept.projected_margin == pytest.approx(kept.weekly_margin)
+
+
+def test_kept_price_is_exactly_today_with_zero_effect_and_its_reason():
+    # today 6.0755 (an average, no .49/.99 ending): keeping it must change nothing at all
+    econ = _econ(today_price=6.0755)
+    kept = recommend_prices(econ, GuardRails(max_change=0.08, min_weekly_gain=1e6)).iloc[0]
+    assert kept.recommended_price == 6.0755 and kept.change == 0
+    assert kept.projected_margin == kept.weekly_margin
+    assert kept.binding == "kept: best move adds less than the $1,000,000/wk minimum"
+    proj = project(recommend_prices(econ, GuardRails(max_change=0.08, min_weekly_gain=1e6)),
+                   pd.Series({"Latte": 0.3})).iloc[0]
+    assert proj.margin_change == 0 and proj.margin_change_low == proj.margin_change_high == 0
+    # already at the optimum (effective 3.00 = c e / (1 + e)): nothing beats today
+    rec = recommend_prices(_econ(discount=0.4), GuardRails(max_change=0.15)).iloc[0]
+    assert rec.binding == "kept: no allowed price adds margin"
+    rec = recommend_prices(_econ(elasticity=-0.6, tested_high=1.05, tested_low=1.0),
+                           GuardRails(max_change=0.15)).iloc[0]
+    assert rec.binding == "kept: no allowed price ending within the guard rails"
+
+
+def test_binding_names_the_joint_rule_that_holds_a_price():
+    econ = pd.concat([
+        _econ(group="Drip", today_price=4.00, elasticity=-0.5),  # wants 4.49
+        _econ(group="Latte", today_price=4.40, elasticity=-3.0, unit_cost=0.5),  # wants 3.99
+    ], ignore_index=True)
+    kept = recommend_prices(econ, GuardRails(max_change=0.15)).set_index("group")
+    held = kept[kept.binding.str.contains("price order")]
+    assert len(held) >= 1  # at least one of the two is held by the ladder, and says so
+    free = recommend_prices(econ, GuardRails(max_change=0.15, keep_ladder=False)).set_index("group")
+    assert not free.binding.str.contains("price order").any()
+    segs = pd.DataFrame({"group": ["Latte", "Latte"], "segment": ["loyal", "price_sensitive"],
+                         "weekly_units": [500.0, 500.0], "elasticity": [-0.2, -1.5]})
+    rails = GuardRails(max_change=0.15, protect_segments=("price_sensitive",), max_segment_loss=0.05)
+    rec = recommend_prices(_econ(elasticity=-0.5), rails, segs).iloc[0]
+    assert rec.binding == "kept: protected segment (price_sensitive) units"
+
+
+def test_projection_adds_cross_price_effects():
+    econ = pd.concat([_econ(group="Drip", elasticity=-0.5), _econ(group="Latte", elasticity=-0.5)],
+                     ignore_index=True)
+    recs = recommend_prices(econ, GuardRails(max_change=0.15))
+    assert (recs.recommended_price == 5.49).all()
+    cross = pd.DataFrame({"demand_of": ["Drip", "Drip", "Latte", "Latte"],
+                          "price_of": ["Drip", "Latte", "Drip", "Latte"],
+                          "elasticity": [-0.5, -0.2, 0.0, -0.5], "se": [0.0, 1e-6, 1e-6, 0.0]})
+    se = pd.Series({"Drip": 1e-6, "Latte": 1e-6})
+    p = project(recs, se, cross).set_index("group")
+    r = 5.49 / 5.0
+    assert p.loc["Drip", "units_change"] == pytest.approx(r ** (-0.5 - 0.2) - 1, abs=1e-4)  # by hand
+    assert p.loc["Latte", "units_change"] == pytest.approx(r**-0.5 - 1, abs=1e-4)  # own only
+    assert project(recs, se).set_index("group").loc["Drip", "units_change"] == pytest.approx(
+        r**-0.5 - 1, abs=1e-4)
+    # uncertain cross effects widen the interval
+    wide = project(recs, se, cross.assign(se=[0.0, 0.5, 0.5, 0.0])).set_index("group")
+    assert (wide.loc["All groups", "margin_change_high"] - wide.loc["All groups", "margin_change_low"]
+            > 10 * (p.loc["All groups", "margin_change_high"] - p.loc["All groups", "margin_change_low"]))

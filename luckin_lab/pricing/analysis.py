@@ -97,7 +97,8 @@ def run_pricing(params: Params) -> PricingAnalysis:
                        tuple(params.protect_segments) if segs is not None else (),
                        params.max_segment_loss, params.keep_ladder, params.min_weekly_gain)
     recs = recommend_prices(econ, rails, segs)
-    proj = project(recs, econ.set_index("group")["se"], seed=params.seed)
+    cross = results.cross_price if not results.cross_price.empty else None
+    proj = project(recs, econ.set_index("group")["se"], cross, seed=params.seed)
     seg_change = segment_volume_change(recs, segs) if segs is not None else None
     order_value = aov = None
     if params.panel == "demo" and store.has("orders"):  # a generic panel has its own groups

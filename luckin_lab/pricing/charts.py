@@ -14,7 +14,7 @@ _COLORS = {"naive": NEUTRAL, "2sls": PALETTE[1], "dml": PALETTE[2], "poisson": P
 
 
 def estimates_forest(by_group: pd.DataFrame) -> plt.Figure:
-    """Naive vs causal elasticity per group, with 95 % intervals."""
+    """Naive vs causal elasticity per group, with 95% intervals."""
     t = by_group.dropna(subset=["elasticity"])
     groups = list(dict.fromkeys(t["group"]))
     fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(groups) + 1.3))
@@ -57,9 +57,15 @@ def segment_heatmap(cells: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def demand_curves(econ: pd.DataFrame, recs: pd.DataFrame, max_groups: int = 6) -> plt.Figure:
-    """Projected weekly units against menu price (+-25 %), with the 95 % band; dots = today/recommended."""
-    top = econ.sort_values("weekly_units", ascending=False).head(max_groups)
+def demand_curves(econ: pd.DataFrame, recs: pd.DataFrame) -> plt.Figure:
+    """Projected weekly units against menu price (+-25%), with the 95% band; dots = today/recommended.
+
+    Every category whose price changes gets a panel; kept prices have nothing to show.
+    """
+    moved = recs.loc[recs["change"] != 0, "group"]
+    top = econ[econ["group"].isin(moved)].sort_values("weekly_units", ascending=False)
+    if top.empty:
+        top = econ.sort_values("weekly_units", ascending=False).head(3)
     n = len(top)
     cols = min(3, n)
     rows = int(np.ceil(n / cols))

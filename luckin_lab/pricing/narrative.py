@@ -6,6 +6,7 @@ import pandas as pd
 
 from luckin_lab.pricing.analysis import PricingAnalysis
 from luckin_lab.pricing.elasticities import CAUSAL
+from luckin_lab.pricing.recommend import cross_units_shift
 from luckin_lab.reporting.nb import money, pct
 
 
@@ -18,53 +19,91 @@ def headline(a: PricingAnalysis) -> str:
         return ", ".join(f"{r.group} {money(r.today_price, 2)} → {money(r.recommended_price, 2)}"
                          for r in rows.itertuples())
 
-    ups, downs = recs[recs["change"] > 0.001], recs[recs["change"] < -0.001]
+    ups, downs = recs[recs["change"] > 0], recs[recs["change"] < 0]
     parts = []
     if len(ups):
-        parts.append(f"raise {len(ups)} menu price(s) ({moves(ups)})")
+        parts.append(f"raise {_count(len(ups), 'menu price')} ({moves(ups)})")
     if len(downs):
         parts.append(f"lower {len(downs)} ({moves(downs)})")
+    kept = len(recs) - len(ups) - len(downs)
+    if parts and kept:
+        parts.append(f"keep {kept} at today's price")
     decision = "; ".join(parts) or "keep every menu price"
     return (
         f"**Decision:** {decision}. "
-        f"Projected weekly margin {_signed_money(total['margin_change'])} "
-        f"({_signed_pct(total['margin_change_pct'])}; 90 % range "
-        f"{_signed_money(total['margin_change_low'])} to {_signed_money(total['margin_change_high'])}, "
-        f"chance it rises {pct(total['p_margin_up'], 0)}), with weekly units "
-        f"{_signed_pct(total['units_change'])}."
+        f"Projected weekly margin {signed_money(total['margin_change'])} "
+        f"({signed_pct(total['margin_change_pct'])}; 90% range "
+        f"{signed_money(total['margin_change_low'])} to {signed_money(total['margin_change_high'])}, "
+        f"chance it rises {chance(total['p_margin_up'])}), with weekly units "
+        f"{signed_pct(total['units_change'])}. " + cross_effect_note(a)
     )
 
 
-def _signed_pct(x: float) -> str:
-    return ("+" if x > 0 else "") + pct(x)
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _signed_money(x: float) -> str:
-    return ("+" if x >= 0 else "") + money(x, 0)
+def chance(p: float) -> str:
+    """A probability from draws: never "100%" or "0%", which a finite sample cannot show."""
+    if p > 0.99:
+        return ">99%"
+    if p < 0.01:
+        return "<1%"
+    return pct(p, 0)
+
+
+def signed_pct(x: float) -> str:
+    text = pct(x)
+    return ("+" if x > 0 and text.strip("0.%") else "") + text
+
+
+def signed_money(x: float) -> str:
+    """Signed dollars, no sign on a value that rounds to $0 (money() already drops the minus)."""
+    text = money(x, 0)
+    return ("+" if x > 0 and text.strip("$0.") else "") + text
+
+
+def cross_effect_note(a: PricingAnalysis) -> str:
+    """Say what the projection includes of the cross-price effects, and their size."""
+    cp = a.results.cross_price
+    if cp.empty:
+        return ("Cross-category effects are not estimated for this panel, so the projection "
+                "treats categories as independent.")
+    main = list(dict.fromkeys(cp["demand_of"]))
+    shift = cross_units_shift(a.recommendations, cp)
+    big = (shift.abs().idxmax(), shift.loc[shift.abs().idxmax()])
+    rest = [g for g in a.recommendations["group"] if g not in main]
+    return (f"The projection includes the estimated cross-price effects among {', '.join(main)} "
+            f"(largest: {big[0]} units {signed_pct(big[1])} from the other categories' moves)"
+            + (f"; those involving {', '.join(rest)} are not estimated" if rest else "")
+            + "; prices were chosen category by category.")
 
 
 def sensitivity_text(a: PricingAnalysis) -> str:
     causal = a.results.by_group[a.results.by_group["method"] == CAUSAL].dropna(subset=["elasticity"])
     elastic = causal[causal["ci_high"] < -1]["group"].tolist()
     inelastic = causal[causal["ci_low"] > -1]["group"].tolist()
+    unclear = [g for g in causal["group"] if g not in elastic + inelastic]
     parts = [
-        f"Price-sensitive (elastic, |e| > 1 with 95 % confidence): {', '.join(elastic) or 'none'}.",
-        f"Inelastic (|e| < 1): {', '.join(inelastic) or 'none'}.",
+        f"Price-sensitive (elastic, |e| > 1 with 95% confidence): {', '.join(elastic) or 'none'}.",
+        f"Inelastic (|e| < 1 with 95% confidence): {', '.join(inelastic) or 'none'}.",
     ]
+    if unclear:
+        parts.append(f"Unclear (the 95% interval includes -1): {', '.join(unclear)}.")
     seg = a.results.by_segment
     if not seg.empty:
         s = seg.sort_values("elasticity")
         parts.append(
-            "By segment the most price-sensitive is **"
+            "By segment the most price-sensitive segment is **'"
             + pretty_segment(s["segment"].iloc[0])
-            + f"** (e = {s['elasticity'].iloc[0]:.2f}), the least **"
+            + f"'** (e = {s['elasticity'].iloc[0]:.2f}); the least is **'"
             + pretty_segment(s["segment"].iloc[-1])
-            + f"** (e = {s['elasticity'].iloc[-1]:.2f})."
+            + f"'** (e = {s['elasticity'].iloc[-1]:.2f})."
         )
     if a.segment_change is not None:
         sc = a.segment_change.set_index("segment")["units_change"]
         parts.append("Projected unit change by segment: "
-                     + ", ".join(f"{pretty_segment(k)} {_signed_pct(v)}" for k, v in sc.items()) + ".")
+                     + ", ".join(f"{pretty_segment(k)} {signed_pct(v)}" for k, v in sc.items()) + ".")
     return " ".join(parts)
 
 
@@ -103,7 +142,7 @@ def recommendation_table(a: PricingAnalysis) -> pd.DataFrame:
         "Price change": r["change"],
         "Units/wk change": r["units_change"],
         "Margin/wk change": r["margin_change"],
-        "Margin 90% range": [f"{_signed_money(lo)}\u00a0to\u00a0{_signed_money(hi)}" for lo, hi
+        "Margin 90% range": [f"{signed_money(lo)}\u00a0to\u00a0{signed_money(hi)}" for lo, hi
                              in zip(r["margin_change_low"], r["margin_change_high"], strict=True)],
         "Why this price": r["binding"],
     })
@@ -125,7 +164,7 @@ def segment_table(a: PricingAnalysis) -> pd.DataFrame:
 
 
 def cross_price_table(a: PricingAnalysis) -> pd.DataFrame:
-    """Rows: whose units; columns: whose price; cells "estimate [95 % CI]", * when CI excludes 0."""
+    """Rows: whose units; columns: whose price; cells "estimate [95% CI]", * when CI excludes 0."""
     cp = a.results.cross_price
     cell = [f"{e:.2f}{'*' if s else ''} [{lo:.2f}, {hi:.2f}]"
             for e, s, lo, hi in zip(cp.elasticity, cp.significant, cp.ci_low, cp.ci_high, strict=True)]
@@ -142,16 +181,16 @@ def cross_price_text(a: PricingAnalysis) -> str:
     neg = off[off.significant & (off.elasticity < 0)]
     pos = off[off.significant & (off.elasticity > 0)]
     pairs = [f"{r.demand_of} units fall when {r.price_of} gets dearer" for r in neg.itertuples()]
-    text = (f"{len(neg) + len(pos)} of {len(off)} cross effects are distinguishable from zero at 5 % "
+    text = (f"{len(neg) + len(pos)} of {len(off)} cross effects are distinguishable from zero at 5% "
             "(about 1 in 20 would be by chance alone). ")
     if pairs:
         text += "Complements (negative): " + "; ".join(pairs) + ". "
     if len(pos):
         text += "Substitutes (positive): " + "; ".join(
             f"{r.demand_of} units rise when {r.price_of} gets dearer" for r in pos.itertuples()) + ". "
-    return text + ("Cross effects are small next to the own-price effects, so the recommendations "
-                   "treat categories separately; a complement whose price falls also lifts the "
-                   "other category's sales a little.")
+    return text + ("Cross effects are small next to the own-price effects, so the prices are "
+                   "chosen category by category; the projections (Table 1) then add every "
+                   "estimated cross effect, significant or not, with its uncertainty.")
 
 
 def write_results(a: PricingAnalysis, results) -> None:

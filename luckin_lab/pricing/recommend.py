@@ -13,7 +13,7 @@ their units.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -52,8 +52,8 @@ def price_bounds(today: float, rails: GuardRails, tested_low: float, tested_high
 
 
 def candidate_prices(today: float, lo: float, hi: float, endings: tuple[float, ...]) -> list[float]:
-    """Today's price plus every price with an allowed ending inside [lo, hi]."""
-    out = {round(today, 2)}
+    """Today's exact price (keeping it changes nothing) plus every allowed ending inside [lo, hi]."""
+    out = {float(today)}
     for dollars in range(int(np.floor(lo)) - 1, int(np.ceil(hi)) + 1):
         for cents in endings:
             p = round(dollars + cents, 2)
@@ -78,24 +78,27 @@ def recommend_prices(
     today's price). ``segments`` (optional): group, segment, weekly_units, elasticity, used for
     the protected-segment constraint.
     """
-    rows, options = [], {}
+    rows, options, best = [], {}, {}
     for r in econ.itertuples(index=False):
         lo, hi = price_bounds(r.today_price, rails, r.tested_low, r.tested_high)
         cands = candidate_prices(r.today_price, lo, hi, rails.endings)
         eff0 = r.today_price * (1 - r.discount)
-        opts = []
         base = r.weekly_units * (eff0 - r.unit_cost)
+        every = []
         for p in cands:
             ratio = p / r.today_price
             q = _units(r.weekly_units, ratio, r.elasticity)
-            margin = q * (eff0 * ratio - r.unit_cost)
-            if abs(p - round(r.today_price, 2)) > 1e-9 and margin - base < rails.min_weekly_gain:
-                continue  # not worth reprinting the menu
-            opts.append(dict(price=p, units=q, margin=margin))
+            every.append(dict(price=p, units=q, margin=q * (eff0 * ratio - r.unit_cost),
+                              today=p == r.today_price))
+        # a change must be worth reprinting the menu
+        opts = [o for o in every if o["today"] or o["margin"] - base >= rails.min_weekly_gain]
         options[r.group] = opts
+        best[r.group] = (max(every, key=lambda o: o["margin"]), max(opts, key=lambda o: o["margin"]))
         p_star = optimal_effective_price(r.unit_cost, r.elasticity)
-        rows.append(dict(group=r.group, rule_price=p_star / (1 - r.discount), low=lo, high=hi))
+        rows.append(dict(group=r.group, rule_price=p_star / (1 - r.discount), low=lo, high=hi,
+                         n_candidates=len(cands)))
     choice = _solve(econ, options, rails, segments)
+    joint = _joint_reasons(econ, options, best, choice, rails, segments)
     out = []
     for r, meta in zip(econ.itertuples(index=False), rows, strict=True):
         opt = options[r.group][choice[r.group]]
@@ -106,7 +109,7 @@ def recommend_prices(
             group=r.group, elasticity=r.elasticity, today_price=r.today_price,
             recommended_price=opt["price"], change=ratio - 1,
             rule_price=meta["rule_price"], allowed_low=meta["low"], allowed_high=meta["high"],
-            binding=_binding(meta, opt["price"], r.elasticity),
+            binding=joint.get(r.group) or _binding(meta, opt, best[r.group], r.elasticity, rails),
             unit_cost=r.unit_cost, discount=r.discount,
             weekly_units=r.weekly_units, projected_units=opt["units"],
             weekly_revenue=r.weekly_units * eff0, projected_revenue=opt["units"] * eff0 * ratio,
@@ -115,8 +118,15 @@ def recommend_prices(
     return pd.DataFrame(out)
 
 
-def _binding(meta: dict, price: float, e: float) -> str:
-    """Why the price is where it is, in a few words for the report's table."""
+def _binding(meta: dict, opt: dict, best: tuple[dict, dict], e: float, rails: GuardRails) -> str:
+    """Why the price is where it is, for a group the joint constraints left at its own best."""
+    best_any, _ = best
+    if opt["today"]:
+        if meta["n_candidates"] == 1:
+            return "kept: no allowed price ending within the guard rails"
+        if best_any["today"]:
+            return "kept: no allowed price adds margin"
+        return f"kept: best move adds less than the ${rails.min_weekly_gain:,.0f}/wk minimum"
     if e >= -1:
         return "inelastic: capped by the guard rails"
     if meta["rule_price"] > meta["high"]:
@@ -124,6 +134,32 @@ def _binding(meta: dict, price: float, e: float) -> str:
     if meta["rule_price"] < meta["low"]:
         return "optimum below the allowed range"
     return "optimum, rounded to a price ending"
+
+
+def _joint_reasons(econ: pd.DataFrame, options: dict[str, list[dict]],
+                   best: dict[str, tuple[dict, dict]], choice: dict[str, int], rails: GuardRails,
+                   segments: pd.DataFrame | None) -> dict[str, str]:
+    """Groups held away from their own best allowed price, and which joint rule holds them.
+
+    A rule binds for a group when dropping it alone lets the group reach its own best price.
+    """
+    held = [g for g in options if options[g][choice[g]] is not best[g][1]]
+    if not held:
+        return {}
+    seg_names = " and ".join(rails.protect_segments)
+    tests = []
+    if rails.keep_ladder:
+        tests.append(("price order across categories",
+                      _solve(econ, options, replace(rails, keep_ladder=False), segments)))
+    if segments is not None and rails.protect_segments:
+        tests.append((f"protected segment ({seg_names}) units",
+                      _solve(econ, options, replace(rails, protect_segments=()), segments)))
+    out = {}
+    for g in held:
+        names = [n for n, c in tests if options[g][c[g]] is best[g][1]]
+        rule = " / ".join(names) or "price order and protected segments together"
+        out[g] = ("kept: " if options[g][choice[g]]["today"] else "held by ") + rule
+    return out
 
 
 def _solve(econ: pd.DataFrame, options: dict[str, list[dict]], rails: GuardRails,
@@ -167,20 +203,33 @@ def _solve(econ: pd.DataFrame, options: dict[str, list[dict]], rails: GuardRails
     return {g: int(np.argmax([v.solution_value() for v in x[g]])) for g in options}
 
 
-def project(recs: pd.DataFrame, se: pd.Series, n_draws: int = 4000, seed: int = 0,
-            level: float = 0.90) -> pd.DataFrame:
+def project(recs: pd.DataFrame, se: pd.Series, cross: pd.DataFrame | None = None,
+            n_draws: int = 4000, seed: int = 0, level: float = 0.90) -> pd.DataFrame:
     """Projected weekly changes with intervals from the elasticities' sampling uncertainty.
 
     Each draw takes every group's elasticity from its normal sampling distribution and
-    recomputes units, revenue and margin at the recommended prices.
+    recomputes units, revenue and margin at the recommended prices. ``cross`` (demand_of,
+    price_of, elasticity, se) adds the estimated cross-price effects: a group's units also move
+    by ``ratio_j ** e_ij`` for every other group j whose price changes. Every estimate is drawn
+    (not only the significant ones: keeping only those would overstate the effects), and
+    independently, since the estimators do not give their joint covariance.
     """
     rng = np.random.default_rng(seed)
     lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
     rows, totals = [], np.zeros((3, n_draws))
+    log_ratio = dict(zip(recs["group"], np.log(recs["recommended_price"] / recs["today_price"]),
+                         strict=True))
+    cross_log = {g: np.zeros(n_draws) for g in log_ratio}
+    if cross is not None:
+        off = cross[(cross["demand_of"] != cross["price_of"])
+                    & cross["demand_of"].isin(log_ratio) & cross["price_of"].isin(log_ratio)]
+        for c in off.itertuples(index=False):
+            e = c.elasticity + c.se * rng.standard_normal(n_draws)
+            cross_log[c.demand_of] += e * log_ratio[c.price_of]
     for r in recs.itertuples(index=False):
         draws = r.elasticity + se.get(r.group, 0.0) * rng.standard_normal(n_draws)
         ratio = r.recommended_price / r.today_price
-        units = r.weekly_units * ratio**draws
+        units = r.weekly_units * np.exp(draws * np.log(ratio) + cross_log[r.group])
         eff = r.today_price * (1 - r.discount) * ratio
         d_units = units - r.weekly_units
         d_rev = units * eff - r.weekly_revenue
@@ -190,6 +239,15 @@ def project(recs: pd.DataFrame, se: pd.Series, n_draws: int = 4000, seed: int = 
     base = recs[["weekly_units", "weekly_revenue", "weekly_margin"]].sum()
     rows.append(_summary("All groups", *totals, base, lo_q, hi_q))
     return pd.DataFrame(rows)
+
+
+def cross_units_shift(recs: pd.DataFrame, cross: pd.DataFrame) -> pd.Series:
+    """Point estimate of each group's unit change from the other groups' price moves alone."""
+    log_ratio = pd.Series(np.log(recs["recommended_price"] / recs["today_price"]).to_numpy(),
+                          index=recs["group"])
+    off = cross[(cross["demand_of"] != cross["price_of"]) & cross["price_of"].isin(log_ratio.index)]
+    shift = (off["elasticity"] * off["price_of"].map(log_ratio)).groupby(off["demand_of"]).sum()
+    return np.exp(shift) - 1
 
 
 def _summary(group, d_units, d_rev, d_margin, base, lo_q, hi_q) -> dict:
