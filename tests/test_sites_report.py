@@ -77,3 +77,63 @@ def test_notebook_runs_and_writes_headline_metrics(tmp_path, small_store_uri):
     executed = (tmp_path / "site_selection.ipynb").read_text()
     assert "Executive summary" in executed and "image/png" in executed
     assert "PosixPath" not in executed and "Traceback" not in executed  # no stray outputs
+
+
+def _fake_selection(regrets=(348.0, 0.0, 0.0, 0.0, 0.0), same=(1, 2, 2, 2, 2)):
+    """A hand-made selection: 2 chosen sites, a decay table around the estimate 1.8 (CI 1.79-1.81)."""
+    from types import SimpleNamespace
+
+    ch = pd.DataFrame({"site_id": ["A", "B"], "borough": ["Queens", "Brooklyn"],
+                       "standalone_revenue": [100.0, 80.0], "cannibalized_revenue": [10.0, 5.0],
+                       "net_gain": [90.0, 75.0], "net_gain_low": [40.0, 30.0], "net_gain_high": [200.0, 150.0]})
+    sens = pd.DataFrame({"decay": [1.3, 1.5, 1.8, 2.1, 2.3], "offset": [-0.5, -0.3, 0.0, 0.3, 0.5],
+                         "same_sites_as_base": list(same), "regret_of_base_choice": list(regrets),
+                         "net_gain_of_base_choice": [120.0, 135.0, 150.0, 170.0, 190.0]})
+    metrics = {"portfolio_net_gain_monthly": 155.0, "ranking_net_gain_monthly": 150.0,
+               "distance_decay": 1.8, "distance_decay_ci": [1.79, 1.81]}
+    return SimpleNamespace(chosen_table=lambda: ch, metrics=metrics, sensitivity=sens,
+                           chosen=np.array([0, 1]), ranked=np.array([0, 2]))
+
+
+def test_money_parts_add_up_and_the_set_beats_ranking_only_slightly():
+    from luckin_lab.sites import narrative
+
+    sel = _fake_selection()
+    p = narrative.money_parts(sel)
+    # 180 own - 15 from our stores - 10 from each other = 155
+    assert p["own"] == 180 and p["taken_from_ours"] == 15 and p["taken_from_each_other"] == pytest.approx(10)
+    diff, small = narrative.vs_ranking(sel)
+    assert diff == 5 and small  # median interval half-width (160 + 120) / 2 / 2 = 70 > 5
+    text = narrative.decision_text(sel)
+    assert "$10 from each other" in text and "slightly better" in text
+
+
+def test_sensitivity_text_says_where_the_choice_changes_and_caveat_only_when_negative():
+    from luckin_lab.sites import narrative
+
+    sel = _fake_selection()
+    text = narrative.sensitivity_text(sel)
+    assert "across the plausible range" in text and "changes only at 1.30 (1 of 2 sites kept)" in text
+    assert "$348" in text and "from $120 to $190" in text
+    assert narrative.sensitivity_note(sel) == ""
+    assert "negative cost" in narrative.sensitivity_note(_fake_selection(regrets=(348.0, 0.0, 0.0, -3.0, 0.0)))
+    # the change next to the estimate: tested decays no longer bracket the CI, so no claim about it
+    near = narrative.sensitivity_text(_fake_selection(same=(2, 1, 2, 2, 2)))
+    assert "plausible range" not in near and "from 1.80 to 2.30" in near and "changes only at 1.50" in near
+    same = narrative.sensitivity_text(_fake_selection(same=(2, 2, 2, 2, 2)))
+    assert "at every distance decay tested (1.30 to 2.30" in same
+
+
+def test_params_view_blanks_the_interval_of_a_weight_at_its_bound():
+    from types import SimpleNamespace
+
+    from luckin_lab.sites import narrative
+
+    params = pd.DataFrame({"parameter": ["grand-opening boost", "demand weight: old", "demand weight: new"],
+                           "estimate": [1.7, 1e-4, 0.5], "ci_low": [1.5, 0.0, 0.4], "ci_high": [1.9, 0.0, 0.6],
+                           "store_name": [None, None, None]})
+    view, at_bound = narrative.params_view(SimpleNamespace(params=params, boost=1.7))
+    assert at_bound
+    assert view.parameter.tolist()[0] == "opening boost: extra pull on opening day (+170%, ×2.7)"
+    assert view.parameter.iloc[1].endswith("0 (at lower bound)") and view["95% CI low"].isna().tolist() == [
+        False, True, False]

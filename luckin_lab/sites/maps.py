@@ -60,7 +60,7 @@ def site_map(sel: SiteSelection) -> plt.Figure:
     each recommended site's net gain, interval and the store it takes most from."""
     data = sel.data
     cand = sel.candidates
-    fig = plt.figure(figsize=(7.5, 4.3))
+    fig = plt.figure(figsize=(7.5, 2.75))
     ax = fig.add_axes((0.0, 0.09, 0.55, 0.84))
     side = fig.add_axes((0.56, 0.09, 0.44, 0.84))
     _base(ax, data.cells)
@@ -100,22 +100,56 @@ def site_map(sel: SiteSelection) -> plt.Figure:
         taken = sel.cannibalization[sel.cannibalization.site_id == r.site_id]
         worst = taken.sort_values("revenue_taken").iloc[-1]
         lines += [(f"{r.site_id} {r.borough}: +{_tex_money(r.net_gain)}", "bold", ACCENT, 8.5),
-                  (f"   {_tex_money(r.net_gain_low)} to {_tex_money(r.net_gain_high)}; takes "
-                   f"{_tex_money(r.cannibalized_revenue)}", "normal", "#222222", 7.5),
-                  (f"   from our stores, most from {str(worst.store_name).split(' (')[0]}", "normal",
-                   "#222222", 7.5)]
+                  (f"   {_tex_money(r.net_gain_low)}–{_tex_money(r.net_gain_high)}; takes "
+                   f"{_tex_money(r.cannibalized_revenue)} from us (most: {str(worst.store_name).split(' (')[0]})",
+                   "normal", "#222222", 7.5)]
     if len(ch) > len(shown):
         lines.append((f"... and {len(ch) - len(shown)} more sites (table below)", "normal", "#222222", 7.5))
-    lines.append((f"All together: +{_tex_money(sel.metrics['portfolio_net_gain_monthly'])} a month", "bold",
-                  "#222222", 8.5))
+    own, taken = ch.standalone_revenue.sum(), ch.cannibalized_revenue.sum()
+    total = sel.metrics["portfolio_net_gain_monthly"]
+    lines += [(f"Own sales {_tex_money(own)}, less {_tex_money(taken)} taken from our", "normal", "#222222", 7.5),
+              (f"stores and {_tex_money(own - taken - total)} the new sites take from each other:", "normal",
+               "#222222", 7.5),
+              (f"All together: +{_tex_money(total)} a month", "bold", "#222222", 8.5)]
     y = 0.99
     for text, weight, color, size in lines:
         side.text(0.0, y, text, fontsize=size, weight=weight, color=color, va="top", transform=side.transAxes)
-        y -= 0.056 if size > 8 else 0.048
+        y -= 0.06 if size > 8 else 0.052
     fig.text(0.56, 0.01, "Shading: app users living in each ~0.5 km cell\n(blue: water or outside the data). "
              "Red lines: the two\nstores each site takes most from (width: revenue).", fontsize=6.5,
              color="#555555")
     return fig
+
+
+_LABEL_OFFSETS = ((5, 2), (5, -9), (-5, 2), (-5, -9), (5, 9), (-5, 9), (5, -16), (-5, -16))
+
+
+def _place_labels(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: list[str], size: float = 6.5,
+                  avoid: np.ndarray | None = None) -> None:
+    """Point labels that overlap neither each other, the markers (``avoid``: extra points, n x 2) nor
+    the axes edge: each takes the first nearby slot that is clear (box size estimated from the text
+    length); a label with no free slot is left out rather than drawn over another."""
+    scale = 72 / ax.figure.dpi
+
+    def to_pt(px: np.ndarray) -> np.ndarray:
+        return ax.transData.transform(px) * scale
+
+    pts = np.column_stack([x, y]) if avoid is None else np.vstack([np.column_stack([x, y]), avoid])
+    r = 3.5  # marker radius, points
+    placed = [(px - r, py - r, px + r, py + r) for px, py in to_pt(pts)]
+    (ax0, ay0), (ax1, ay1) = ax.get_window_extent().get_points() * scale
+    for i in np.argsort(-y):
+        px, py = to_pt(np.array([[x[i], y[i]]]))[0]
+        w, h = 0.55 * size * len(labels[i]), size
+        for dx, dy in _LABEL_OFFSETS:
+            x0 = px + dx if dx > 0 else px + dx - w
+            box = (x0, py + dy, x0 + w, py + dy + h)
+            inside = box[0] >= ax0 and box[2] <= ax1 and box[1] >= ay0 and box[3] <= ay1
+            if inside and all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in placed):
+                placed.append(box)
+                ax.annotate(labels[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points", fontsize=size,
+                            ha="left" if dx > 0 else "right")
+                break
 
 
 def cannibalization_heatmap(sel: SiteSelection, top_sites: int = 12) -> plt.Figure:
@@ -165,11 +199,11 @@ def cv_scatter(sel: SiteSelection) -> plt.Figure:
     lo, hi = np.exp(-sel.log_q), np.exp(sel.log_q)
     ax.fill_between(lim, [x * lo for x in lim], [x * hi for x in lim], color=ACCENT, alpha=0.08,
                     label=f"{sel.metrics['interval_level']:.0%} interval width")
-    for r in per.itertuples():
-        ax.annotate(str(r.store_name).split(" (")[0], (r.y, r.huff_spatial_cv), fontsize=6.5, xytext=(3, 2),
-                    textcoords="offset points")
     ax.set_xlim(lim)
     ax.set_ylim(lim)
+    _place_labels(ax, per.y.to_numpy(float), per.huff_spatial_cv.to_numpy(float),
+                  [str(n).split(" (")[0] for n in per.store_name],
+                  avoid=per[["y", "gbm_spatial_cv"]].to_numpy(float))
     ax.set_xlabel("actual monthly revenue (last 4 weeks), USD")
     ax.set_ylabel("predicted without the store's block, USD")
     _money_axis(ax, "x")
