@@ -109,9 +109,11 @@ def test_html_is_offline_single_file_with_title_captions_figure_and_no_code(tmp_
     assert "<script" not in html and "cdn" not in html.lower() and "http" not in html.lower()
     assert "Revenue was $3,267 and AOV $7.70" in html
     assert 'alt="Weekly revenue by week"' in html
-    # title block: run parameters (no results_dir), data window, generation time, no secret
-    assert "weeks: 6" in html and "results_dir" not in html and "results dir" not in html
-    assert "2026-01-05 to 2026-02-07" in html and "2026-02-09 07:00 EST" in html
+    # title block: data window and generation time; run parameters (no results_dir) at the end
+    cover, rest = html.split("</header>", 1)
+    assert "2026-01-05 to 2026-02-07" in cover and "2026-02-09 07:00 EST" in cover
+    assert "weeks: 6" not in cover and "Run details" in rest and "weeks: 6" in rest
+    assert "results_dir" not in html and "results dir" not in html
     assert "${PW}" in html
 
 

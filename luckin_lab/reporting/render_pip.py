@@ -40,8 +40,6 @@ def _cover(front: dict, ctx: RenderContext) -> str:
         ("Data source", ctx.source_label),
         ("Generated", ctx.generated_at),
     ]
-    if ctx.parameters_label:
-        rows.append(("Parameters", ctx.parameters_label))
     meta = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
     )
@@ -52,6 +50,15 @@ def _cover(front: dict, ctx: RenderContext) -> str:
         f"<h1 class='ll-title'>{title}</h1>{sub}"
         f"<table class='ll-meta-table'>{meta}</table></header>"
     )
+
+
+def _run_details(ctx: RenderContext) -> str:
+    """The run's parameters, last: a data scientist's provenance, not page-one reading."""
+    if not ctx.parameters_label:
+        return ""
+    return ("<section class='ll-run'><h2>Run details</h2><p class='ll-note'>Parameters of run "
+            f"“{html.escape(ctx.run)}”: {html.escape(ctx.parameters_label)}. Every value, "
+            "defaults included, is in run.json beside this report.</p></section>")
 
 
 def render_html(executed: Path, out: Path, ctx: RenderContext) -> Path:
@@ -65,7 +72,7 @@ def render_html(executed: Path, out: Path, ctx: RenderContext) -> Path:
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<meta name='generator' content='luckin-lab pip-only renderer'>"
         f"<title>{title}</title><style>{CSS_PATH.read_text()}</style></head>"
-        f"<body><main class='ll-report'>{_cover(front, ctx)}{body}"
+        f"<body><main class='ll-report'>{_cover(front, ctx)}{body}{_run_details(ctx)}"
         f"<footer class='ll-footer'>Generated {html.escape(ctx.generated_at)} by luckin-lab "
         f"({html.escape(ctx.report)}/{html.escape(ctx.run)}). Machine-readable results: "
         "results/ beside this file.</footer></main></body></html>\n"
