@@ -178,8 +178,8 @@ def test_every_scheduled_params_file_is_valid(path):
     assert {"source", "results_dir"} <= declared
 
 
-def test_cover_leaves_out_parameters_the_run_does_not_use():
-    """The generic coupon run reads an experiment table: no campaign id on its cover."""
+def test_run_details_leave_out_parameters_the_run_does_not_use():
+    """The generic coupon run reads an experiment table: no campaign id in its run details."""
     from luckin_lab.reporting.render_context import RenderContext
 
     labels = {}

@@ -36,7 +36,7 @@ class ReportParams(BaseModel):
     def not_applicable(self) -> set[str]:
         """Parameters this run does not use (e.g. a default for another input mode).
 
-        They still reach the notebook and run.json, but the cover leaves them out so a
+        They still reach the notebook and run.json, but the report leaves them out so a
         reader is not told about a campaign the run never looked at.
         """
         return set()
