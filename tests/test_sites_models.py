@@ -176,3 +176,21 @@ def test_cell_levels_absorb_a_demand_proxy_that_is_off_by_cell():
     # the fitted level undoes the planted error (up to the common scale) where there is data
     ratio = np.log(f.cell_level[big] * err[big])
     assert np.std(ratio) < 0.6 * np.std(np.log(err[big]))
+
+
+def test_opening_discount_is_not_read_as_grand_opening_pull():
+    # each new store opens 30 % off (fading over two weeks), which lifts its own revenue by
+    # (paid/list)^-1.5 and takes nothing from neighbours; without the price level the fit reads
+    # that lift as extra pull, with it the boost and the elasticity are recovered
+    w = simulate_world(seed=4, store_week_noise=0.0, opening_discount=0.3, price_elasticity=-1.5)
+    f = fit_huff(w.data)
+    sp = w.spatial
+    assert f.boost == pytest.approx(sp.grand_opening_boost, rel=0.1)
+    assert f.boost_weeks == pytest.approx(sp.grand_opening_weeks, rel=0.12)
+    el = param(f, "price elasticity")
+    assert el.ci_low <= -1.5 <= el.ci_high
+    assert abs(f.decay - sp.distance_decay) < 0.05
+    no_price = copy.copy(w.data)
+    no_price.price = None
+    g = fit_huff(no_price, with_se=False)
+    assert g.boost > 1.1 * f.boost  # the bias the price level removes

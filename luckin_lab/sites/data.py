@@ -70,6 +70,14 @@ class SiteData:
     snapshot: pd.Timestamp  # last day with orders
     user_states: np.ndarray | None = None  # (cells, states, weeks + 1) registered users by state
     states: list[str] | None = None  # names of the state axis
+    price: np.ndarray | None = None  # (stores, weeks) log promo price level relative to the chain
+
+    def price_level(self) -> np.ndarray:
+        """Log of each store-week's promo price level (paid before coupons / list) relative to the
+        chain's that week; 0 without price data (chain-wide changes are the week levels' job)."""
+        if self.price is not None:
+            return self.price
+        return np.zeros((len(self.stores), self.n_weeks))
 
     def state_counts(self) -> np.ndarray:
         """Users by cell x state x week start (the last slice is the snapshot).
@@ -176,12 +184,33 @@ def load_site_data(store: DataStore) -> SiteData:
         week_start=lambda d: start + pd.to_timedelta(d.week * 7, "D"))
     sm = store.execute(tf.store_month(orders))
     sm = _with_month_days(sm, st, snapshot)
+    promo = store.execute(tf.store_week_promo(orders, store.table("order_items"), start.date()))
+    price = relative_price_level(promo, store_pos, n_weeks)
     return SiteData(
         cells=cells, stores=st[["store_id", "store_name", "borough", "lat", "lon", "open_date", "open_day"]],
         candidates=store.load("candidate_sites"), start=start, revenue=rev,
         store_week=sw.reset_index(drop=True), store_month=sm, snapshot=snapshot,
-        user_states=states, states=state_names(),
+        user_states=states, states=state_names(), price=price,
     )
+
+
+def relative_price_level(promo: pd.DataFrame, store_pos: pd.Series, n_weeks: int) -> np.ndarray:
+    """Stores x weeks log(1 - promo / list) minus the same for the whole chain that week.
+
+    Centred by week so the week levels keep the chain's price level (season, launch deals) and a
+    store at the chain's price has factor 1, as a new store will in a forecast. Weeks without
+    sales get 0.
+    """
+    p = promo[(promo.week >= 0) & (promo.week < n_weeks) & promo.store_id.isin(store_pos.index)]
+    lst = np.zeros((len(store_pos), n_weeks))
+    disc = np.zeros_like(lst)
+    idx = (store_pos.reindex(p.store_id).to_numpy(), p.week.to_numpy(dtype=int))
+    np.add.at(lst, idx, p.list_amount.to_numpy(dtype=float))
+    np.add.at(disc, idx, p.promo_discount.to_numpy(dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own = np.log(np.clip(1 - disc / lst, 1e-3, None))
+        chain = np.log(np.clip(1 - disc.sum(0) / lst.sum(0), 1e-3, None))
+    return np.where(lst > 0, own - chain[None, :], 0.0)
 
 
 def _with_month_days(sm: pd.DataFrame, stores: pd.DataFrame, snapshot: pd.Timestamp) -> pd.DataFrame:

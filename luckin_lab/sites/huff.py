@@ -2,7 +2,7 @@
 
 Expected revenue from cell c at store j in week t is
 
-    mu_cjt = delta_c * B_ct * kappa_t * A_j g_j(t) f(d_cj) / (O_c + sum_k A_k g_k(t) f(d_ck))
+    mu_cjt = delta_c * B_ct * kappa_t * P_jt^beta * A_j g_j(t) f(d_cj) / (O_c + sum_k A_k g_k(t) f(d_ck))
 
 with B_ct = sum_s w_s N_cst the cell's demand base: its registered users N_cst in each customer
 state s (not yet ordered; first order 1-3, 4-12, 13+ weeks ago) weighted by the state's relative
@@ -16,6 +16,16 @@ O_c = outside_base + outside_per_competitor * competitors_c the outside option. 
 new stores move shares between stores and the outside option; that variation identifies the
 distance decay and the outside option, and the boost keeps an opening spike from being read
 as cannibalization.
+
+P_jt is store j's promo price level in week t (paid before coupons / list, from the order
+items) relative to the chain's that week, and beta the revenue elasticity to it. A new store
+opens with a discount that fades over about two weeks: it raises the store's own sales
+through price and takes nothing from its neighbours, so it multiplies the store's own flows
+and stays out of the share denominator. Without it the boost absorbed the discount (1.70 and
+3.0 weeks on the demo store where 1.5 and 4 were planted; 1.53 and 3.5 with it). beta is
+identified by how revenue moves with the discount within each store's opening weeks, net of
+the boost's smooth decay; centring by week leaves the chain's price level to kappa_t, and a
+forecast at P = 1 means a store at the chain's usual prices.
 
 delta_c is a free demand level per cell (a cell fixed effect, profiled out with kappa). Head
 counts by customer state are only a proxy for a cell's demand (people differ in how often they
@@ -49,17 +59,20 @@ from scipy import optimize, stats
 
 from luckin_lab.sites.data import DAYS_PER_MONTH, SiteData
 
-SHAPE_PARAMS = ["decay", "log_boost", "log_boost_weeks", "log_outside_base", "log_outside_per_comp"]
+SHAPE_PARAMS = ["decay", "log_boost", "log_boost_weeks", "log_outside_base", "log_outside_per_comp",
+                "price_elasticity"]
 _BOUNDS = {
     "decay": (0.05, 5.0),
     "log_boost": (np.log(1e-4), np.log(20.0)),
     "log_boost_weeks": (np.log(0.2), np.log(52.0)),
     "log_outside_base": (-12.0, 12.0),
     "log_outside_per_comp": (-15.0, 8.0),
+    "price_elasticity": (-10.0, 10.0),
 }
 _BOUNDS_WEIGHT = (np.log(1e-4), np.log(50.0))
 _START = {"decay": 1.5, "log_boost": np.log(0.5), "log_boost_weeks": np.log(3.0),
-          "log_outside_base": np.log(2.0), "log_outside_per_comp": np.log(0.2)}
+          "log_outside_base": np.log(2.0), "log_outside_per_comp": np.log(0.2),
+          "price_elasticity": 0.0}
 
 
 @dataclass
@@ -70,6 +83,7 @@ class HuffProblem:
     competitors: np.ndarray  # (C,)
     counts: np.ndarray  # (C, S, T) users by customer state at each week's start
     y: np.ndarray  # (C, J, T)
+    price: np.ndarray  # (J, T) log relative promo price level of each store-week
     open_day: np.ndarray  # (J,)
     in_lik: np.ndarray  # (J,) bool
     min_distance_km: float
@@ -86,7 +100,7 @@ class HuffProblem:
         keep = data.n_users > 0
         counts = data.state_counts()[keep][:, :, : data.n_weeks]
         return cls(np.log(d)[keep], data.cells.competitors.to_numpy(float)[keep],
-                   counts, data.revenue[keep], data.open_day.astype(float),
+                   counts, data.revenue[keep], data.price_level(), data.open_day.astype(float),
                    in_lik, min_distance_km, fixed_decay, keep)
 
     @property
@@ -190,7 +204,8 @@ class _Objective:
             # share of the demand base coming from each state (0 where a cell has no users yet)
             state_part = np.where(demand[:, None, :] > 0,
                                   pb.counts[:, 1:, :] * w[1:, None] / demand[:, None, :], 0.0)
-        base = demand[:, None, :] * u / denom[:, None, :]
+        own = np.exp(s["price_elasticity"] * pb.price)  # (J, T) own-demand price factor
+        base = demand[:, None, :] * u / denom[:, None, :] * own[None]
         delta, kappa = self.profile_levels(base, None if log_kappa is None else np.exp(log_kappa))
         mu = base * delta[:, None, None] * kappa[None, None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -223,6 +238,7 @@ class _Objective:
                 np.einsum("cjt,jt->c", W, st["dlg_w"])[:, None],
                 -(Q.sum(1) * st["ob"])[:, None],
                 -(Q.sum(1) * st["oc"] * pb.competitors)[:, None],
+                np.einsum("cjt,jt->c", r, pb.price)[:, None],
                 np.einsum("ct,cst->cs", R, st["state_part"])]
         if pb.fixed_decay is not None:
             cols[1] = np.zeros_like(cols[1])
@@ -262,6 +278,7 @@ class _Objective:
             cols.append((dl * Rjt - np.einsum("cjt,ct->jt", rd, ud))[..., None])
         cols.append((-rd.sum(0) * st["ob"])[..., None])
         cols.append((-np.einsum("cjt,c->jt", rd, pb.competitors) * st["oc"])[..., None])
+        cols.append((pb.price * Rjt)[..., None])
         cols.append(np.einsum("cjt,cst->jts", r, st["state_part"]))
         if pb.fixed_decay is not None:
             cols[1] = np.zeros_like(cols[1])
@@ -298,6 +315,7 @@ class HuffFit:
     in_lik: np.ndarray | None = None
     raw_theta: np.ndarray | None = None  # optimiser vector, a warm start for related fits
     cell_level: np.ndarray | None = None  # (cells,) shrunk delta_c: diagnostic, not used to predict
+    price_elasticity: float = 0.0  # revenue elasticity to the store-week's relative promo price
 
     @property
     def attraction(self) -> np.ndarray:
@@ -338,7 +356,8 @@ def _start_from(fit: HuffFit, obj: _Objective) -> np.ndarray:
     return np.concatenate([
         fit.log_attraction[free] - ref,
         [fit.decay, np.log(fit.boost), np.log(fit.boost_weeks),
-         np.log(fit.outside_base) - ref, np.log(fit.outside_per_competitor) - ref],
+         np.log(fit.outside_base) - ref, np.log(fit.outside_per_competitor) - ref,
+         fit.price_elasticity],
         np.log(fit.state_weights[1:]),
     ])
 
@@ -376,6 +395,7 @@ def fit_huff(data: SiteData, min_distance_km: float = 0.25, holdout: np.ndarray 
         boost_weeks=float(np.exp(s["log_boost_weeks"])),
         outside_base=float(np.exp(s["log_outside_base"] - med)),
         outside_per_competitor=float(np.exp(s["log_outside_per_comp"] - med)),
+        price_elasticity=float(s["price_elasticity"]),
         kappa=st["kappa"], min_distance_km=min_distance_km, loglik=obj.loglik(st),
         converged=bool(res.success), in_lik=pb.in_lik, raw_theta=res.x,
         state_weights=st["w"], state_names=list(data.state_labels),
@@ -473,13 +493,14 @@ def _add_standard_errors(fit: HuffFit, obj: _Objective, theta: np.ndarray, st: d
     z = stats.norm.ppf(0.975)
     names = [f"attraction {sid}" for sid in fit.store_ids] + [
         "distance decay", "grand-opening boost", "boost e-folding weeks",
-        "outside option base", "outside option per competitor"] + [
+        "outside option base", "outside option per competitor", "price elasticity"] + [
         f"demand weight: {n}" for n in fit.state_names[1:]]
     est_log = np.concatenate([fit.log_attraction, [fit.decay, np.log(fit.boost), np.log(fit.boost_weeks),
-                                                   np.log(fit.outside_base), np.log(fit.outside_per_competitor)],
+                                                   np.log(fit.outside_base), np.log(fit.outside_per_competitor),
+                                                   fit.price_elasticity],
                               np.log(fit.state_weights[1:])])
     is_log = np.ones(len(est_log), bool)
-    is_log[J] = False
+    is_log[J] = is_log[J + 5] = False
     lo, hi = est_log - z * se, est_log + z * se
     fit.params = pd.DataFrame({
         "parameter": names,
@@ -509,11 +530,13 @@ def param(fit: HuffFit, name: str) -> pd.Series:
 
 
 def expected_revenue(fit: HuffFit, data: SiteData, boost: bool = True) -> np.ndarray:
-    """Fitted revenue by cell x store x week (optionally without the grand-opening boost)."""
+    """Fitted revenue by cell x store x week; ``boost=False``: the mature level, without the
+    grand-opening boost and at the chain's prices (no opening discount)."""
     d = np.maximum(data.store_distances(), fit.min_distance_km)
     g, _, _ = boost_curve(data.open_day.astype(float), data.n_weeks, fit.boost if boost else 0.0,
                           fit.boost_weeks)
     u = (fit.attraction[None, :] * d ** (-fit.decay))[:, :, None] * g[None]
     denom = fit.outside(data.cells.competitors.to_numpy())[:, None] + u.sum(1)
     base = fit.demand_base(data.state_counts()[:, :, : data.n_weeks])
-    return base[:, None, :] * u / denom[:, None, :] * fit.kappa[None, None, :]
+    own = np.exp(fit.price_elasticity * data.price_level()) if boost else 1.0
+    return base[:, None, :] * u / denom[:, None, :] * own * fit.kappa[None, None, :]

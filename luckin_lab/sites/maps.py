@@ -219,7 +219,7 @@ def ramp_chart(sel: SiteSelection) -> plt.Figure:
     for _, g in r.groupby("store_id"):
         ax.plot(g.weeks_open, g.actual_index, color=NEUTRAL, alpha=0.35, lw=0.9)
     curve = r.groupby(r.weeks_open.round()).model_index.mean()
-    ax.plot(curve.index, curve.to_numpy(), color=ACCENT, lw=2.2, label="fitted grand-opening effect")
+    ax.plot(curve.index, curve.to_numpy(), color=ACCENT, lw=2.2, label="fitted opening effect (boost and opening discount)")
     ax.axhline(1, color="#333333", lw=0.8)
     ax.set_xlabel("weeks since opening")
     ax.set_ylabel("revenue / mature level")

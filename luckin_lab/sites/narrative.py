@@ -145,7 +145,8 @@ def opening_text(fit: HuffFit) -> str:
     return (
         f"Estimated opening effect: +{fit.boost:.0%} attraction on opening day (×{1 + fit.boost:.1f} the mature "
         f"pull), halving about every {np.log(2) * fit.boost_weeks:.1f} weeks and down to a third of it after "
-        f"{fit.boost_weeks:.1f} weeks. Plan a new store's first two months above its mature revenue."
+        f"{fit.boost_weeks:.1f} weeks, net of the opening discount's own effect on sales. Plan a new store's "
+        "first two months above its mature revenue."
     )
 
 
@@ -158,7 +159,8 @@ def params_view(fit: HuffFit) -> tuple[pd.DataFrame, bool]:
     p = fit.params.copy()
     plain = {"grand-opening boost": f"opening boost: extra pull on opening day (+{fit.boost:.0%}, "
                                     f"×{1 + fit.boost:.1f})",
-             "boost e-folding weeks": "weeks for the opening boost to fade to a third"}
+             "boost e-folding weeks": "weeks for the opening boost to fade to a third",
+             "price elasticity": "revenue response to a store's price vs the chain's (opening discounts)"}
     name = p.parameter.map(lambda n: plain.get(n, n))
     name = name.where(p.store_name.isna(), "attraction: " + p.store_name.astype(str))
     at_bound = name.str.startswith("demand weight") & (p.estimate <= 1.5 * np.exp(_BOUNDS_WEIGHT[0]))

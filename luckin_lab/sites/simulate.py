@@ -5,7 +5,10 @@ but skips users, items and promotions, so an estimator can be checked against ex
 values in a second instead of a full synthesis. With ``state_weights`` a cell's people move
 from "not yet ordered" to customer tenure states at a rate that grows with our share of the
 cell (customers near a store try us sooner), and each state carries its planted demand weight:
-the saturation a head-count demand base gets wrong.
+the saturation a head-count demand base gets wrong. With ``opening_discount`` each new store
+sells at a discount that fades linearly over two weeks, which raises its own revenue by
+(paid/list)^price_elasticity and takes nothing from its neighbours (as the demo store's opening
+promotions do); the data then carry the store-week price level as the store's tables would.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from luckin_lab.sites.data import DAYS_PER_MONTH, TENURE_EDGES, SiteData, state_names
+from luckin_lab.sites.data import (
+    DAYS_PER_MONTH,
+    TENURE_EDGES,
+    SiteData,
+    relative_price_level,
+    state_names,
+)
 from luckin_lab.synth.spatial import make_candidates, make_geography
 from luckin_lab.synth.truth import SpatialTruth, StoreSpec
 
@@ -50,6 +59,8 @@ def simulate_world(
     ticket: float = 6.0,
     state_weights: tuple[float, ...] | None = None,
     trial_rate: float = 0.6,
+    opening_discount: float = 0.0,
+    price_elasticity: float = -1.0,
 ) -> SimWorld:
     """Daily Poisson orders by cell x store from the Huff model, aggregated like the store's."""
     rng = np.random.default_rng(seed)
@@ -67,10 +78,15 @@ def simulate_world(
     w = np.ones(1) if state_weights is None else np.asarray(state_weights, float)
     base = np.einsum("cst,s->ct", counts, w)
     rev = np.zeros((len(cells), J, n_weeks))
+    list_value = np.zeros((J, n_weeks))
     for d in days:
+        since = d - geo.open_day
+        paid = 1 - opening_discount * np.where(since >= 0, np.clip(1 - since / 14, 0, 1), 0)  # (J,)
         lam = (base[:, d // 7, None] * trend[d] * geo.shares_on(int(d), sp) * shock[None, :, d // 7]
-               / ticket)
-        rev[:, :, d // 7] += rng.poisson(lam) * ticket
+               * paid[None, :] ** price_elasticity / ticket)
+        day_rev = rng.poisson(lam) * ticket
+        rev[:, :, d // 7] += day_rev
+        list_value[:, d // 7] += day_rev.sum(0) / paid
     stores = pd.DataFrame({
         "store_id": 101 + np.arange(J), "store_name": [s.name for s in sp.stores],
         "borough": [s.borough for s in sp.stores], "lat": geo.store_lat, "lon": geo.store_lon,
@@ -90,11 +106,16 @@ def simulate_world(
     sm["full_month"] = (sm.month >= sm.open_date) & (sm.month + pd.offsets.MonthBegin(1) <= end)
     sm = sm.drop(columns="open_date")
     potential = base[:, -1] * trend[-28:].mean() * DAYS_PER_MONTH
+    promo = pd.DataFrame({"store_id": np.repeat(stores.store_id.to_numpy(), n_weeks),
+                          "week": np.tile(np.arange(n_weeks), J), "list_amount": list_value.ravel(),
+                          "promo_discount": (list_value - rev.sum(0)).ravel()})
+    price = relative_price_level(promo, pd.Series(np.arange(J), index=stores.store_id), n_weeks)
     data = SiteData(cells=cells, stores=stores, candidates=make_candidates(rng, geo, sp.n_candidates),
                     start=start, revenue=rev, store_week=sw, store_month=sm,
                     snapshot=start + pd.Timedelta(days=n_weeks * 7 - 1),
                     user_states=None if state_weights is None else counts,
-                    states=None if state_weights is None else state_names(TENURE_EDGES))
+                    states=None if state_weights is None else state_names(TENURE_EDGES),
+                    price=price if opening_discount else None)
     return SimWorld(data, sp, potential)
 
 

@@ -86,3 +86,21 @@ def user_cohorts(orders: ir.Table, users: ir.Table, start: dt.date,
         .aggregate(n_users=j.count())
         .order_by(["cell_id", "reg_week", "first_week"])
     )
+
+
+def store_week_promo(orders: ir.Table, items: ir.Table, start: dt.date) -> ir.Table:
+    """List value and promotion discount (not coupons) by store x week.
+
+    A store's own promotions (an opening discount) raise its sales through price, not through
+    pull on its neighbours' customers; the Huff fit needs that price level to tell the two apart.
+    Coupons are left out: they follow the customer (welcome coupons to new customers), not the
+    store's shelf price.
+    """
+    promo = items.group_by("order_id").aggregate(promo=items.promo_discount.sum())
+    o = orders.select("order_id", "store_id", "order_time", "list_amount").join(promo, "order_id")
+    o = o.mutate(week=day_index(o.order_time, start) // 7)
+    return (
+        o.group_by("store_id", "week")
+        .aggregate(list_amount=o.list_amount.sum(), promo_discount=o.promo.sum())
+        .order_by(["store_id", "week"])
+    )
