@@ -31,11 +31,12 @@ def headline(a: PricingAnalysis) -> str:
     decision = "; ".join(parts) or "keep every menu price"
     return (
         f"**Decision:** {decision}. "
-        f"Projected weekly margin {signed_money(total['margin_change'])} "
-        f"({signed_pct(total['margin_change_pct'])}; 90% range "
-        f"{signed_money(total['margin_change_low'])} to {signed_money(total['margin_change_high'])}, "
+        f"Projected weekly margin {money(total['margin_change'], signed=True)} "
+        f"({pct(total['margin_change_pct'], signed=True)}; 90% range "
+        f"{money(total['margin_change_low'], signed=True)} to "
+        f"{money(total['margin_change_high'], signed=True)}, "
         f"chance it rises {chance(total['p_margin_up'])}), with weekly units "
-        f"{signed_pct(total['units_change'])}. " + cross_effect_note(a)
+        f"{pct(total['units_change'], signed=True)}. " + cross_effect_note(a)
     )
 
 
@@ -52,17 +53,6 @@ def chance(p: float) -> str:
     return pct(p, 0)
 
 
-def signed_pct(x: float) -> str:
-    text = pct(x)
-    return ("+" if x > 0 and text.strip("0.%") else "") + text
-
-
-def signed_money(x: float) -> str:
-    """Signed dollars, no sign on a value that rounds to $0 (money() already drops the minus)."""
-    text = money(x, 0)
-    return ("+" if x > 0 and text.strip("$0.") else "") + text
-
-
 def cross_effect_note(a: PricingAnalysis) -> str:
     """Say what the projection includes of the cross-price effects, and their size."""
     cp = a.results.cross_price
@@ -74,7 +64,7 @@ def cross_effect_note(a: PricingAnalysis) -> str:
     big = (shift.abs().idxmax(), shift.loc[shift.abs().idxmax()])
     rest = [g for g in a.recommendations["group"] if g not in main]
     return (f"The projection includes the estimated cross-price effects among {', '.join(main)} "
-            f"(largest: {big[0]} units {signed_pct(big[1])} from the other categories' moves)"
+            f"(largest: {big[0]} units {pct(big[1], signed=True)} from the other categories' moves)"
             + (f"; those involving {', '.join(rest)} are not estimated" if rest else "")
             + "; prices were chosen category by category.")
 
@@ -103,7 +93,7 @@ def sensitivity_text(a: PricingAnalysis) -> str:
     if a.segment_change is not None:
         sc = a.segment_change.set_index("segment")["units_change"]
         parts.append("Projected unit change by segment: "
-                     + ", ".join(f"{pretty_segment(k)} {signed_pct(v)}" for k, v in sc.items()) + ".")
+                     + ", ".join(f"{pretty_segment(k)} {pct(v, signed=True)}" for k, v in sc.items()) + ".")
     return " ".join(parts)
 
 
@@ -142,8 +132,8 @@ def recommendation_table(a: PricingAnalysis) -> pd.DataFrame:
         "Price change": r["change"],
         "Units/wk change": r["units_change"],
         "Margin/wk change": r["margin_change"],
-        "Margin 90% range": [f"{signed_money(lo)}\u00a0to\u00a0{signed_money(hi)}" for lo, hi
-                             in zip(r["margin_change_low"], r["margin_change_high"], strict=True)],
+        "Margin 90% range": [f"{money(lo, signed=True)}\u00a0to\u00a0{money(hi, signed=True)}"
+                             for lo, hi in zip(r["margin_change_low"], r["margin_change_high"], strict=True)],
         "Why this price": r["binding"],
     })
 

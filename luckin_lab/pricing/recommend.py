@@ -217,13 +217,10 @@ def project(recs: pd.DataFrame, se: pd.Series, cross: pd.DataFrame | None = None
     rng = np.random.default_rng(seed)
     lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
     rows, totals = [], np.zeros((3, n_draws))
-    log_ratio = dict(zip(recs["group"], np.log(recs["recommended_price"] / recs["today_price"]),
-                         strict=True))
-    cross_log = {g: np.zeros(n_draws) for g in log_ratio}
+    log_ratio = _log_price_ratio(recs)
+    cross_log = {g: np.zeros(n_draws) for g in log_ratio.index}
     if cross is not None:
-        off = cross[(cross["demand_of"] != cross["price_of"])
-                    & cross["demand_of"].isin(log_ratio) & cross["price_of"].isin(log_ratio)]
-        for c in off.itertuples(index=False):
+        for c in _cross_terms(cross, log_ratio).itertuples(index=False):
             e = c.elasticity + c.se * rng.standard_normal(n_draws)
             cross_log[c.demand_of] += e * log_ratio[c.price_of]
     for r in recs.itertuples(index=False):
@@ -241,11 +238,22 @@ def project(recs: pd.DataFrame, se: pd.Series, cross: pd.DataFrame | None = None
     return pd.DataFrame(rows)
 
 
+def _log_price_ratio(recs: pd.DataFrame) -> pd.Series:
+    return pd.Series(np.log(recs["recommended_price"] / recs["today_price"]).to_numpy(),
+                     index=recs["group"])
+
+
+def _cross_terms(cross: pd.DataFrame, log_ratio: pd.Series) -> pd.DataFrame:
+    """Off-diagonal cross effects between groups that both have a recommendation."""
+    groups = log_ratio.index
+    return cross[(cross["demand_of"] != cross["price_of"])
+                 & cross["demand_of"].isin(groups) & cross["price_of"].isin(groups)]
+
+
 def cross_units_shift(recs: pd.DataFrame, cross: pd.DataFrame) -> pd.Series:
     """Point estimate of each group's unit change from the other groups' price moves alone."""
-    log_ratio = pd.Series(np.log(recs["recommended_price"] / recs["today_price"]).to_numpy(),
-                          index=recs["group"])
-    off = cross[(cross["demand_of"] != cross["price_of"]) & cross["price_of"].isin(log_ratio.index)]
+    log_ratio = _log_price_ratio(recs)
+    off = _cross_terms(cross, log_ratio)
     shift = (off["elasticity"] * off["price_of"].map(log_ratio)).groupby(off["demand_of"]).sum()
     return np.exp(shift) - 1
 

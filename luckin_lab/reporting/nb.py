@@ -67,8 +67,9 @@ def _inline_figures() -> None:
 KEEP_WHOLE_ROWS = 15
 
 
-def money(x: float, digits: int = 0, like: float | None = None) -> str:
-    """USD for readers; ``like`` picks the unit of a figure it is compared with ($40.9K -> $5.0K)."""
+def money(x: float, digits: int = 0, like: float | None = None, signed: bool = False) -> str:
+    """USD for readers; ``like`` picks the unit of a figure it is compared with ($40.9K -> $5.0K);
+    ``signed`` marks changes ("+$13"). A value that rounds to zero never carries a sign."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     scale = max(abs(x), abs(like)) if like is not None and not math.isnan(like) else abs(x)
@@ -81,14 +82,16 @@ def money(x: float, digits: int = 0, like: float | None = None) -> str:
     shown = round(abs(x) / div, places)
     if shown == 0:
         return f"${0:.{digits}f}" if div == 1.0 else "$0"  # never "-$0"
-    return f"{'-' if x < 0 else ''}${shown:,.{places}f}{unit}"
+    return f"{'-' if x < 0 else '+' if signed else ''}${shown:,.{places}f}{unit}"
 
 
-def pct(x: float, digits: int = 1) -> str:
+def pct(x: float, digits: int = 1, signed: bool = False) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     text = f"{x * 100:.{digits}f}%"
-    return text[1:] if text.startswith("-") and float(text[1:-1]) == 0 else text  # no "-0.0%"
+    if float(text.lstrip("-")[:-1]) == 0:
+        return text.lstrip("-")  # no "-0.0%" nor "+0.0%"
+    return ("+" if signed and x > 0 else "") + text
 
 
 def num(x: float, digits: int = 0) -> str:

@@ -45,7 +45,7 @@ def kpi_items(sel: SiteSelection) -> dict[str, str]:
     return {
         "recommended new sites": f"{len(sel.chosen)}",
         "monthly net gain (all together)": money(m["portfolio_net_gain_monthly"]),
-        f"a month vs picking the top {n_rank} one by one": ("+" if diff >= 0.5 else "") + money(diff),
+        f"a month vs picking the top {n_rank} one by one": money(diff, signed=True),
         (f"held-out R² of our scoring model (existing model's claimed {EXISTING_MODEL_CLAIMED_R2:.2f}: "
          "in-sample)"):
             f"{m['r2_huff_spatial_cv']:.2f}",
