@@ -157,7 +157,7 @@ def test_huff_with_customer_states_recovers_outside_option_a_head_count_misses()
 
 def test_cell_levels_absorb_a_demand_proxy_that_is_off_by_cell():
     # head counts are only a proxy for a cell's demand; a cell-specific error in it (heavier or
-    # lighter buyers than average) must not bias the outside option, and the shrunk cell levels
+    # lighter buyers than average) must not bias the outside option, and the fitted cell levels
     # must track the planted errors
     w = simulate_world(seed=4, store_week_noise=0.0)
     data = copy.copy(w.data)

@@ -39,7 +39,7 @@ stores and moves as stores open, which a level error cannot fake. Predictions us
 level 1: a cell's fitted level is learnt from the stores that serve it, so in spatial
 cross-validation a held-out store's pull leaks into its neighbours' levels (with the wrong
 sign), and the honest out-of-sample R^2 chose level 1 over levels shrunk by empirical Bayes
-(kept in ``cell_level`` as a diagnostic of where head counts mislead).
+(the fitted levels stay in ``cell_level``: where head counts mislead).
 
 Fitted by Poisson quasi-likelihood (consistent for revenue, not only counts) with analytic
 gradients; standard errors are sandwich (robust) errors clustered by cell (customers of one cell
@@ -314,7 +314,7 @@ class HuffFit:
     converged: bool = True
     in_lik: np.ndarray | None = None
     raw_theta: np.ndarray | None = None  # optimiser vector, a warm start for related fits
-    cell_level: np.ndarray | None = None  # (cells,) shrunk delta_c: diagnostic, not used to predict
+    cell_level: np.ndarray | None = None  # (cells,) fitted delta_c: diagnostic, not used to predict
     price_elasticity: float = 0.0  # revenue elasticity to the store-week's relative promo price
 
     @property
@@ -399,7 +399,7 @@ def fit_huff(data: SiteData, min_distance_km: float = 0.25, holdout: np.ndarray 
         kappa=st["kappa"], min_distance_km=min_distance_km, loglik=obj.loglik(st),
         converged=bool(res.success), in_lik=pb.in_lik, raw_theta=res.x,
         state_weights=st["w"], state_names=list(data.state_labels),
-        cell_level=_full_cells(pb, shrink_cell_levels(obj, st), fill=1.0),
+        cell_level=_full_cells(pb, st["delta"], fill=1.0),
     )
     if with_se:
         _add_standard_errors(fit, obj, res.x, st, data)
@@ -413,27 +413,6 @@ def _full_cells(pb: HuffProblem, x: np.ndarray, fill: float) -> np.ndarray:
     out = np.full(len(pb.keep), fill)
     out[pb.keep] = x
     return out
-
-
-def shrink_cell_levels(obj: _Objective, st: dict) -> np.ndarray:
-    """Empirical-Bayes cell levels: each fitted delta_c pulled towards 1.
-
-    delta_c is estimated from the cell's own revenue, with sampling variance about phi / m_c
-    (m_c: the cell's fitted revenue at delta = 1; phi: the Pearson dispersion of revenue in
-    dollars). The spread tau^2 of true levels follows by moments, and each cell keeps the share
-    tau^2 / (tau^2 + phi / m_c) of its deviation: a cell with little or no revenue keeps ~1.
-    """
-    delta = st["delta"]
-    m = (st["base"] * obj.mask).sum(1) @ st["kappa"]
-    mu, y = st["mu"] * obj.mask, obj.y_s
-    pos = mu > 0
-    phi = float(((y[pos] - mu[pos]) ** 2 / mu[pos]).sum() / max(pos.sum(), 1))
-    has = m > 0
-    if not has.any() or phi <= 0:
-        return np.ones_like(delta)
-    tau2 = max(float((m[has] * (delta[has] - 1) ** 2).sum() - phi * has.sum()) / float(m[has].sum()), 0.0)
-    w = np.where(has, tau2 / (tau2 + phi / np.maximum(m, 1e-300)), 0.0)
-    return 1 + w * (delta - 1)
 
 
 def _add_standard_errors(fit: HuffFit, obj: _Objective, theta: np.ndarray, st: dict,
