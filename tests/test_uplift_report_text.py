@@ -80,3 +80,16 @@ def test_page_one_instruction_is_only_as_strong_as_the_evidence():
     assert "is not used up" in text and "within a discount budget" not in text
     assert report.kpi_note(-9_870, 20_000) == "95% interval -$9.9K to $20.0K (not significant)"
     assert report.kpi_note(1_000, 2_000).endswith("$2,000")
+
+
+def test_evidence_sentence_follows_the_interval():
+    h = {"monthly_gain_vs_today": 5_000, "monthly_gain_vs_today_ci_low": 1_000,
+         "monthly_gain_vs_today_ci_high": 9_000}
+    assert report.evidence_sentence(h) == "The gain is statistically clear."
+    h.update(monthly_gain_vs_today_ci_low=-9_870, monthly_gain_vs_today_ci_high=20_000)
+    assert "no evidence of a gain" in report.evidence_sentence(h)  # width 30K > 4 x 5K
+    h.update(monthly_gain_vs_today_ci_low=-1_000, monthly_gain_vs_today_ci_high=11_000)
+    assert "direction is likely" in report.evidence_sentence(h)
+    h.update(monthly_gain_vs_today=-5_000, monthly_gain_vs_today_ci_low=-9_000,
+             monthly_gain_vs_today_ci_high=-1_000)
+    assert "worse than today's policy" in report.evidence_sentence(h)

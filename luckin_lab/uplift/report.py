@@ -75,6 +75,21 @@ def verdict(h: dict) -> str:
     return "unclear"
 
 
+def evidence_sentence(h: dict) -> str:
+    """How far to trust the held-out gain against today, in one sentence for page one."""
+    gain, lo, hi = (h["monthly_gain_vs_today"], h["monthly_gain_vs_today_ci_low"],
+                    h["monthly_gain_vs_today_ci_high"])
+    v = verdict(h)
+    if v == "gain":
+        return "The gain is statistically clear."
+    if v == "loss":
+        return "The targeting does worse than today's policy."
+    if gain <= 0 or (hi - lo) > 4 * abs(gain):
+        return ("**There is no evidence of a gain**: the interval includes zero and is far wider "
+                "than the estimate.")
+    return "The interval includes zero: the direction is likely but the size is uncertain."
+
+
 def kpi_note(lo: float, hi: float) -> str:
     """A KPI's interval in words, flagged when it straddles zero."""
     text = f"95% interval {nb.money(lo, like=hi)} to {nb.money(hi, like=lo)}"
