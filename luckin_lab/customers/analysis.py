@@ -104,16 +104,23 @@ class CustomerAnalysis:
         p["churned"] = (p["next_occasions"] == 0).astype(int)
         return p
 
+    def _active(self, p: pd.DataFrame) -> pd.Series:
+        """Customers not yet churned on the snapshot: the ones a risk score is for."""
+        return p["recency_days"] < self.settings.horizon_days
+
     def _fit_churn(self) -> None:
         s = self.settings
         train, test, today = (self.profiles[k] for k in ("train", "test", "today"))
-        oot = churn.ChurnModel(seed=s.seed).fit(churn.features(train), train["churned"])
-        p_test = oot.predict_proba(churn.features(test))
-        self.evaluation = churn.evaluate(p_test, test["churned"].to_numpy(),
-                                         churn.recency_rule_score(test))
-        test["p_churn"] = p_test
-        self.churn_model = churn.ChurnModel(seed=s.seed).fit(churn.features(test), test["churned"])
-        today["p_churn"] = self.churn_model.predict_proba(churn.features(today))
+        tr, te = train[self._active(train)], test[self._active(test)]
+        oot = churn.ChurnModel(seed=s.seed).fit(churn.features(tr), tr["churned"])
+        p_test = oot.predict_proba(churn.features(te))
+        self.evaluation = churn.evaluate(p_test, te["churned"].to_numpy(),
+                                         churn.recency_rule_score(te))
+        self.churn_model = churn.ChurnModel(seed=s.seed).fit(churn.features(te), te["churned"])
+        # lapsed customers have churned by definition: their risk is 1, not a model's guess
+        today["p_churn"] = 1.0
+        active = self._active(today)
+        today.loc[active, "p_churn"] = self.churn_model.predict_proba(churn.features(today[active]))
 
     def _margin_rate(self, p: pd.DataFrame) -> float:
         return float(p["margin"].sum() / p["spend"].sum()) if self.has_margin else 1.0
@@ -159,13 +166,12 @@ class CustomerAnalysis:
     def at_risk(self) -> pd.DataFrame:
         """Customers who bought in the last horizon and are likely not to buy in the next one."""
         t = self.profiles["today"]
-        recent = t["recency_days"] < self.settings.horizon_days
-        return t[recent & (t["p_churn"] >= self.settings.at_risk_threshold)]
+        return t[self._active(t) & (t["p_churn"] >= self.settings.at_risk_threshold)]
 
     def lapsed(self) -> pd.DataFrame:
         """Customers already past the churn definition (no purchase in the last horizon)."""
         t = self.profiles["today"]
-        return t[t["recency_days"] >= self.settings.horizon_days]
+        return t[~self._active(t)]
 
     def decide(self, monthly_budget: float) -> WinBackPlan:
         """The budget-optimal win-back list among lapsed and at-risk customers (no refit)."""
@@ -190,6 +196,7 @@ class CustomerAnalysis:
         listing["expected_value"] = offers.pick(offers.value, alloc.assign)[chosen]
         listing["expected_discount"] = offers.pick(offers.cost, alloc.assign)[chosen]
         listing["expected_reactivation"] = offers.pick(offers.uplift, alloc.assign)[chosen]
+        listing["group"] = groups[chosen]
         return WinBackPlan(monthly_budget, listing.sort_values("expected_value", ascending=False),
                            float(alloc.value), float(alloc.value + lo), float(alloc.value + hi),
                            float(alloc.cost), len(pool))

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from luckin_lab.customers import winback
 from luckin_lab.customers.analysis import CustomerAnalysis, WinBackPlan
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.certainty import Estimate, interval_text
@@ -43,6 +44,7 @@ def headline(a: CustomerAnalysis, plan: WinBackPlan | None) -> dict:
         "purchases_12m_high": a.purchases_12m[2],
         "holdout_predicted": pred, "holdout_actual": actual, "holdout_error": pred / actual - 1,
         "horizon_days": a.settings.horizon_days,
+        "calibration_gap": float((e.calibration["predicted"] - e.calibration["observed"]).abs().max()),
     }
     if plan is not None:
         h.update({
@@ -73,7 +75,7 @@ def decision(h: dict) -> str:
 
 
 def risk_sentence(h: dict) -> str:
-    return (f"Of {h['customers']:,} customers who have bought, {h['at_risk']:,} bought within the last "
+    return (f"Of {h['customers']:,} customers who have ever bought, {h['at_risk']:,} bought within the last "
             f"{h['horizon_days']} days but are more likely than not to buy nothing in the next "
             f"{h['horizon_days']}; they are worth {nb.money(h['at_risk_value_12m'])} in expected "
             f"12-month {h['value_measure']}. A further {h['lapsed']:,} have already bought nothing for "
@@ -81,16 +83,26 @@ def risk_sentence(h: dict) -> str:
 
 
 def model_sentence(h: dict) -> str:
+    """How good the risk score is, in words only as strong as its test."""
     better = h["churn_auc"] - h["recency_rule_auc"]
+    if better > 0.02:
+        verdict = "a clear gain"
+    elif better < -0.005:
+        verdict = "no better than today's rule, which remains the one to use"
+    else:
+        verdict = "about the same as today's rule"
+    gap = h["calibration_gap"]
+    calibrated = ("its stated chances match what happened within "
+                  f"{gap * 100:.0f} points (chart 1)") if gap <= 0.05 else (
+        f"its stated chances are off by up to {gap * 100:.0f} points in some groups (chart 1)")
+    bias = h["holdout_error"]
+    reading = "generous" if bias > 0.05 else "cautious" if bias < -0.05 else "about right"
     return (f"Tested on a later period it never saw, the risk score ranks leavers correctly "
             f"{h['churn_auc']:.0%} of the time, against {h['recency_rule_auc']:.0%} for today's rule "
-            f"(days since the last order){' — a clear gain' if better > 0.02 else ''}; its "
-            f"probabilities match what happened (chart 1). Expected purchases were "
-            f"{'over' if h['holdout_error'] > 0 else 'under'}-predicted by "
-            f"{abs(h['holdout_error']):.0%} in the last {h['horizon_days']} days, so treat the "
-            "lifetime values as "
-            f"{'generous' if h['holdout_error'] > 0.05 else 'about right' if abs(h['holdout_error']) <= 0.05 else 'cautious'}."
-            ).replace("%", " %")
+            f"(days since the last order): {verdict}. It is {h['churn_brier_skill']:.0%} more accurate "
+            f"than giving everyone the same chance, and {calibrated}. Expected purchases were "
+            f"{'over' if bias > 0 else 'under'}-predicted by {abs(bias):.0%} in the last "
+            f"{h['horizon_days']} days, so treat the lifetime values as {reading}.").replace("%", " %")
 
 
 def catalog_check(a: CustomerAnalysis) -> dict | None:
@@ -99,10 +111,12 @@ def catalog_check(a: CustomerAnalysis) -> dict | None:
         return None
     plan = a.decide(monthly_budget=1e12)
     lapsed = plan.customers[plan.customers["recency_days"] >= a.settings.horizon_days]
-    share = len(lapsed) / max(len(plan.customers), 1)
-    return {"lapsed_targeted": int(len(lapsed)),
-            "value": float(lapsed["expected_value"].sum()),
-            "value_low": plan.value_low * share, "value_high": plan.value_high * share,
+    arm_k = lapsed["offer"].map({arm: k for k, arm in enumerate(a.campaign.arms)}).to_numpy()
+    lo, hi = winback.plan_interval(arm_k, lapsed["group"].to_numpy(), a.campaign.arms,
+                                   a.group_effects)
+    value = float(lapsed["expected_value"].sum())
+    return {"lapsed_targeted": int(len(lapsed)), "value": value,
+            "value_low": value + lo, "value_high": value + hi,
             "reactivations": float(lapsed["expected_reactivation"].sum()),
             "claim_low": CATALOG_CLAIM[0], "claim_high": CATALOG_CLAIM[1]}
 
@@ -138,7 +152,16 @@ def cohort_table(a: CustomerAnalysis) -> pd.DataFrame:
 
 
 def effects_table(a: CustomerAnalysis) -> pd.DataFrame:
-    """The campaign's measured effects per group and offer, in reader units."""
+    """The best offer per group of customers, as measured in the campaign (all offers in results/)."""
+    e = all_effects(a)
+    if e.empty:
+        return e
+    best = e.loc[e.groupby("group")["value_effect"].idxmax()]
+    return best.sort_values("value_effect", ascending=False).reset_index(drop=True)
+
+
+def all_effects(a: CustomerAnalysis) -> pd.DataFrame:
+    """Every group x offer effect of the campaign, in reader units."""
     e = a.group_effects.copy()
     if e.empty:
         return e
@@ -211,7 +234,7 @@ def write_results(a: CustomerAnalysis, plan: WinBackPlan | None, results: nb.Res
     results.table("customer_scores", scores)
     if plan is not None:
         results.table("winback_list", plan.customers.assign(offer=plan.customers["offer"].map(offer_name)))
-        results.table("campaign_effects", effects_table(a))
+        results.table("campaign_effects", all_effects(a))
     return h
 
 
@@ -272,8 +295,9 @@ def winback_text(a: CustomerAnalysis) -> str:
             "of customers (time since the last order and customer segment), the difference from the "
             "no-coupon group is what the coupon caused. A customer who comes back is also worth the "
             "purchases they are then expected to make over 12 months. The list picks, for the budget, "
-            "the customers and coupon depths with the most value per dollar of discount (@fig-frontier); "
-            "@tbl-effects gives the measured effects.")
+            "the customers and coupon depths with the most value per dollar of discount. Each group's "
+            "measured effect is pulled toward the offer's average over all groups by its noise, so the "
+            "list does not chase groups that were merely lucky in the test.")
 
 
 def method_text(a: CustomerAnalysis) -> str:
