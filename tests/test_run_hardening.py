@@ -265,3 +265,18 @@ def test_run_all_validates_everything_first_then_runs_the_good_ones(probe):
     assert (_run_dir(probe, "a_good") / "latest" / "report.pdf").exists()
     assert not (_run_dir(probe, "e_monthly")).exists()
     assert PASSWORD not in res.output
+
+
+def test_base_exception_in_a_step_is_recorded_as_failed_then_raised(probe, monkeypatch):
+    """Only ``Exception`` was caught: a SystemExit in a step left the record ``running``."""
+    import luckin_lab.reporting.runner as runner
+
+    def exits():
+        raise SystemExit(3)
+
+    monkeypatch.setattr(runner, "render_steps", lambda executed, ctx: [("render_html", exits)])
+    with pytest.raises(SystemExit):
+        runner.run_report(_params(probe, "weekly"))
+    record = json.loads(next(_run_dir(probe, "weekly").glob("*/run.json")).read_text())
+    assert record["status"] == "failed" and record["error"]["ename"] == "SystemExit"
+    assert record["error"]["step"] == "render_html" and record["ended"]

@@ -327,6 +327,8 @@ def _run_in(folder: Path, root: Path, spec: RunSpec, render: bool, signals: _Sig
         if interrupt is None and not isinstance(err, Exception):
             interrupt = err  # SystemExit and the like: recorded as failed, then re-raised
     kernel_tail = _finish_files(folder, executed, extra)
+    if (folder / KERNEL_LOG).exists():
+        record["outputs"]["kernel_log"] = KERNEL_LOG
     if kernel_tail and status == "failed" and "Dead" in str(record["error"].get("ename")):
         record["error"]["kernel_log"] = kernel_tail
     record["outputs"]["results"] = sorted(p.name for p in results.iterdir())
