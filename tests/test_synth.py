@@ -190,3 +190,66 @@ def test_planted_campaign_truth_is_exact_at_seed_scale(tmp_path):
     z = _campaign_contrasts(tmp_path)
     assert (z.z.abs() < 3).all(), z.to_string()
     assert (z.groupby("outcome").z.mean().abs() < 1.5).all(), z.to_string()
+
+
+def _customer_z(store_dir) -> pd.DataFrame:
+    """Realised occasions and churners after each exact snapshot against the planted
+    expectations, in total and by acquisition cohort, as z-scores."""
+    from luckin_lab.transforms import customers as tc
+
+    store = open_store(f"duckdb:{store_dir / 'store.duckdb'}")
+    tx = tc.transactions(store)
+    ct = pd.read_parquet(store_dir / "truth" / "customer_users.parquet")
+    rows = []
+    for (snap, h), t in ct[~ct.assumed_future].groupby(["snapshot", "horizon_days"]):
+        prof = store.execute(tc.profile(tx, snap))
+        nxt = store.execute(tc.next_occasions(tx, snap, int(h))).set_index("customer_id")
+        f = t.set_index("user_id").reindex(prof.customer_id)
+        assert f.p_no_order.notna().all(), "every customer of the profile has planted truth"
+        f["actual"] = nxt.next_occasions.reindex(f.index).fillna(0).to_numpy()
+        f["churned"] = (f.actual == 0).astype(float)
+        f["cohort"] = pd.to_datetime(prof.first_day).dt.to_period("Q").astype(str).to_numpy()
+        for cohort, g in [("total", f), *f.groupby("cohort")]:
+            rows.append({"snapshot": snap, "cohort": cohort, "n": len(g),
+                         "z_occasions": (g.actual.sum() - g.expected_occasions.sum())
+                         / np.sqrt(g.var_occasions.sum()),
+                         "z_churned": (g.churned.sum() - g.p_no_order.sum())
+                         / np.sqrt((g.p_no_order * (1 - g.p_no_order)).sum())})
+    return pd.DataFrame(rows)
+
+
+def test_planted_customer_truth_matches_what_the_tables_show(small_store_dir):
+    z = _customer_z(small_store_dir)
+    assert set(z.snapshot.astype(str)) == {"2025-10-16", "2025-12-15"}  # today - 2H, today - H
+    assert (z[["z_occasions", "z_churned"]].abs() < 4).all().all(), z.to_string()
+    ct = pd.read_parquet(small_store_dir / "truth" / "customer_users.parquet")
+    fut = ct[ct.assumed_future].pivot(index="user_id", columns="horizon_days")
+    # a longer horizon can only add orders; dormant users still buy a little
+    assert (fut.p_no_order[365] <= fut.p_no_order[60] + 1e-12).all()
+    assert (fut.expected_occasions[365] >= fut.expected_occasions[60]).all()
+    dormant = ~fut.active_at_snapshot[60]
+    assert (fut.expected_occasions[60][dormant] > 0).mean() > 0.5
+
+
+def test_customer_truth_settings_do_not_change_the_tables():
+    """The customer truth is closed form (no random draws): its settings leave every table as is."""
+    from luckin_lab.synth.truth import Truth
+
+    base, _, fr = build_tables(load_truth(), 0.02)
+    other = Truth(customers={"snapshot_offsets_days": [90, 30], "horizon_days": 30})
+    alt, _, fr_alt = build_tables(other, 0.02)
+    for name in ("orders", "order_items", "users", "coupons"):
+        pd.testing.assert_frame_equal(base[name], alt[name])
+    snaps = set(fr_alt["customer_users"].query("not assumed_future").snapshot.astype(str))
+    assert snaps == {"2025-11-15", "2026-01-14"}  # today = 2026-02-13
+
+
+@pytest.mark.slow
+def test_planted_customer_truth_is_exact_at_seed_scale(tmp_path):
+    """~110K customers: realised churners and occasions after each snapshot sit within noise of
+    the planted expectations, in total and for every quarter of acquisition."""
+    build_store(tmp_path, scale="seed")
+    z = _customer_z(tmp_path)
+    tot = z[z.cohort == "total"]
+    assert (tot[["z_occasions", "z_churned"]].abs() < 3).all().all(), z.to_string()
+    assert (z[["z_occasions", "z_churned"]].abs() < 4).all().all(), z.to_string()

@@ -114,6 +114,7 @@ class CustomerAnalysis:
         tr, te = train[self._active(train)], test[self._active(test)]
         oot = churn.ChurnModel(seed=s.seed).fit(churn.features(tr), tr["churned"])
         p_test = oot.predict_proba(churn.features(te))
+        self.test_scores = pd.Series(p_test, index=te["customer_id"].to_numpy(), name="p_churn")
         self.evaluation = churn.evaluate(p_test, te["churned"].to_numpy(),
                                          churn.recency_rule_score(te))
         self.churn_model = churn.ChurnModel(seed=s.seed).fit(churn.features(te), te["churned"])

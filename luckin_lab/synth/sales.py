@@ -525,12 +525,18 @@ def simulate_sales(
     )
 
     # uplift truth frame with user ids and margin truth
+    econ = _OrderEconomics.of(products, pw, cats, ratio, m, bound, cat_share, q)
+    ut = None
     if uplift_truth:
-        econ = _OrderEconomics.of(products, pw, cats, ratio, m, bound, cat_share, q)
         ut = pd.concat([_campaign_truth(w, truth, econ, seg, cell, shares, elast)
                         for w in uplift_truth], ignore_index=True)
-        ut.insert(1, "user_id", user_ids[ut.pop("user_idx").to_numpy()])
-        truth_frames["uplift_users"] = ut
+        truth_frames["uplift_users"] = ut.assign(user_idx=user_ids[ut["user_idx"].to_numpy()]).rename(
+            columns={"user_idx": "user_id"})
+    windows = {w.campaign_id: (int(w.days[0]), int(w.days[-1]) + 1) for w in uplift_truth if len(w.days)}
+    ct = _customer_truth(truth, econ, shares, _UserState(lam, seg, cell, first_day, end_active),
+                         n_days, ut, windows)
+    ct.insert(0, "user_id", user_ids[ct.pop("user_idx").to_numpy()])
+    truth_frames["customer_users"] = ct
 
     derived = {
         "rate_scale": float(rate_scale),
@@ -682,3 +688,106 @@ def _campaign_truth(w: _WindowState, truth: Truth, econ: _OrderEconomics, seg: n
         out[f"orders_{a_name}"] = cc * (r0.sum(axis=1) + extra)
         out[f"margin_{a_name}"] = cc * (m0 + d_margin)
     return out
+
+
+@dataclass
+class _UserState:
+    """Each user's planted order rate and the days their state changes."""
+
+    lam: np.ndarray  # occasion rate while active
+    seg: np.ndarray
+    cell: np.ndarray
+    first_day: np.ndarray  # first accepted order (n_days + 1: none)
+    end_active: np.ndarray  # from this day on the rate is the dormant level
+
+
+def _customer_truth(truth: Truth, econ: _OrderEconomics, shares: np.ndarray, us: _UserState,
+                    n_days: int, camp: pd.DataFrame | None,
+                    windows: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """Per user and snapshot: P(no completed order in the horizon) and expected orders, in closed form.
+
+    After the first order a user's plain order rate on day d is lam x state(d) x g[seg, cell, d]
+    (state 1 before the end of the active lifetime, the dormant factor after; g the Huff shares
+    times the day's price and shock multiplier): Poisson, so with completed share c the day has
+    a completed order with probability 1 - exp(-c r_d) (an *occasion*, the report's unit) and
+    no order in the horizon with probability exp(-c sum r_d). A campaign window inside the
+    horizon takes the campaign truth of the user's arm (P(order in window), expected orders);
+    its extra coupon orders are counted as extra occasions (exact for the control arm, an
+    upper bound otherwise). Rows exist for users whose first order fell on or before the
+    snapshot (the report's customers). Snapshot today's rows (``assumed_future``) carry the
+    state forward exactly (lifetimes are planted) but hold g at its mean of the last
+    ``future_rate_days`` days: prices, shocks and the store network are assumed unchanged,
+    with no new campaign.
+    """
+    ct, pop = truth.customers, truth.population
+    cc, dorm = COMPLETED_SHARE, pop.dormant_rate_factor
+    today = n_days - 1
+    g = np.einsum("dcj,sjkd->scd", shares, econ.base)  # seg x cell x day
+    g_future = g[:, :, max(0, n_days - ct.future_rate_days):].mean(axis=2)
+    frames = []
+    plan = [(today - off, ct.horizon_days, False) for off in ct.snapshot_offsets_days]
+    plan += [(today, ct.horizon_days, True), (today, ct.future_days, True)]
+    for snap, horizon, future in plan:
+        if snap < 0:
+            continue
+        users = np.nonzero(us.first_day <= snap)[0]
+        lam_u, ea = us.lam[users], us.end_active[users]
+        if future:
+            rate_full = lam_u * g_future[us.seg[users], us.cell[users]]
+            n_full = np.clip(ea - snap - 1, 0, horizon)
+            n_dorm = horizon - n_full
+            q_full, q_dorm = -np.expm1(-cc * rate_full), -np.expm1(-cc * dorm * rate_full)
+            total_r = rate_full * (n_full + dorm * n_dorm)
+            occ, occ_dorm = n_full * q_full + n_dorm * q_dorm, n_dorm * q_dorm
+            var = n_full * q_full * (1 - q_full) + n_dorm * q_dorm * (1 - q_dorm)
+            p_none = np.exp(-cc * total_r)
+            orders = cc * total_r
+        else:
+            d = np.arange(snap + 1, min(snap + horizon, today) + 1)
+            state = np.where(d[None, :] < ea[:, None], 1.0, dorm)
+            r = lam_u[:, None] * state * g[us.seg[users][:, None], us.cell[users][:, None], d[None, :]]
+            q = -np.expm1(-cc * r)
+            occ, occ_dorm = q.sum(axis=1), (q * (state < 1)).sum(axis=1)
+            var = (q * (1 - q)).sum(axis=1)
+            log_none = -cc * r.sum(axis=1)
+            orders = cc * r.sum(axis=1)
+            if camp is not None:
+                log_none, occ, orders = _with_campaigns(camp, windows, users, d, r, q, log_none,
+                                                        occ, orders)
+            p_none = np.exp(log_none)
+        frames.append(pd.DataFrame({
+            "user_idx": users, "snapshot": (pd.Timestamp(truth.calendar.start)
+                                            + pd.Timedelta(days=int(snap))).date(),
+            "horizon_days": horizon, "assumed_future": future,
+            "active_at_snapshot": ea > snap, "p_no_order": p_none, "expected_occasions": occ,
+            "expected_occasions_dormant": occ_dorm, "var_occasions": var,
+            "expected_orders": orders,
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _with_campaigns(camp: pd.DataFrame, windows: dict[str, tuple[int, int]], users: np.ndarray,
+                    d: np.ndarray, r: np.ndarray, q: np.ndarray, log_none: np.ndarray,
+                    occ: np.ndarray, orders: np.ndarray):
+    """Replace the plain rate by the campaign truth of the user's arm where a window lies in the
+    horizon (windows partly inside are left at the plain rate: the coupon's timing within the
+    window is not in the campaign truth)."""
+    cc = COMPLETED_SHARE
+    pos = pd.Series(np.arange(len(users)), index=users)
+    for cid, (d0, d1) in windows.items():
+        if not (d[0] <= d0 and d1 - 1 <= d[-1]):
+            continue
+        c = camp[camp["campaign_id"] == cid]
+        c = c[c["user_idx"].isin(users)]
+        i = pos.reindex(c["user_idx"]).to_numpy()
+        inw = (d >= d0) & (d < d1)
+        arm = c["arm"].to_numpy()
+        p_arm, o_arm = np.zeros(len(c)), np.zeros(len(c))
+        for a in np.unique(arm):
+            p_arm[arm == a] = c[f"p_{a}"].to_numpy()[arm == a]
+            o_arm[arm == a] = c[f"orders_{a}"].to_numpy()[arm == a]
+        plain_orders = cc * r[i][:, inw].sum(axis=1)
+        log_none[i] = log_none[i] + cc * r[i][:, inw].sum(axis=1) + np.log1p(-np.minimum(p_arm, 1 - 1e-15))
+        occ[i] = occ[i] + (o_arm - plain_orders)
+        orders[i] = orders[i] + (o_arm - plain_orders)
+    return log_none, occ, orders

@@ -178,6 +178,22 @@ class PopulationTruth(_M):
     nzd_test_orders: int = 21_245
 
 
+class CustomerTruth(_M):
+    """Where the per-user churn and purchase truth is written (``truth/customer_users.parquet``).
+
+    Snapshots are counted back from the last simulated day ("today"), as the customer report
+    does: the defaults are today - 2H and today - H (H = ``horizon_days``), both exact. Today
+    itself is written too, for the next H days and the next ``future_days``: those rows carry
+    the rates forward (an assumption, flagged in the file).
+    """
+
+    horizon_days: int = Field(60, gt=0)
+    snapshot_offsets_days: list[int] = Field(default_factory=lambda: [120, 60],
+                                             description="snapshot days, counted back from today")
+    future_days: int = Field(365, gt=0)
+    future_rate_days: int = Field(28, gt=0, description="recent days whose mean rate is carried forward")
+
+
 class Truth(_M):
     seed: int = 20260214
     calendar: CalendarTruth = Field(default_factory=CalendarTruth)
@@ -186,6 +202,7 @@ class Truth(_M):
     demand: DemandTruth = Field(default_factory=DemandTruth)
     uplift: UpliftTruth = Field(default_factory=UpliftTruth)
     iot: IoTTruth = Field(default_factory=IoTTruth)
+    customers: CustomerTruth = Field(default_factory=CustomerTruth)
 
     def elasticity(self, category: str, segment: str) -> float:
         return self.demand.categories[category].elasticity + self.demand.segment_elasticity_shift[segment]
