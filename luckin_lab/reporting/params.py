@@ -14,15 +14,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from luckin_lab.paths import notebooks_dir
+from luckin_lab.reporting.render_context import DEFAULT_STALE_AFTER_DAYS
 from luckin_lab.secrets import has_literal_password
 
 Group = Literal["daily", "weekly", "monthly"]
 GROUPS: tuple[str, ...] = ("daily", "weekly", "monthly")
 # Parameters the runner owns: never written in a params file's ``parameters`` map.
 RUNNER_KEYS = ("source", "results_dir")
+# Parameters only the renderer reads (cover provenance): not required in a notebook's cell.
+RENDER_KEYS = ("stale_after_days",)
 
 
 class ReportParams(BaseModel):
@@ -32,6 +35,11 @@ class ReportParams(BaseModel):
 
     source: str = ""
     results_dir: str = "results"
+
+    # --- provenance on page one (renderer settings; notebooks need not declare them) ---
+    stale_after_days: int = Field(
+        DEFAULT_STALE_AFTER_DAYS, ge=1,
+        description="page one warns when the data end more than this many days before the run")
 
     def not_applicable(self) -> set[str]:
         """Parameters this run does not use (e.g. a default for another input mode).
@@ -179,7 +187,7 @@ def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> 
     if not notebook.is_file():
         raise ParamsError(f"{path}: notebook '{spec.notebook}' not found in {notebooks_dir()}")
     declared, complaints = notebook_parameters(notebook)
-    missing = sorted(set(model.model_fields) - declared)
+    missing = sorted(set(model.model_fields) - declared - set(RENDER_KEYS))
     if missing:
         detail = "".join(f"\n  papermill: {c}" for c in complaints)
         raise ParamsError(

@@ -23,7 +23,7 @@ from typing import Any
 from luckin_lab.atomic import point_latest
 from luckin_lab.paths import ROOT, reports_dir
 from luckin_lab.reporting.index import write_index
-from luckin_lab.reporting.params import RunSpec, load_run_spec
+from luckin_lab.reporting.params import RENDER_KEYS, RunSpec, load_run_spec
 from luckin_lab.reporting.render import render_steps, renderer_name
 from luckin_lab.reporting.render_context import RenderContext
 from luckin_lab.reporting.runs import new_run_folder, write_record
@@ -141,7 +141,8 @@ def _execute(spec: RunSpec, executed: Path, parameters: dict[str, Any]) -> None:
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
     papermill.execute_notebook(
-        str(spec.notebook), str(executed), parameters=parameters, kernel_name=KERNEL,
+        str(spec.notebook), str(executed), kernel_name=KERNEL,
+        parameters={k: v for k, v in parameters.items() if k not in RENDER_KEYS},
         progress_bar=False, log_output=False,
     )
 
@@ -184,11 +185,8 @@ def run_report(
         provenance = _read_provenance(results)
         record["data"] = provenance
         if render:
-            ctx = RenderContext(
-                spec.report, spec.run, spec.for_cover(parameters),
-                data_window=str(provenance.get("data_window") or ""),
-                generated_at=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-            )
+            ctx = RenderContext.for_run(spec.report, spec.run, spec.for_cover(parameters),
+                                        provenance, getattr(spec.params, "stale_after_days", None))
             for name, fn in render_steps(executed, ctx):
                 steps.run(name, fn)
             record["outputs"].update({"html": "report.html", "pdf": "report.pdf"})
