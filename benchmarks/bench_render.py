@@ -108,30 +108,30 @@ def _rows(report: str, quick: bool) -> list[dict]:
     p = measure(__name__, "house_pdf", repeats, html=str(html), out=str(pdf))
     pip_total = h.median_s + p.median_s
     rows = [
-        dict(benchmark=f"render {report}", variant="nbconvert lab HTML (reference)",
+        dict(benchmark="render", variant=f"{report}: nbconvert lab HTML (reference)",
              median_s=ref.median_s, peak_mb=ref.peak_mb, ratio=1.0, target="", met=None,
              notes=f"{ref.extra['kb']} KB, shows code, CDN scripts"),
-        dict(benchmark=f"render {report}", variant="pip-only HTML (Quarto options)",
+        dict(benchmark="render", variant=f"{report}: pip-only HTML (Quarto options)",
              median_s=h.median_s, peak_mb=h.peak_mb, ratio=h.median_s / ref.median_s,
              target="< 2 s", met=h.median_s < 2, notes=f"{h.extra['kb']} KB single file"),
-        dict(benchmark=f"render {report}", variant="pip-only PDF (WeasyPrint)",
+        dict(benchmark="render", variant=f"{report}: pip-only PDF (WeasyPrint)",
              median_s=p.median_s, peak_mb=p.peak_mb, ratio=p.median_s / ref.median_s,
              target="< 5 s", met=p.median_s < 5, notes=f"{p.extra['pages']} pages"),
     ]
     if quarto_executable() is None:
-        rows.append(dict(benchmark=f"render {report}", variant="Quarto (not on PATH)",
+        rows.append(dict(benchmark="render", variant=f"{report}: Quarto (not on PATH)",
                          median_s=float("nan"), peak_mb=float("nan"), ratio=float("nan"),
                          target="< 15 s", met=None, notes="install Quarto to measure"))
         return rows
     q = measure(__name__, "quarto_house", repeats, executed=str(executed))
     s = measure(__name__, "quarto_stock_two_calls", 1, executed=str(executed))
     rows += [
-        dict(benchmark=f"render {report}", variant="Quarto house format, HTML + PDF in one call",
+        dict(benchmark="render", variant=f"{report}: Quarto house format, HTML + PDF in one call",
              median_s=q.median_s, peak_mb=q.peak_mb, ratio=q.median_s / pip_total,
              target="< 15 s", met=q.median_s < 15,
              notes=f"ratio vs pip-only HTML + PDF ({pip_total:.1f} s); Quarto CPU "
                    f"{q.extra['cpu_s']:.1f} s; {q.extra['pages']} pages"),
-        dict(benchmark=f"render {report}", variant="Quarto stock formats, two calls (before)",
+        dict(benchmark="render", variant=f"{report}: Quarto stock formats, two calls (before)",
              median_s=s.median_s, peak_mb=s.peak_mb, ratio=s.median_s / pip_total, target="",
              met=None, notes=f"Quarto CPU {s.extra['cpu_s']:.1f} s; HTML tables reach Typst "
                              "through one `quarto run juice.ts` (Deno) per table"),

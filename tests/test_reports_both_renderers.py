@@ -20,6 +20,7 @@ import pytest
 from pypdf import PdfReader
 
 from luckin_lab.paths import params_dir
+from luckin_lab.reporting.markdown import raw_blocks
 from luckin_lab.reporting.params import load_run_spec
 from luckin_lab.reporting.render_context import RenderContext
 from luckin_lab.reporting.render_pip import render_html, render_pdf
@@ -38,6 +39,8 @@ LEAKS = ("object>", "<IPython", "Traceback (most recent call last)", "```{=", "#
 NEEDS_QUARTO = pytest.mark.skipif(
     quarto_executable() is None,
     reason="quarto not on PATH: Quarto render tests skipped (CI installs it with ../shared/quarto)")
+# one xdist group per report: its notebook runs once, on one worker, for both renderers
+EACH_REPORT = [pytest.param(r, marks=pytest.mark.xdist_group(f"render_{r}")) for r in sorted(REPORTS)]
 _NUMBER = re.compile(r"[+\-−]?\$?\d[\d,]*(?:\.\d+)?[KM%]?")
 
 
@@ -73,7 +76,7 @@ def _render(folder: Path, ctx: RenderContext, report: str, renderer: str) -> tup
     else:
         made = render_with_quarto(notebook, ctx, quarto_executable())
         html, pdf = made["html"], made["pdf"]
-        assert sorted(p.name for p in out.iterdir()) == [notebook.name, "report.html", "report.pdf"]
+        assert {p.name for p in out.iterdir()} == {notebook.name, "report.html", "report.pdf"}
     pages = [" ".join(p.extract_text().split()) for p in PdfReader(str(pdf)).pages]
     return html.read_text(), pages
 
@@ -94,10 +97,19 @@ def kpi_cards(notebook: Path) -> list[tuple[str, str]]:
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             md = "".join(out.get("data", {}).get("text/markdown", ""))
-            if "#ll-kpis(" in md:
-                text = "".join(out["data"]["text/plain"])
-                cards += [tuple(line.split(": ", 1)) for line in text.splitlines()]
-    return [(k.strip(), v.strip()) for k, v in cards]
+            for call in raw_blocks(md, "typst"):
+                if call.startswith("#ll-kpis("):
+                    cards += [(_unquote(label), _unquote(value))
+                              for value, label in _CARD.findall(call)]
+    return cards
+
+
+_STR = r'"((?:[^"\\]|\\.)*)"'
+_CARD = re.compile(rf"\({_STR}, {_STR}\)")
+
+
+def _unquote(text: str) -> str:
+    return text.replace('\\"', '"').replace("\\\\", "\\")
 
 
 def _displayed(value: str) -> tuple[float, float] | None:
@@ -161,8 +173,7 @@ def _check(report: str, html: str, pages: list[str], cards: list[tuple[str, str]
         assert _normal(value) in text, (report, "the HTML lacks", label, value)
 
 
-@pytest.mark.xdist_group("reports_both_renderers")
-@pytest.mark.parametrize("report", sorted(REPORTS))
+@pytest.mark.parametrize("report", EACH_REPORT)
 def test_pip_only_report_states_its_headline_figures(report, executed):
     folder, metrics, ctx = executed(report)
     cards = kpi_cards(folder / f"{report}.ipynb")
@@ -173,14 +184,14 @@ def test_pip_only_report_states_its_headline_figures(report, executed):
 
 
 @NEEDS_QUARTO
-@pytest.mark.xdist_group("reports_both_renderers")
-@pytest.mark.parametrize("report", sorted(REPORTS))
+@pytest.mark.parametrize("report", EACH_REPORT)
 def test_quarto_report_matches_the_pip_only_report(report, executed):
     folder, _, ctx = executed(report)
     cards = kpi_cards(folder / f"{report}.ipynb")
     q_html, q_pages = _render(folder, ctx, report, "quarto")
     _check(report, q_html, q_pages, cards)
     assert "luckin-lab pip-only renderer" not in q_html and "ll-cover" in q_html
+    assert "cdnjs" not in q_html and "<script src" not in q_html  # one offline file
     assert ("Demo data" in q_pages[0]) == ctx.is_demo and all(("Demo data" in p) == ctx.is_demo
                                                              for p in q_pages)
     p_html = (folder / "pip" / "report.html").read_text() if (folder / "pip").exists() else None

@@ -209,16 +209,26 @@ def _missing(v: Any) -> bool:
         return False
 
 
+KPIS_PER_ROW = 6
+
+
 def kpis(items: Mapping[str, str]) -> Block:
-    """A row of headline figures for the executive summary: {label: formatted value}."""
-    cells = "".join(
-        f"<div class='ll-kpi'><div class='ll-kpi-value'>{escape(str(v))}</div>"
-        f"<div class='ll-kpi-label'>{escape(str(k))}</div></div>"
-        for k, v in items.items()
-    )
-    cards = ", ".join(f"({typst_string(v)}, {typst_string(k)})" for k, v in items.items())
-    text = "\n".join(f"{k}: {v}" for k, v in items.items())
-    return Block(f"<div class='ll-kpis'>{cells}</div>", f"#ll-kpis({cards})", text)
+    """A row of headline figures for the executive summary: {label: formatted value}.
+
+    Cards share a row equally, at most ``KPIS_PER_ROW`` to a row, in HTML and in Typst alike,
+    so both renderers break the same figures onto the same lines.
+    """
+    pairs = [(str(k), str(v)) for k, v in items.items()]
+    rows = [pairs[i:i + KPIS_PER_ROW] for i in range(0, len(pairs), KPIS_PER_ROW)]
+    html = "".join(
+        "<div class='ll-kpis'>" + "".join(
+            f"<div class='ll-kpi'><div class='ll-kpi-value'>{escape(v)}</div>"
+            f"<div class='ll-kpi-label'>{escape(k)}</div></div>" for k, v in row) + "</div>"
+        for row in rows)
+    typst = "\n".join(
+        "#ll-kpis(" + ", ".join(f"({typst_string(v)}, {typst_string(k)})" for k, v in row) + ")"
+        for row in rows)
+    return Block(html, typst, "\n".join(f"{k}: {v}" for k, v in pairs))
 
 
 CALLOUT_KINDS = ("note", "warning")
