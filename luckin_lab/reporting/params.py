@@ -79,7 +79,7 @@ class RunSpec:
     @property
     def parameters(self) -> dict[str, Any]:
         """JSON-safe values for papermill (dates become ISO strings, not bare tokens)."""
-        return self.params.model_dump(mode="json")
+        return self.params.model_dump(mode="json", exclude=set(RENDER_KEYS))
 
     def for_cover(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """``parameters`` without the ones this run does not use (see ``not_applicable``)."""
@@ -205,7 +205,7 @@ def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> 
         raise ParamsError(_explain(path, err, "", list(_ParamsFileModel.model_fields))) from None
 
     model = params_model(report)
-    allowed = [k for k in model.model_fields if k not in RUNNER_KEYS]
+    allowed = [k for k in model.model_fields if k not in RUNNER_KEYS + RENDER_KEYS] + list(RENDER_KEYS)
     for key in RUNNER_KEYS:
         if key in spec.parameters:
             where = "the top-level 'source' key" if key == "source" else "the runner (per run)"

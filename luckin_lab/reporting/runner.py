@@ -34,7 +34,7 @@ from luckin_lab.atomic import point_latest
 from luckin_lab.paths import ROOT, reports_dir
 from luckin_lab.reporting.execution import KERNEL, execute_notebook, redact_notebook
 from luckin_lab.reporting.index import write_index
-from luckin_lab.reporting.params import RENDER_KEYS, RunSpec, load_run_spec
+from luckin_lab.reporting.params import RunSpec, load_run_spec
 from luckin_lab.reporting.render import render_steps, renderer_name
 from luckin_lab.reporting.render_context import RenderContext
 from luckin_lab.reporting.runs import new_run_folder, process_started, write_record
@@ -297,9 +297,8 @@ def _run_in(folder: Path, root: Path, spec: RunSpec, render: bool, signals: _Sig
     try:
         signals.arm()
         write_record(folder, record)
-        kernel_params = {k: v for k, v in parameters.items() if k not in RENDER_KEYS}
         steps.run("execute", lambda: execute_notebook(
-            spec.notebook, executed, kernel_params, folder / KERNEL_LOG, extra))
+            spec.notebook, executed, parameters, folder / KERNEL_LOG, extra))
         provenance = _read_provenance(results)
         record["data"] = provenance
         if render:
