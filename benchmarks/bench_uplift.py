@@ -103,7 +103,7 @@ def accuracy(source: str, label: str) -> dict:
         "expected_qini_share": float(chosen["expected_qini_share"].mean()),
         "corr": float(chosen["corr_true_uplift"].mean()),
         "urf_qini_share": float(urf["qini_share_of_oracle"].mean()) if len(urf) else None,
-        "optimized_true": float(pv["budget-optimal"]), "blanket_true": float(pv[f"everyone {a.current_arm} (today)"]),
+        "optimized_true": float(pv[analysis.TARGETED]), "blanket_true": float(pv[a.today_policy]),
         "oracle_true": float(pv["oracle (true best offer)"]),
         "ceiling_qini_share": float(ev["feature_ceiling"]["qini_share_of_oracle"].mean()),
         "ceiling_expected_share": float(ev["feature_ceiling"]["expected_qini_share"].mean()),

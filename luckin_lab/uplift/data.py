@@ -9,6 +9,7 @@ sees :class:`ExperimentData`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,3 +175,15 @@ def from_generic(
         value=value or "outcome", cost=cost, numeric=numeric, categorical=categorical,
         cluster=cluster, window_days=window_days, nouns=nouns,
     )
+
+
+def from_params(store: DataStore, p: Any) -> ExperimentData:
+    """The experiment a report's parameters name (``params_models.coupon_uplift.Params``):
+    the store's coupon campaign, or a generic table read with the parameters' own nouns."""
+    if not p.experiment_table:
+        return from_campaign(store, p.campaign_id)
+    exp = from_generic(store, p.experiment_table, control=p.control_arm,
+                       value=p.value_column or None, cost=p.cost_column or None,
+                       window_days=p.window_days)
+    exp.nouns = p.nouns(exp.frame["outcome"].to_numpy(float))
+    return exp

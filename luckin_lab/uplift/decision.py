@@ -141,10 +141,10 @@ def why_not_targeted(a: UpliftAnalysis) -> str | None:
                 f"responds more from chance needs at least {MIN_UNITS_PER_ARM:,} per group. "
                 f"The report therefore gives the average effect and treats every "
                 f"{nn.unit} alike.")
-    best = "giving no one the treatment" if tg.best_blanket == NONE else \
-        f"giving everyone {nn.arm(_arm_of(tg.best_blanket))}"
-    return (f"Targeting was tried and did not clearly beat {best} on {nn.units} the models "
-            "never saw, so the report treats every " + nn.unit + " alike.")
+    best = nn.control + " for anyone" if tg.best_blanket == NONE else \
+        f"{nn.arm(_arm_of(tg.best_blanket))} for every {nn.unit}"
+    return (f"Targeting was tried and did not clearly beat the best single policy ({best}) on "
+            f"{nn.units} the models never saw, so the report treats every {nn.unit} alike.")
 
 
 def users_assignment(a: UpliftAnalysis, d: Decision) -> np.ndarray:

@@ -57,7 +57,7 @@ class SampleSize:
     A fixed leaf minimum of 400 rows makes every tree a stump below ~800 rows, so a small
     experiment's learners predict one constant. Leaves hold about 5 % of the rows (at least
     20, at most 400: the demo campaign's setting, reached at 8,000 rows); boosting rounds
-    and forest leaves follow the same rule (causalml's DR learner cross-fits in its own
+    (100 to 200) and forest leaves follow the sample too (causalml's DR learner cross-fits in its own
     three folds).
     """
 
@@ -69,7 +69,7 @@ class SampleSize:
 
     @property
     def trees(self) -> int:
-        return int(np.clip(self.rows // 40, 50, 200))
+        return int(np.clip(self.rows // 10, 100, 200))
 
     @property
     def forest_leaf(self) -> int:
@@ -180,7 +180,8 @@ def fit_uplift(
     keep = np.isin(arm, [control, *arms])
     X, arm, y = X[keep], arm[keep], np.asarray(y, dtype=float)[keep]
     binary = bool(set(np.unique(y)) <= {0.0, 1.0})
-    rows = len(y) // (len(arms) + 1)  # per-arm models see about one arm's share of the rows
+    # one S-learner model sees every row; T, X and DR models see about one arm's share
+    rows = len(y) if name == "S" else len(y) // (len(arms) + 1)
     reg, out = base_learner(n_jobs, seed, rows=rows), base_learner(n_jobs, seed, binary, rows)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
