@@ -85,7 +85,7 @@ def decile_figure(a: UpliftAnalysis, arm: str | None = None) -> Figure:
     ax.bar(x + 0.2, d["predicted_uplift"] * k, width=0.4, label="predicted", color=nb.PALETTE[1])
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x)
-    ax.set_title(f"Effect on {nn.outcome} by decile of predicted effect, {nn.arm(arm)}")
+    ax.set_title(f"Effect on {nn.outcome_phrase} by decile of predicted effect, {nn.arm(arm)}")
     ax.set_xlabel("decile of predicted effect (1 = most responsive)")
     ax.set_ylabel("effect (percentage points)" if share else f"effect ({nn.outcome})")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
@@ -115,7 +115,7 @@ def frontier_figure(a: UpliftAnalysis, d: decision.Decision) -> Figure:
                     label=f"today: {summary.policy_label(a, d.today)} (randomized test)")
     ax.axvline(a.campaign_budget * m, ls=":", color=nb.NEUTRAL, label="chosen budget")
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_title(f"{nn.value.capitalize()} per month against {nn.control}, by {nn.cost} budget")
+    ax.set_title(f"{nn.value.capitalize()} per month against {nn.control}, by budget")
     ax.set_xlabel(f"{nn.cost} per month (USD)")
     ax.set_ylabel(f"{nn.value} per month (USD)")
     ax.xaxis.set_major_formatter(axis_formatter("money"))
@@ -226,8 +226,9 @@ def policy_table(a: UpliftAnalysis, d: decision.Decision) -> pd.DataFrame:
         t = t[t["policy"] != TARGETED]
     fmt = summary.fmt_value(a)
     return pd.DataFrame({
-        "policy": [summary.policy_label(a, k) + (" (today)" if today else "")
-                   + (" (recommended)" if rec else "")
+        "policy": [summary.policy_label(a, k) + (" (today, kept)" if today and rec else
+                                                  " (today)" if today else
+                                                  " (recommended)" if rec else "")
                    for k, today, rec in zip(t["policy"], t["today"], t["recommended"], strict=True)],
         f"{a.data.nouns.units} treated": t["units_treated"].to_numpy(),
         f"measured gain {per}": [fmt(x * f) for x in t["gain_vs_none"]],
@@ -272,7 +273,7 @@ def method_text(a: UpliftAnalysis) -> str:
   an arm and control is the arm's effect; the balance check (appendix) tests the split.
 * **Who responds more.** Uplift models (meta-learners on gradient-boosted trees{
   ", and an uplift random forest" if "URF" in a.predictions else ""}) predict for each
-  {nn.unit} how much more each arm changes {nn.outcome}. {feature_sentence(a)} Their settings
+  {nn.unit} how much each arm changes {nn.outcome_phrase}. {feature_sentence(a)} Their settings
   (smallest leaf, number of trees) scale with the number of {nn.units}. They learn from half
   of the {nn.units} and are judged on {nn.units} they never saw.
 * **What a policy is worth.** A policy that gives everyone one arm is worth that arm's

@@ -108,7 +108,11 @@ def tiles(a: UpliftAnalysis, d: Decision) -> dict[str, str]:
             f"{value_text(a, est.high, like=est.low)})"] = value_text(a, est.value, signed=True)
     else:
         out[f"no effect on {a.data.nouns.value} is clear at 95 %"] = "not clear"
-    out["recommended policy"] = policy_label(a, d.recommended).capitalize()
+    if d.recommended == d.today:
+        out["no change is supported: today's policy stays"] = \
+            policy_label(a, d.today).capitalize()
+    else:
+        out["recommended policy"] = policy_label(a, d.recommended).capitalize()
     out[f"{a.data.nouns.units} in the experiment"] = f"{len(a.data.frame):,}"
     return out
 
@@ -223,7 +227,9 @@ def assumption_note(a: UpliftAnalysis) -> str:
     if not d.window_days:
         return (f"*Figures are per {d.nouns.unit} over the experiment's outcome window; tables "
                 "below use the same unit.*")
-    return (f"*Figures per month assume a test like this one runs back to back "
+    profit = (" Profit is the margin after the discount, not revenue."
+              if d.nouns.value == "profit" else "")
+    return (f"*{profit.strip()} Figures per month assume a test like this one runs back to back "
             f"({a.months_factor:.1f} windows of {d.window_days} days a month) on the same "
             f"{len(d.frame):,} {d.nouns.units}, with the effects measured here; the tables "
             "below use the same unit.*")

@@ -35,6 +35,11 @@ class Nouns:
         """Plain name of an arm: '30 % off', never 'off30' when a label is known."""
         return self.arm_labels.get(arm, arm.replace("_", " "))
 
+    @property
+    def outcome_phrase(self) -> str:
+        """'the share who bought in the window' for a share, else the outcome's name."""
+        return f"the share {self.outcome}" if self.outcome_unit == "share" else self.outcome
+
     def label(self, column: str, response: str, value: str) -> str:
         """Reader's name of an outcome column (response, decision value or cost)."""
         if column == response:
@@ -77,6 +82,6 @@ def campaign_nouns(depths: dict[str, float], control: str) -> Nouns:
     """The demo's coffee wording: users, coupons named by their discount, profit."""
     labels = {a: f"{round(d * 100)} % off" for a, d in depths.items() if a != control}
     return Nouns(unit="user", units="users", treatment="coupon", control="no coupon",
-                 arm_labels=labels, outcome="bought in the window", outcome_unit="share",
-                 value="profit (margin after the discount)", value_unit="usd",
+                 arm_labels=labels, outcome="who bought in the window", outcome_unit="share",
+                 value="profit", value_unit="usd",
                  cost="discount paid")
