@@ -86,7 +86,7 @@ def test_each_rule_gives_its_instruction_with_the_table_figure(cases):
         assert d.reason == rule, rule
         text = summary.what_to_do(a, d)
         table = report.policy_table(a, d)
-        rec = table[table["policy"].str.contains("(recommended)", regex=False)]
+        rec = table[table["policy"].str.contains(r"\((?:recommended|today, kept)\)")]
         assert len(rec) == 1
         if rule == "best arm":
             assert "Give **a sales visit** to every shop" in text
