@@ -34,6 +34,7 @@ REPORTS = {
     "coupon_uplift": ("demo", {"learners": ["SP", "T"]}),
     "price_elasticity": ("demo", {}),
     "iot_survival": ("weekly", {}),
+    "customers": ("monthly", {}),
 }
 LEAKS = ("object>", "<IPython", "Traceback (most recent call last)", "```{=", "#ll-", "{=typst}")
 NEEDS_QUARTO = pytest.mark.skipif(
