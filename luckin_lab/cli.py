@@ -73,7 +73,8 @@ def validate(
 
 def _register_optional_commands() -> None:
     """Command groups live beside the code they drive; each module exposes register(app)."""
-    for name in ("luckin_lab.reporting.commands", "luckin_lab.extract.commands"):
+    for name in ("luckin_lab.reporting.commands", "luckin_lab.extract.commands",
+                 "luckin_lab.brief.commands"):
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as err:
