@@ -63,7 +63,14 @@ def rows_for_run(folder: Path, record: dict[str, Any]) -> pd.DataFrame:
         "check": check if key in metrics else "",
         "check_expected": float(metrics[key]) if key in metrics else None,
     }
-    return pd.DataFrame([row], columns=COLUMNS)
+    out = pd.DataFrame([row], columns=COLUMNS).astype(_DTYPES)
+    out["due"] = pd.to_datetime(out["due"])
+    out["data_as_of"] = pd.to_datetime(out["data_as_of"])
+    return out
+
+
+_DTYPES = {"expected": "float64", "low": "float64", "high": "float64", "check_expected": "float64",
+           "follow_up_days": "Int64", "is_profit": "bool"}
 
 
 def record_run(reports_root: Path, folder: Path, record: dict[str, Any]) -> Path | None:
