@@ -122,6 +122,8 @@ def profit_text(h) -> str:
         return "no figure"
     if not h.is_money:
         return f"{nb.num(h.value)} {h.unit}"
+    if h.value == h.low == h.high == 0:
+        return "$0: nothing to change"
     text = money(h.value) + (f" {per}" if per else "")
     if h.low is not None and h.high is not None:
         text += f" ({money(h.low)} to {money(h.high)})"

@@ -24,6 +24,7 @@ _TD = "padding:2px 5px;border-bottom:1px solid #e3e6ec;vertical-align:top"
 _NUM = _TD + ";text-align:right;white-space:nowrap"
 _H = "font-size:10.5pt;color:#1f3a93;margin:7px 0 2px;border-bottom:1px solid #c9d1e6"
 _MUTED = "color:#5f6b7a;font-size:8pt"
+OLD_DATA_DAYS = 31  # a report's data older than a month is flagged in red
 
 
 def _cells(values: list[str], styles: list[str], tag: str = "td") -> str:
@@ -88,7 +89,9 @@ def reports_html(b: Brief) -> str:
     heads = ["Report", "Decision", "Money / effect", "How sure", "Since last run", "Data as of"]
     rows = [_cells(heads, [_TH] * 6, "th")]
     for r in f.itertuples():
-        age = "" if pd.isna(r.data_age_days) else f"<br><span style='{_MUTED}'>{int(r.data_age_days)} d old</span>"
+        old = not pd.isna(r.data_age_days) and r.data_age_days > OLD_DATA_DAYS
+        tone = "color:#c0392b;font-size:8pt;font-weight:bold" if old else _MUTED
+        age = "" if pd.isna(r.data_age_days) else f"<br><span style='{tone}'>{int(r.data_age_days)} d old</span>"
         when = "–" if r.data_as_of is None else pd.Timestamp(r.data_as_of).strftime("%d %b")
         rows.append(_cells(
             [f"<b>{escape(r.report)}</b>", escape(r.decision), escape(r.impact),
