@@ -66,7 +66,7 @@ def brief_period(store: DataStore, period: str, as_of: dt.date | None = None) ->
 class KpiData:
     """The raw rows the figures are computed from, for the period and its 28-day lookback."""
 
-    orders: pd.DataFrame  # revenue orders: date, store_id, store_name, open_date, user_id, pay_amount
+    orders: pd.DataFrame  # revenue orders: date (datetime64), store_id, store_name, open_date, user_id, pay_amount
     signups: pd.Series  # registrations per day
     production: pd.DataFrame  # per day: seconds (sum), drinks (count)
     devices: pd.DataFrame  # device_id, store_id, install_time
@@ -82,7 +82,7 @@ def load_kpi_data(store: DataStore, period: Period, blip_hours: float = 4.0) -> 
     ro = ro.filter(ro.order_time >= lo)
     orders = store.execute(ro.select("date", "store_id", "store_name", "open_date", "user_id",
                                      "pay_amount"))
-    orders["date"] = pd.to_datetime(orders["date"]).dt.date
+    orders["date"] = pd.to_datetime(orders["date"])
     users = store.table("users")
     reg = users.filter((users.register_time >= lo) & (users.register_time < hi))
     reg = store.execute(reg.group_by(day=reg.register_time.date()).aggregate(n=reg.count()))
@@ -99,36 +99,56 @@ def load_kpi_data(store: DataStore, period: Period, blip_hours: float = 4.0) -> 
     off = changes.filter((changes.kind == "failure") | (changes.kind == "pending"))
     off = off.filter(off.ended.isnull() | (off.ended >= lo))
     outages = store.execute(off.select("device_id", start=off.event_time, end=off.ended))
+    outages["start"], outages["end"] = pd.to_datetime(outages.start), pd.to_datetime(outages.end)
+    devices["install_time"] = pd.to_datetime(devices.install_time)
     return KpiData(orders, signups, production.set_index("day"), devices, outages, blip_hours)
 
 
 def share_down(data: KpiData, at: dt.datetime) -> float:
     """Share of installed devices down at ``at``: offline for at least ``blip_hours`` by then."""
-    installed = data.devices[pd.to_datetime(data.devices.install_time) <= at]
+    installed = data.devices[data.devices.install_time <= at]
     if installed.empty:
         return float("nan")
     o = data.outages
-    start, end = pd.to_datetime(o.start), pd.to_datetime(o.end)
-    down = o[(start + pd.Timedelta(hours=data.blip_hours) <= at) & (end.isna() | (end > at))]
+    down = o[(o.start + pd.Timedelta(hours=data.blip_hours) <= at) & (o.end.isna() | (o.end > at))]
     return float(down.device_id.isin(installed.device_id).sum() / len(installed))
 
 
-def window_figures(data: KpiData, w: Period) -> dict[str, float]:
-    """Every company figure for one window."""
-    o = data.orders[(data.orders.date >= w.start) & (data.orders.date <= w.end)]
-    days = [w.start + dt.timedelta(days=i) for i in range(w.days)]
-    revenue, n = float(o.pay_amount.sum()), len(o)
-    prod = data.production.reindex(days).sum()
-    return {
-        "revenue": revenue,
-        "orders": float(n),
-        "aov": revenue / n if n else float("nan"),
-        "active_customers": float(o.user_id.nunique()),
-        "signups": float(data.signups.reindex(days).fillna(0).sum()),
-        "share_devices_down": share_down(data, dt.datetime.combine(w.end + dt.timedelta(days=1),
-                                                                   dt.time())),
-        "production_seconds": float(prod.seconds / prod.drinks) if prod.drinks else float("nan"),
-    }
+def _window_index(days: pd.Series, period: Period) -> pd.Series:
+    """Which window (0 = the period, 1 = the one before, ...) each day falls in."""
+    offset = (pd.Timestamp(period.end) - pd.to_datetime(days)).dt.days
+    return offset // period.days
+
+
+def all_window_figures(data: KpiData, period: Period) -> dict[int, dict[str, float]]:
+    """Every company figure for the period (0) and each same-length window before it (1..n),
+    from one group-by per table (not one pass per window)."""
+    n = LOOKBACK_DAYS // period.days + 1
+    o = data.orders.assign(w=_window_index(data.orders["date"], period))
+    o = o[o.w.between(0, n - 1)]
+    g = o.groupby("w").agg(revenue=("pay_amount", "sum"), orders=("pay_amount", "size"),
+                           active_customers=("user_id", "nunique")).reindex(range(n), fill_value=0)
+    su = data.signups
+    su = su.groupby(_window_index(pd.Series(su.index), period).to_numpy()).sum() if len(su) else su
+    pr = data.production
+    pr = (pr.groupby(_window_index(pd.Series(pr.index), period).to_numpy()).sum()
+          if len(pr) else pr.reindex(columns=["seconds", "drinks"]))
+    out = {}
+    for w in range(n):
+        end = period.shifted(w * period.days).end
+        revenue, k = float(g.loc[w, "revenue"]), int(g.loc[w, "orders"])
+        drinks = float(pr["drinks"].get(w, 0)) if len(pr) else 0.0
+        out[w] = {
+            "revenue": revenue,
+            "orders": float(k),
+            "aov": revenue / k if k else float("nan"),
+            "active_customers": float(g.loc[w, "active_customers"]),
+            "signups": float(su.get(w, 0.0)) if len(su) else 0.0,
+            "share_devices_down": share_down(data, dt.datetime.combine(end + dt.timedelta(days=1),
+                                                                       dt.time())),
+            "production_seconds": float(pr["seconds"].get(w, 0)) / drinks if drinks else float("nan"),
+        }
+    return out
 
 
 KPI_LABELS = {
@@ -147,11 +167,12 @@ POINTS = {"share_devices_down"}
 
 def kpi_table(data: KpiData, period: Period, stores_below: int) -> pd.DataFrame:
     """One row per figure: this window, the three baselines, and the change against each."""
-    now = window_figures(data, period)
+    figs = all_window_figures(data, period)
+    now = figs[0]
     bases = {
-        "base_7d": [window_figures(data, w) for w in period.before(7)],
-        "base_28d": [window_figures(data, w) for w in period.before(LOOKBACK_DAYS)],
-        "same_day_last_month": [window_figures(data, period.shifted(LOOKBACK_DAYS))],
+        "base_7d": [figs[i] for i in range(1, 7 // period.days + 1)],
+        "base_28d": [figs[i] for i in range(1, LOOKBACK_DAYS // period.days + 1)],
+        "same_day_last_month": [figs[LOOKBACK_DAYS // period.days]],
     }
     rows = []
     for key in now:
@@ -177,11 +198,10 @@ def store_vs_baseline(data: KpiData, period: Period, mature_weeks: int = sales.M
     windows = period.before(LOOKBACK_DAYS)
     o = data.orders
     names = o.groupby("store_id").agg(store=("store_name", "first"), open_date=("open_date", "first"))
-    cols = {}
-    for i, w in enumerate([period, *windows]):
-        m = (o.date >= w.start) & (o.date <= w.end)
-        cols[i] = o[m].groupby("store_id").pay_amount.sum()
-    rev = pd.DataFrame(cols).reindex(names.index).fillna(0.0)
+    w = _window_index(o["date"], period)
+    keep = w.between(0, len(windows))
+    rev = (o[keep].groupby(["store_id", w[keep]]).pay_amount.sum().unstack(fill_value=0.0)
+           .reindex(index=names.index, columns=range(len(windows) + 1), fill_value=0.0))
     out = names.copy()
     out["revenue"] = rev[0]
     out["baseline"] = rev.drop(columns=0).mean(axis=1)
