@@ -82,6 +82,11 @@ def kpi_html(b: Brief) -> str:
     return f"<table style='{_TABLE}'>{''.join(rows)}</table>"
 
 
+def _no_break(text: str) -> str:
+    """A negative amount never splits from its sign: '(-' is not a line-break point."""
+    return text.replace("-$", "\u2212$")
+
+
 def reports_html(b: Brief) -> str:
     f = blocks_frame(b)
     if f.empty:
@@ -94,7 +99,7 @@ def reports_html(b: Brief) -> str:
         age = "" if pd.isna(r.data_age_days) else f"<br><span style='{tone}'>{int(r.data_age_days)} d old</span>"
         when = "–" if r.data_as_of is None else pd.Timestamp(r.data_as_of).strftime("%d %b")
         rows.append(_cells(
-            [f"<b>{escape(r.report)}</b>", escape(r.decision), escape(r.impact),
+            [f"<b>{escape(r.report)}</b>", escape(r.decision), _no_break(escape(r.impact)),
              escape(r.confidence), escape(r.change), when + age],
             [_TD + ";width:12%", _TD + ";width:33%", _TD + ";width:18%", _TD + ";width:17%",
              _TD + ";width:12%", _TD + ";white-space:nowrap"]))
@@ -208,6 +213,7 @@ def data_text(store: object, b: Brief) -> str:
 
 def revenue_figure(b: Brief):
     """Daily revenue over the period and its 28-day lookback, the period shaded."""
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     from luckin_lab.reporting.charts import axis_formatter
@@ -224,5 +230,6 @@ def revenue_figure(b: Brief):
     ax.set_ylim(bottom=0)
     ax.set_title("Revenue per day, all stores (USD)")
     ax.legend(loc="lower left", ncol=3)
-    fig.autofmt_xdate()
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
     return fig
