@@ -3,9 +3,8 @@ analyst runs (worked examples, other fleets) are listed apart."""
 
 from __future__ import annotations
 
-import yaml
-
 from luckin_lab.paths import params_dir
+from luckin_lab.reporting.params import ParamsError, read_params_file
 from luckin_lab.reporting.runs import RunHistory
 
 LEADERSHIP, ANALYST = "leadership", "analyst"
@@ -20,10 +19,11 @@ def audience_of(h: RunHistory) -> str:
 
 
 def params_audience(report: str, run: str) -> str:
-    """The ``audience`` key of ``params/<report>/<run>.yaml`` (leadership when absent)."""
+    """The ``audience`` key of ``params/<report>/<run>.yaml`` (leadership when absent, and for a
+    broken file: run-all reports that one itself)."""
     path = params_dir() / report / f"{run}.yaml"
     try:
-        raw = yaml.safe_load(path.read_text()) if path.is_file() else {}
-    except (OSError, yaml.YAMLError):
+        raw = read_params_file(path) if path.is_file() else {}
+    except (OSError, ParamsError):
         raw = {}
-    return str(raw.get("audience", LEADERSHIP)) if isinstance(raw, dict) else LEADERSHIP
+    return str(raw.get("audience", LEADERSHIP))
