@@ -55,3 +55,20 @@ def test_a_published_leadership_run_is_logged_and_recorded(small_store_uri, tmp_
     assert not bool(log.loc[0, "is_profit"])  # store revenue is never logged as profit
     assert json.loads((result.folder / "run.json").read_text())["recommendation_log"].endswith(".parquet")
     assert "Store sales" in (tmp_path / "index.html").read_text()
+
+
+def test_the_experiment_reports_newer_keys_give_a_headline():
+    base = {"figures_per": "per month", "unit_noun": "users", "today_policy": "everyone off30",
+            "outcome_units": {"ordered": "share", "margin": "usd"},
+            "gain_vs_today": 1200.0, "gain_vs_today_ci_low": 300.0, "gain_vs_today_ci_high": 2100.0,
+            "effect_margin_off30": {"effect": -0.05, "ci_low": -0.09, "ci_high": -0.01,
+                                    "page_one_factor": 10_000.0}}
+    switch = headline_of("coupon_uplift", {**base, "recommended_policy": "targeted",
+                                           "recommended_label": "each user the offer the model picks"})
+    assert switch.decision == "Switch to each user the offer the model picks."
+    assert (switch.value, switch.low, switch.unit) == (1200.0, 300.0, "USD per month")
+    keep = headline_of("coupon_uplift", {**base, "recommended_policy": "everyone off30",
+                                         "recommended_label": "30 % off for every user"})
+    assert keep.decision.startswith("Keep today's policy (30 % off for every user)")
+    assert keep.value == pytest.approx(-500.0) and keep.high == pytest.approx(-100.0)
+    assert keep.significant  # the blanket coupon's loss is clear: it is the figure shown

@@ -148,6 +148,8 @@ def _f(m: Mapping[str, Any], key: str) -> float | None:
 
 
 def _coupon(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
+    if "gain_vs_today" in m:
+        return _coupon_v2(m, p)
     arm = p.get("current_arm") or "today's coupon"
     gain = Estimate(m["monthly_gain_vs_today"], m["monthly_gain_vs_today_ci_low"],
                     m["monthly_gain_vs_today_ci_high"])
@@ -170,6 +172,26 @@ def _coupon(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
     return Headline(decision, "margin per month vs today's coupons", gain.value, gain.low,
                     gain.high, "USD per month", True, for_whom="app users in the campaign",
                     follow_up_days=30)
+
+
+def _coupon_v2(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
+    """The experiment report's keys since its decision rules (summary.headline)."""
+    per = str(m.get("figures_per") or "per month")
+    unit = "USD " + per
+    who = f"{m.get('unit_noun') or 'users'} in the experiment"
+    today = str(m.get("today_policy") or "")
+    if m.get("recommended_policy") != today:
+        return Headline(f"Switch to {m['recommended_label']}.", "margin vs today's policy",
+                        m["gain_vs_today"], m["gain_vs_today_ci_low"], m["gain_vs_today_ci_high"],
+                        unit, True, for_whom=who, follow_up_days=30)
+    value = next((c for c, u in (m.get("outcome_units") or {}).items() if u == "usd"), None)
+    e = m.get(f"effect_{value}_{today.removeprefix('everyone ')}") if value else None
+    decision = f"Keep today's policy ({m.get('recommended_label') or today}): no change is supported."
+    if not isinstance(e, Mapping):
+        return Headline(decision, for_whom=who, follow_up_days=30)
+    k = float(e.get("page_one_factor") or 1.0)
+    return Headline(decision, "margin of today's policy against none", e["effect"] * k,
+                    e["ci_low"] * k, e["ci_high"] * k, unit, True, for_whom=who, follow_up_days=30)
 
 
 def _pricing(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
