@@ -233,3 +233,10 @@ def revenue_figure(b: Brief):
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
     return fig
+
+
+def show(fragment: str) -> object:
+    """Display an HTML fragment in the notebook (page one is one fragment, inline-styled)."""
+    from IPython.display import HTML
+
+    return HTML(fragment)
