@@ -210,8 +210,8 @@ def test_page_one_never_leads_with_a_profit_whose_range_includes_zero():
                "portfolio_payback_months_high": float("inf"), "gross_margin_rate": 0.6}
     sel = SimpleNamespace(metrics=metrics, chosen=np.array([0, 1]), has_profit=True)
     tiles = list(narrative.kpi_items(sel))
-    assert tiles[0] == "recommended new sites"
-    assert "monthly profit" in tiles[1] and "-$20.0K to +$80.0K" in tiles[1]
+    assert tiles[:2] == ["recommended new sites", "opening cost"]  # certain figures first
+    assert "monthly profit" in tiles[2] and "interval includes zero" in tiles[2] and "-$20.0K to +$80.0K" in tiles[2]
     sure = SimpleNamespace(metrics={**metrics, "portfolio_profit_low": 2_000.0}, chosen=np.array([0, 1]),
                            has_profit=True)
     assert list(narrative.kpi_items(sure))[0].startswith("monthly profit")

@@ -124,7 +124,7 @@ def small_multiples(
     df = df.assign(_partial=partial.reindex(df.index).fillna(False).astype(bool).to_numpy())
     groups = order if order is not None else sorted(df[by].unique())
     nrows = max(1, math.ceil(len(groups) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(7.5, 1.75 * nrows + 0.4), sharex=True,
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.5, 1.5 * nrows + 0.4), sharex=True,
                              sharey=True, squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i >= len(groups):
