@@ -70,6 +70,8 @@ class PricingAnalysis:
         if self.recommendations is not None:
             total = self.total
             out.update({
+                "today_price": dict(zip(self.recommendations["group"],
+                                        self.recommendations["today_price"], strict=True)),
                 "recommended_price": dict(zip(self.recommendations["group"],
                                               self.recommendations["recommended_price"], strict=True)),
                 "weekly_margin_change": float(total["margin_change"]),

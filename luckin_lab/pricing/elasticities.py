@@ -33,7 +33,7 @@ from luckin_lab.pricing.panel import (
 )
 from luckin_lab.pricing.ppml import poisson_iv
 
-METHODS = {"naive": "Naive OLS (log-log)", "2sls": "2SLS (randomized discount)",
+METHODS = {"naive": "Naive OLS (log-log)", "2sls": "2SLS (instrumented)",
            "dml": "DML-IV (count model)", "poisson": "Poisson IV (fixed effects)"}
 CAUSAL = "poisson"  # the estimate the recommendations, segments and headline numbers use
 # below this many rows per group the machine-learned adjustments of DML have nothing to learn
