@@ -16,6 +16,7 @@ GLOSSARY: dict[str, str] = {
     "BG/NBD model": "A purchase model: each customer buys at their own steady rate until they leave for good, with a chance of leaving after each purchase.",
     "Calibration": "Whether predicted chances come true as often as stated (of customers given 70 %, about 70 % do it).",
     "Cannibalization": "Sales a new store takes from our existing stores rather than from competitors.",
+    "Cluster-robust interval": "A confidence interval that allows for units in the same randomized group (a village, a store area) behaving alike, so it is not too narrow.",
     "Concordance": "How often the model ranks correctly which of two units has its event first (0.5 is chance, 1 is perfect).",
     "Confidence interval": "The range that would contain the true value in 95 of 100 repeats of the study.",
     "Conformal interval": "A prediction range built from the model's errors on held-out data, so its coverage holds without model assumptions.",
@@ -31,6 +32,7 @@ GLOSSARY: dict[str, str] = {
     "Held-out data": "Data the model did not learn from, used only to measure how well it does.",
     "Huff model": "A store-choice model: customers pick among nearby stores in proportion to each store's pull, which falls with distance.",
     "Instrumental variable": "A source of price changes unrelated to demand shocks (e.g. a randomized price test, the weather at sea, a tax), so its effect on sales is causal.",
+    "Inverse-propensity weighting": "Scoring a policy on experiment data by counting the units whose random arm matched what the policy would give, reweighted by how likely that arm was.",
     "Kaplan-Meier curve": "The share of units still without the event after each length of time, read directly from the data.",
     "Lifetime value": "The profit (or spend) a customer is expected to bring over a future period, here 12 months.",
     "Out-of-time test": "Judging a model on a later period than it learned from, as it will be used.",
@@ -38,9 +40,11 @@ GLOSSARY: dict[str, str] = {
     "Poisson IV": "An instrumental-variable estimate in a model of sales counts (not their logarithm), so periods with no sales still count.",
     "Qini curve": "How much extra outcome we get by treating the units the model ranks highest first, compared with treating at random.",
     "Spatial cross-validation": "Testing a location model on whole areas it never saw, so nearby stores cannot leak information.",
+    "Standardized difference": "The gap between two groups' averages in units of the covariate's spread; below 0.1 the groups are considered alike.",
     "Survival analysis": "Methods for the time until an event (a failure, a return), which also use units whose event has not happened yet.",
     "Two-stage least squares": "The standard instrumental-variable regression: first how the instrument moves price, then how that price movement moves sales.",
     "Uplift": "The extra outcome a treatment causes for a particular unit, compared with not treating it.",
+    "Uplift model": "A model that predicts, for each unit, how much a treatment would change its outcome (S-, T-, X- and DR-learners and uplift forests are kinds of it).",
     "Weibull model": "A survival model in which the event rate rises (or falls) steadily with age.",
 }
 
