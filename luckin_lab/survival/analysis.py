@@ -17,6 +17,7 @@ from luckin_lab.survival.episodes import EventData, as_of, device_events, generi
 from luckin_lab.survival.plan import MaintenancePlan, maintenance_plan, plan_inputs
 from luckin_lab.survival.prediction import holdout_calibration, risk_table
 from luckin_lab.survival.service import ServicePlan, service_priority
+from luckin_lab.survival.words import Nouns
 from luckin_lab.transforms import iot as tx
 
 
@@ -78,16 +79,21 @@ def analyse(
     service_capacity: int = 20,
     failure_cost: float = 0.0,
     service_cost: float = 0.0,
+    cox_design: str = "time_split",
+    covariate_labels: dict[str, str] | None = None,
+    covariate_units: dict[str, str] | None = None,
+    nouns: Nouns | None = None,
 ) -> SurvivalAnalysis:
     """Run every step; ``dataset`` is "devices" (IoT tables) or "generic" (generic_time_to_event)."""
     if dataset == "devices":
         data = device_events(store, blip_hours=blip_hours, snapshot=snapshot or None)
     elif dataset == "generic":
-        data = generic_events(store, group_col=group_col, covariates=covariates)
+        data = generic_events(store, group_col=group_col, covariates=covariates,
+                              covariate_labels=covariate_labels, covariate_units=covariate_units, nouns=nouns)
     else:
         raise ValueError(f"dataset must be 'devices' or 'generic', not {dataset!r}")
     km = M.kaplan_meier(data)
-    cox = M.fit_cox(data, ph_p=ph_p)
+    cox = M.fit_cox(data, ph_p=ph_p, design=cox_design)
     comparison = M.compare_models(data, cox, seed=seed)
     out = SurvivalAnalysis(
         data=data,
@@ -122,6 +128,10 @@ def headline_metrics(a: SurvivalAnalysis) -> dict:
     m = {
         **{f"n_{k}": v for k, v in a.data.counts.items()},
         "cox_concordance": a.cox.concordance,
+        "cox_design": a.cox.design,
+        "cox_time_split_at": a.cox.t_split,
+        "cox_plain_concordance": a.cox.plain_concordance if a.cox.plain is not None else a.cox.concordance,
+        "cox_left_out": a.cox.dropped,
         "cox_stratified": a.cox.stratified,
         "chosen_model": a.comparison.chosen,
         "hazard_ratios": {c: float(hr.loc[c, "hr"]) for c in hr.index},
