@@ -11,9 +11,12 @@ from collections.abc import Iterable
 import pandas as pd
 
 GLOSSARY: dict[str, str] = {
+    "AIC": "Akaike information criterion: how well a model fits, with a penalty for its number of parameters (lower is better).",
     "AUUC": "Area under the uplift curve: how much of the total effect a ranking captures as more units are treated.",
     "Average effect": "The difference in the outcome between treated and control units, averaged over everyone in the experiment.",
+    "Brier skill": "How much better the predicted chances are than giving every unit the same chance (0 % = no better).",
     "Cannibalization": "Sales a new store takes from our existing stores rather than from competitors.",
+    "Censored": "A unit whose event had not happened by the end of observation: we know only that it lasted at least that long.",
     "Concordance": "How often the model ranks correctly which of two units has its event first (0.5 is chance, 1 is perfect).",
     "Confidence interval": "The range that would contain the true value in 95 of 100 repeats of the study.",
     "Conformal interval": "A prediction range built from the model's errors on held-out data, so its coverage holds without model assumptions.",
@@ -27,9 +30,13 @@ GLOSSARY: dict[str, str] = {
     "Huff model": "A store-choice model: customers pick among nearby stores in proportion to each store's pull, which falls with distance.",
     "Instrumental variable": "A source of price changes unrelated to demand shocks (here a randomized price test), so its effect on sales is causal.",
     "Kaplan-Meier curve": "The share of units still without the event after each length of time, read directly from the data.",
+    "Left truncation": "A unit that was already running when observation began; it counts only from then, so early failures we never saw do not bias the curves.",
     "P-value": "How often an effect this large would appear by chance if there were no effect at all.",
+    "Proportional hazards": "The Cox model's assumption that a characteristic multiplies the event rate by the same factor at every age; it is tested.",
     "Qini curve": "How much extra outcome we get by treating the units the model ranks highest first, compared with treating at random.",
     "Spatial cross-validation": "Testing a location model on whole areas it never saw, so nearby stores cannot leak information.",
+    "Spell": "One stretch of a unit at risk, from its last renewal (installation, repair, release) to its event or the end of observation.",
+    "Stratified Cox model": "A Cox model in which each group gets its own baseline event rate over time, used when groups age differently.",
     "Survival analysis": "Methods for the time until an event (a failure, a return), which also use units whose event has not happened yet.",
     "Two-stage least squares": "The standard instrumental-variable regression: first how the instrument moves price, then how that price movement moves sales.",
     "Uplift": "The extra outcome a treatment causes for a particular unit, compared with not treating it.",

@@ -55,11 +55,12 @@ class CoxFit:
     iterations: int
 
     def linear_predictor(self, frame: pd.DataFrame, late: bool = False) -> np.ndarray:
-        """x'beta per row; ``late`` adds the ':late' terms (the effect after the split)."""
+        """x'beta per row; a split covariate uses its ':early' effect, or its ':late' one when
+        ``late`` (the time of comparison is after the split)."""
         lp = np.zeros(len(frame))
         for c, b in self.params.items():
-            base = c[: -len(":late")] if c.endswith(":late") else c
-            if c.endswith(":late") and not late:
+            base, _, part = c.partition(":")
+            if (part == "late" and not late) or (part == "early" and late):
                 continue
             lp += b * frame[base].to_numpy(float)
         return lp
@@ -195,28 +196,43 @@ def fit_cox(data: EventData, ph_p: float = 0.05, design: Design = "time_split") 
     plain, plain_c = model, spell_concordance(f, model, None, strata)
     bad = ph_final[ph_final.covariate.isin(cov) & (ph_final.p < ph_p)].covariate.tolist()
     t_split = None
+    labels = dict(data.labels)
+    said = ", ".join(_short(labels.get(c, c)) for c in bad)
     if bad and design == "time_split":
         t_split = float(np.median(f.stop[f.event == 1]))
         sp = split_at(f, t_split)
+        when = f"{data.nouns.time_unit} {t_split:.0f}"
         for c in bad:
+            sp[f"{c}:early"] = sp[c] * (1 - sp["late"])
             sp[f"{c}:late"] = sp[c] * sp["late"]
-        model = fit(sp, [*cov, *(f"{c}:late" for c in bad)], strata, dropped=dropped)
-        notes.append(f"{', '.join(bad)} broke proportional hazards: its effect is estimated separately "
-                     f"before and after {data.nouns.time_unit} {t_split:.1f} of a spell (the ':late' term is the change "
-                     "after it).")
+            base = labels.get(c) or f"One unit more of {c.replace('_', ' ')}"
+            base = base if base[0].isupper() else f"Each extra {base}"
+            labels[f"{c}:early"] = f"Until {when}, {base[0].lower()}{base[1:]}"
+            labels[f"{c}:late"] = f"After {when}, {base[0].lower()}{base[1:]}"
+        terms = [t for c in cov for t in ((f"{c}:early", f"{c}:late") if c in bad else (c,))]
+        model = fit(sp, terms, strata, dropped=dropped)
+        notes.append(f"The effect of {said} changes over a spell (it broke proportional hazards), so it is "
+                     f"estimated separately until and after {when}, the median time of the events.")
     elif bad:
-        notes.append(f"{', '.join(bad)} broke proportional hazards; the plain model (chosen in the run's "
-                     "parameters) reports one average effect over the whole spell.")
+        notes.append(f"The effect of {said} changes over a spell (it broke proportional hazards); the plain "
+                     "model chosen in the run's parameters reports one average effect over the whole spell.")
         bad = []
     else:
         notes.append("No remaining covariate broke proportional hazards.")
     dropped.update(gdrop)
     for c, why in dropped.items():
-        notes.append(f"Left out {c}: {why}.")
+        notes.append(f"Left out {_short(labels.get(c, c))}: {why}.")
     conc = spell_concordance(f, model, t_split, strata)
-    return CoxResult(model, hazard_ratio_table(model, data.labels, data.nouns.event), ph_first, ph_final, stratified, bad,
+    return CoxResult(model, hazard_ratio_table(model, labels, data.nouns.event), ph_first, ph_final, stratified, bad,
                      t_split, conc, design, plain if t_split is not None else None,
                      plain_c if t_split is not None else None, dropped, notes)
+
+
+def _short(label: str) -> str:
+    """'Each extra 5 years of age' -> '5 years of age'; 'Financial aid (yes vs no)' -> 'financial aid'."""
+    label = label.removeprefix("Each extra ").removeprefix("An increase of ")
+    label = label.replace(" (yes vs no)", "")
+    return label[0].lower() + label[1:] if label[:2] != label[:2].upper() else label
 
 
 def hazard_ratio_table(f: CoxFit, labels: dict[str, str] | None = None, event: str = "failure") -> pd.DataFrame:
@@ -246,8 +262,6 @@ def plain_words(covariate: str, hr: float, lo: float, hi: float, unit: str | Non
     elif covariate.startswith("type[") or "[" in covariate:
         col, lv = covariate.rstrip("]").split("[", 1)
         subject = f"Being {lv.replace('_', ' ')}" + ("" if col == "type" else f" ({col.replace('_', ' ')})")
-    elif covariate.endswith(":late"):
-        subject = f"After the split, {covariate[:-5].replace('_', ' ')}"
     else:
         subject = f"One unit more of {covariate.replace('_', ' ')}"
     verb = "raises" if hr >= 1 else "lowers"

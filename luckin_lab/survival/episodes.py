@@ -123,7 +123,7 @@ def device_events(
             "cups_per_day_100": "100 cups a day",
             "peak_to_mean": "unit of peak-hour-to-average-hour ratio",
             "store_cups_per_day_100": "100 store cups a day",
-            "age_years": "1 year of age",
+            "age_years": "year of age",
         },
     )
 
@@ -224,13 +224,14 @@ def reporting_step(values: pd.Series) -> float:
 def unit_label(column: str, step: float, name: str | None = None, unit: str | None = None) -> str:
     """'100 prints per day', '10 percentage points of humidity', '5 years of age' (with the
     user's name and unit for the column) or 'An increase of 5 in age' for plain-words HRs."""
+    words = name or column.replace("_", " ")
     if unit:
-        return f"{step:g} {unit} of {name or column.replace('_', ' ')}"
-    if column.endswith("_pct") and not name:
-        return f"{step:g} percentage points of {column[:-4].replace('_', ' ')}"
-    if "_per_" in column and not name:  # a rate reads as a count: "100 prints per day"
-        return f"{step:g} {column.replace('_', ' ')}"
-    return f"An increase of {step:g} in {name or column.replace('_', ' ')}"
+        return f"{step:g} {unit} of {words}"
+    if column.endswith("_pct"):
+        return f"{step:g} percentage points of {name or column[:-4].replace('_', ' ')}"
+    if "_per_" in column:  # a rate reads as a count: "100 prints per day"
+        return f"{step:g} {words}"
+    return f"An increase of {step:g} in {words}"
 
 
 def split_at(frame: pd.DataFrame, t_cut: float) -> pd.DataFrame:
