@@ -175,7 +175,7 @@ def _rare_rows(tmp: Path, n_units: int) -> list[dict]:
              "median_s": m.median_s, "peak_mb": m.peak_mb, "ratio": None, "target": "< 60 s on 2 cores",
              "met": m.median_s < 60,
              "notes": f"left out (separated): {', '.join(m.extra['left_out']) or 'none'}; max HR {m.extra['max_hr']:.2f}; "
-                      f"max |coef - planted| {err:.3f}"}]
+                      f"max |coef - planted| {err:.3f}; machine load average {os.getloadavg()[0]:.1f}"}]
     path = tmp / f"rare_{n_units}.parquet"
     frame.rename(columns={"start": "entry"}).to_parquet(path)
     ours = measure("benchmarks.bench_survival", "rare_cox_ours", repeats=3, path=str(path), late_entry=False)

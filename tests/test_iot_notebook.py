@@ -103,4 +103,10 @@ def test_generic_printer_fleet_runs(tmp_path, toy_uri):
     m = json.loads((res / "metrics.json").read_text())
     assert m["dataset"] == "generic" and "plan_visits" not in m
     page = _page_one_text(tmp_path / "time_to_event.ipynb")
-    assert "Printers still at risk" in page and "technician" not in page.lower()
+    assert "technician" not in page.lower() and "device" not in page.lower()
+    risk = pd.read_csv(res / "device_risk.csv")
+    assert f"{nb.num(len(risk))}</div><div class='ll-kpi-label'>Printers still at risk" in page
+    assert f"{nb.num(m['expected_failures_30d'], 1)}</div><div class='ll-kpi-label'>Expected failures, next 30 days" in page
+    sv = m["service"]
+    assert nb.money(sv["saving_usd"]) in page and f"{nb.num(sv['failures_avoided'], 1)} failures" in page
+    assert len(pd.read_csv(res / "service_priority.csv")) == sv["services"]

@@ -42,7 +42,10 @@ def drivers_text(hr: pd.DataFrame, k: int = 3) -> str:
     if sig.empty:
         return "No characteristic has a clear effect."
     top = sig.reindex(sig.coef.abs().sort_values(ascending=False).index).head(k)
-    return "; ".join(top.in_words.str.rstrip(".")) + "."
+    items = list(top.in_words.str.rstrip("."))
+    lower = ("Each ", "An ", "Being ", "After ", "Until ", "One ")
+    items = items[:1] + [_lower_first(t) if t.startswith(lower) else t for t in items[1:]]
+    return "; ".join(items) + "."
 
 
 def km_table(a: SurvivalAnalysis, nouns: Nouns) -> pd.DataFrame:
