@@ -11,7 +11,7 @@ from luckin_lab.reporting.params import ParamsError, discover, load_run_spec
 def test_audience_defaults_to_leadership_and_example_runs_are_analyst():
     assert load_run_spec(params_dir() / "store_trends" / "weekly.yaml").params.audience == "leadership"
     for path in ("coupon_uplift/generic_example.yaml", "price_elasticity/generic_example.yaml",
-                 "iot_survival/printer_fleet.yaml"):
+                 "time_to_event/printer_fleet.yaml"):
         spec = load_run_spec(params_dir() / path)
         assert spec.params.audience == "analyst"
         assert "audience" not in spec.parameters  # run-level: the notebook never sees it
