@@ -117,10 +117,12 @@ class Contract(BaseModel):
         day = self.columns[name].earliest or self.earliest
         return None if day is None else pd.Timestamp(day)
 
-    def latest_possible(self, as_of: pd.Timestamp | None) -> pd.Timestamp:
-        """The latest possible timestamp: the run date (UTC, default today) plus the tolerance."""
+    def latest_possible(self, as_of: pd.Timestamp | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The run date (default today, UTC) and the latest possible timestamp: the end of
+        that day plus the tolerance (clock skew, time zones)."""
         run = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.now(tz="UTC").tz_localize(None)
-        return run.normalize() + pd.Timedelta(days=1 + self.future_tolerance_days)
+        run = run.normalize()
+        return run, run + pd.Timedelta(days=1 + self.future_tolerance_days)
 
     def schema(
         self, as_of: pd.Timestamp | None = None, nullable_ints: frozenset[str] = frozenset()
@@ -132,7 +134,7 @@ class Contract(BaseModel):
         integer columns that arrived with nulls: typed ``Int64`` so the nulls are row-level
         failures (quarantinable) rather than a wrong-type failure of the whole table.
         """
-        latest = self.latest_possible(as_of)
+        run_date, latest = self.latest_possible(as_of)
         cols = {}
         for name, spec in self.columns.items():
             checks: list[pa.Check] = []
@@ -149,9 +151,11 @@ class Contract(BaseModel):
             if spec.type in ("datetime", "date"):
                 earliest = self.earliest_of(name)
                 if earliest is not None:
-                    checks.append(pa.Check.ge(earliest, name=f"not_before({earliest.date()})"))
+                    checks.append(pa.Check(functools.partial(_on_or_after, bound=earliest),
+                                           name=f"not_before({earliest.date()})"))
                 if not spec.future:
-                    checks.append(pa.Check.le(latest, name=f"not_after_run_date({latest.date()})"))
+                    checks.append(pa.Check(functools.partial(_before, bound=latest),
+                                           name=f"not_after_run_date({run_date.date()})"))
             dtype = _PANDERA_TYPES[spec.type]
             if spec.type == "int64" and (spec.nullable or name in nullable_ints):
                 dtype = "Int64"  # pandas' nullable integer: NULL keys stay integers
@@ -215,6 +219,14 @@ class Contract(BaseModel):
             if spec.type == "int64" and not spec.nullable and name in df.columns
             and str(df[name].dtype) == "Int64" and df[name].isna().any()
         )
+
+
+def _on_or_after(s: pd.Series, bound: pd.Timestamp) -> pd.Series:
+    return s >= bound
+
+
+def _before(s: pd.Series, bound: pd.Timestamp) -> pd.Series:
+    return s < bound
 
 
 def _finite(s: pd.Series) -> pd.Series:
