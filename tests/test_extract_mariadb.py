@@ -154,7 +154,7 @@ def test_incremental_extract_appends_new_and_changed_rows_without_duplicates(com
 
     # overnight: 40 new orders arrive, 25 old ones are refunded (update_time moves on)
     plan = plan_tables(inc, ["orders"])[0]
-    now = pd.Timestamp("2030-01-01 09:00:00")
+    now = pd.Timestamp("2026-06-01 09:00:00")  # after the demo data, before the run date
     new = base.tail(40).copy()
     new["order_id"] = new["order_id"] + 10**12
     new["order_time"] = now
