@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import importlib
+import sys
+import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(
+from luckin_lab.secrets import install_log_redaction, redact
+
+
+class _RedactingTyper(typer.Typer):
+    """The app: an uncaught error prints a plain traceback through ``secrets.redact``.
+
+    Typer's pretty tracebacks show every frame's local variables, which would include an
+    expanded database URL; this one shows code and messages only, redacted.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        install_log_redaction()
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as err:  # noqa: BLE001 - printed redacted, then a failing exit code
+            sys.stderr.write(redact("".join(traceback.format_exception(err))))
+            sys.exit(1)
+
+
+app = _RedactingTyper(
     name="luckin-lab",
     help="Luckin Coffee USA data-science workspace: demo data, contracts, scheduled reports.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 console = Console()
 

@@ -146,7 +146,7 @@ def test_run_all_continues_past_a_failing_report(factory):
     assert res.exit_code == 1
     out = " ".join(res.output.split())
     assert "[1/2] pulse/a_good" in out and "[2/2] pulse/b_bad" in out
-    assert "1 of 2 report(s) failed" in out
+    assert "1 of 2 report(s) did not succeed: 1 failed" in out
     reports = factory["reports"] / "pulse"
     assert (reports / "a_good" / "latest" / "report.pdf").exists()
     assert not (reports / "b_bad" / "latest").exists()

@@ -13,16 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from luckin_lab import safe_yaml
 from luckin_lab.paths import notebooks_dir
-from luckin_lab.secrets import has_literal_password
+from luckin_lab.secrets import redact, secret_forms
 
 Group = Literal["daily", "weekly", "monthly"]
 GROUPS: tuple[str, ...] = ("daily", "weekly", "monthly")
 # Parameters the runner owns: never written in a params file's ``parameters`` map.
 RUNNER_KEYS = ("source", "results_dir")
+# report and run names become folder names, URLs in index.html and notebook file names
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 class ReportParams(BaseModel):
@@ -132,7 +134,54 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise ParamsError(f"-p expects key=value, got '{text}'")
-    return key.strip(), yaml.safe_load(value) if value.strip() else ""
+    if not value.strip():
+        return key.strip(), ""
+    try:
+        return key.strip(), safe_yaml.load(value)
+    except safe_yaml.YamlError as err:
+        raise ParamsError(f"-p {key.strip()}=...: {err}") from None
+
+
+def read_params_file(path: Path) -> dict[str, Any]:
+    """The raw mapping of a params file, within the YAML budgets (see ``safe_yaml``)."""
+    try:
+        raw = safe_yaml.load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ParamsError(f"{path}: not UTF-8 text") from None
+    except safe_yaml.YamlError as err:
+        raise ParamsError(f"{path}: not acceptable YAML: {err}") from None
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping with keys {list(_ParamsFileModel.model_fields)}")
+    return raw
+
+
+def _check_names(path: Path) -> tuple[str, str]:
+    report, run = path.parent.name, path.stem
+    for what, name in (("report (folder)", report), ("run (file)", run)):
+        if not SAFE_NAME.fullmatch(name):
+            raise ParamsError(
+                f"{path}: {what} name '{redact(name)[:80]}' is not allowed; use letters, digits, "
+                "'_' and '-' (at most 64, starting with a letter or digit)"
+            )
+    return report, run
+
+
+def _notebook_path(path: Path, name: str) -> Path:
+    """``notebook:`` is a file inside ``notebooks/``: no absolute paths, no ``..``."""
+    rel = Path(name)
+    if rel.is_absolute() or ".." in rel.parts or not name.endswith(".ipynb") or "\\" in name:
+        raise ParamsError(
+            f"{path}: notebook '{redact(name)[:120]}' must be a .ipynb file inside "
+            f"{notebooks_dir()} given relative to it (no absolute path, no '..')"
+        )
+    root = notebooks_dir().resolve()
+    notebook = (root / rel).resolve()
+    if not notebook.is_relative_to(root):  # a symlink pointing out of notebooks/
+        raise ParamsError(f"{path}: notebook '{name}' resolves outside {root}")
+    if not notebook.is_file():
+        raise ParamsError(f"{path}: notebook '{name}' not found in {notebooks_dir()}")
+    return notebook
 
 
 def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> RunSpec:
@@ -140,13 +189,8 @@ def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> 
     path = Path(path)
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found")
-    report, run = path.parent.name, path.stem
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ParamsError(f"{path}: not valid YAML: {err}") from None
-    if not isinstance(raw, dict):
-        raise ParamsError(f"{path}: expected a mapping with keys {list(_ParamsFileModel.model_fields)}")
+    report, run = _check_names(path)
+    raw = read_params_file(path)
     try:
         spec = _ParamsFileModel(**raw)
     except ValidationError as err:
@@ -175,9 +219,7 @@ def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> 
     except ValidationError as err:
         raise ParamsError(_explain(path, err, "parameters", allowed)) from None
 
-    notebook = notebooks_dir() / spec.notebook
-    if not notebook.is_file():
-        raise ParamsError(f"{path}: notebook '{spec.notebook}' not found in {notebooks_dir()}")
+    notebook = _notebook_path(path, spec.notebook)
     declared, complaints = notebook_parameters(notebook)
     missing = sorted(set(model.model_fields) - declared)
     if missing:
@@ -203,8 +245,18 @@ def _explain(path: Path, err: ValidationError, section: str, allowed: list[str])
         elif e["type"] == "missing":
             lines.append(f"  - required key '{where}' is missing; allowed keys: {', '.join(allowed)}")
         else:
-            lines.append(f"  - key '{where}': {e['msg']} (got {e.get('input')!r})")
+            lines.append(f"  - key '{where}': {e['msg']} (got {_short(e.get('input'))})")
     return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    """A bounded, redacted rendering of a bad value (never the whole input: it may be huge)."""
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxstring, short.maxother, short.maxlevel = 80, 80, 2
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = 4
+    return redact(short.repr(value))
 
 
 def _closest(key: str, allowed: list[str]) -> str | None:
@@ -228,10 +280,20 @@ def check_no_secret(path: Path, key: str, value: Any) -> None:
             f"{path}: parameter '{key}' looks like a secret; secrets never travel as parameters. "
             "Put it in an environment variable and reference it as ${VAR} in the source URI."
         )
-    if isinstance(value, str) and has_literal_password(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            check_no_secret(path, f"{key}.{k}", v)
+        return
+    if isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            check_no_secret(path, f"{key}[{i}]", v)
+        return
+    forms = secret_forms(value) if isinstance(value, str) else []
+    if forms:
         raise ParamsError(
-            f"{path}: key '{key}' contains a literal password; write it as an environment "
-            "placeholder instead, e.g. sql:mysql+pymysql://analyst:${LUCKIN_DB_PASSWORD}@host/db"
+            f"{path}: key '{key}' contains a literal password or token ({'; '.join(forms)}); "
+            "write it as an environment placeholder instead, e.g. "
+            "sql:mysql+pymysql://analyst:${LUCKIN_DB_PASSWORD}@host/db"
         )
 
 
@@ -243,8 +305,8 @@ def discover(params_root: Path, group: str | None = None) -> list[Path]:
     for path in sorted(params_root.glob("*/*.yaml")):
         if group is not None:
             try:
-                raw = yaml.safe_load(path.read_text()) or {}
-            except yaml.YAMLError:
+                raw = read_params_file(path)
+            except ParamsError:
                 raw = {}  # a broken file must fail loudly in run-all, so keep it in the list
             if isinstance(raw, dict) and raw.get("group", group) != group:
                 continue

@@ -3,11 +3,17 @@
 Every run gets a new folder (earlier runs are never overwritten). ``latest`` is a relative
 symlink that moves only when a run succeeds, so a failed Monday run leaves last week's good
 report in front of leadership.
+
+A record still saying ``running`` whose process is gone (killed with ``kill -9``, a crashed
+machine) is read as ``abandoned``: the reader checks the recorded process id and its start
+time on this host, so a reused process id does not keep a dead run alive. The file is not
+rewritten; readers (``list``, the index) only show it for what it is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,12 +46,51 @@ def write_record(folder: Path, record: dict[str, Any]) -> Path:
 
 
 def read_record(folder: Path) -> dict[str, Any] | None:
+    """The run record as readers should show it (a dead ``running`` run is ``abandoned``)."""
     path = folder / RUN_RECORD
     if not path.exists():
         return None
-    return read_json(path) or {"status": "corrupt", "folder": str(folder)}
+    record = read_json(path) or {"status": "corrupt", "folder": str(folder)}
+    if record.get("status") == "running":
+        why = abandoned_because(record)
+        if why:
+            record = {**record, "status": "abandoned", "recorded_status": "running",
+                      "abandoned": why}
+    return record
 
 
+def process_started(pid: int) -> float | None:
+    """Start time of a process (epoch seconds), None when it does not exist."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+        return None
+
+
+def abandoned_because(record: dict[str, Any]) -> str | None:
+    """Why a ``running`` record is known to be dead, or None when it may still be running.
+
+    Only records from this host can be checked; a record without a process id (written
+    before this field existed) counts as abandoned once it is a day old.
+    """
+    pid, host = record.get("pid"), record.get("host")
+    if pid is None:
+        try:
+            age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(str(record.get("started")))
+        except (TypeError, ValueError):
+            return "the record has no process id and no valid start time"
+        return "no process id and started over a day ago" if age > dt.timedelta(days=1) else None
+    if host and host != socket.gethostname():
+        return None
+    started = process_started(int(pid))
+    if started is None:
+        return f"process {pid} is gone"
+    recorded = record.get("process_started")
+    if isinstance(recorded, int | float) and abs(started - recorded) > 1.0:
+        return f"process {pid} is gone (the id now belongs to another process)"
+    return None
 
 
 def latest_folder(run_dir: Path) -> Path | None:

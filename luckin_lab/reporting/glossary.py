@@ -1,0 +1,49 @@
+"""Plain meanings of the method terms that remain in a report's evidence section.
+
+Page one carries no method names; the evidence may, and each report closes with a glossary
+of the terms it used (``glossary_frame``), rendered with ``nb.table``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+GLOSSARY: dict[str, str] = {
+    "AUUC": "Area under the uplift curve: how much of the total effect a ranking captures as more units are treated.",
+    "Average effect": "The difference in the outcome between treated and control units, averaged over everyone in the experiment.",
+    "Cannibalization": "Sales a new store takes from our existing stores rather than from competitors.",
+    "Concordance": "How often the model ranks correctly which of two units has its event first (0.5 is chance, 1 is perfect).",
+    "Confidence interval": "The range that would contain the true value in 95 of 100 repeats of the study.",
+    "Conformal interval": "A prediction range built from the model's errors on held-out data, so its coverage holds without model assumptions.",
+    "Cox model": "A survival model: how each characteristic multiplies the rate at which events happen, without assuming the rate's shape over time.",
+    "CP-SAT": "The exact optimisation solver (Google OR-Tools) that picks the best plan under the budget and rules.",
+    "Cross-price effect": "How the demand for one category changes when the price of another changes.",
+    "Double machine learning": "An estimate of a causal effect that uses flexible models to remove the influence of other factors, with honest intervals.",
+    "Elasticity": "The percent change in units sold for a 1 % change in price (-1.5 means a 10 % rise loses 15 % of units).",
+    "Hazard ratio": "How many times more often a unit with this characteristic has the event, at any moment, than one without.",
+    "Held-out data": "Data the model did not learn from, used only to measure how well it does.",
+    "Huff model": "A store-choice model: customers pick among nearby stores in proportion to each store's pull, which falls with distance.",
+    "Instrumental variable": "A source of price changes unrelated to demand shocks (here a randomized price test), so its effect on sales is causal.",
+    "Kaplan-Meier curve": "The share of units still without the event after each length of time, read directly from the data.",
+    "P-value": "How often an effect this large would appear by chance if there were no effect at all.",
+    "Qini curve": "How much extra outcome we get by treating the units the model ranks highest first, compared with treating at random.",
+    "Spatial cross-validation": "Testing a location model on whole areas it never saw, so nearby stores cannot leak information.",
+    "Survival analysis": "Methods for the time until an event (a failure, a return), which also use units whose event has not happened yet.",
+    "Two-stage least squares": "The standard instrumental-variable regression: first how the instrument moves price, then how that price movement moves sales.",
+    "Uplift": "The extra outcome a treatment causes for a particular unit, compared with not treating it.",
+    "Weibull model": "A survival model in which the event rate rises (or falls) steadily with age.",
+}
+
+
+def glossary_frame(terms: Iterable[str]) -> pd.DataFrame:
+    """The glossary rows for ``terms`` (in the order given), for a report's closing table.
+
+    An unknown term is an error: a report must not use a method word it cannot explain.
+    """
+    terms = list(dict.fromkeys(terms))
+    unknown = [t for t in terms if t not in GLOSSARY]
+    if unknown:
+        raise KeyError(f"no glossary entry for {unknown}; add it to luckin_lab/reporting/glossary.py")
+    return pd.DataFrame({"Term": terms, "Meaning": [GLOSSARY[t] for t in terms]})
