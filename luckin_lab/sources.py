@@ -463,4 +463,4 @@ def connect_sql(location: str) -> ibis.BaseBackend:
         text = f"{type(err).__name__}: {err}"
         for secret in {*secrets, *(quote_plus(s) for s in secrets)}:
             text = text.replace(secret, "***")
-        raise SourceError(f"cannot open {redact(location)}: {redact(text)}") from None
+        raise SourceError(f"cannot open {redact(location)}: {redact(text, extra=secrets)}") from None
