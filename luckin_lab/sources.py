@@ -75,6 +75,7 @@ class DataStore:
     quarantine_dir: Path | None = None
     as_of: pd.Timestamp | None = None
     exclusions: list[Exclusion] = field(default_factory=list)
+    flags: list[Exclusion] = field(default_factory=list)
     _validated: dict[str, ValidationResult] = field(default_factory=dict)
     _exprs: dict[str, ir.Table] = field(default_factory=dict)
     _keys: dict[str, pd.Series] = field(default_factory=dict)
@@ -88,7 +89,7 @@ class DataStore:
         """The source table as stored, before contract casts (for extract and debugging)."""
         if name not in self.tables_available:
             raise KeyError(
-                f"table '{name}' not found in {self.uri}; available: {sorted(self.tables_available)}"
+                f"table '{name}' not found in {redact(self.uri)}; available: {sorted(self.tables_available)}"
             )
         return self.con.table(self.tables_available[name])
 
@@ -108,8 +109,8 @@ class DataStore:
         orphans = self._check_references(contract, result)
         expr = _cast_to_contract(expr, contract)
         self._validated[name] = result
-        for flag in result.flags:
-            self.exclusions.append(Exclusion(name, f"kept but flagged: {flag.reason}", flag.n_rows))
+        for flag in result.flags:  # kept rows: counted apart from exclusions
+            self.flags.append(Exclusion(name, f"kept but flagged: {flag.reason}", flag.n_rows))
         if result.n_quarantined:
             self._write_quarantine(result)
             for reason, rows in _quarantine_reasons(result.quarantined, orphans).items():
@@ -175,9 +176,16 @@ class DataStore:
         self.exclusions.append(Exclusion(table, reason, int(rows)))
 
     def exclusions_frame(self) -> pd.DataFrame:
+        """Rows left out, by table and reason (every report's data-quality section)."""
         return pd.DataFrame(
             [(e.table, e.reason, e.rows) for e in self.exclusions],
             columns=["table", "reason", "rows"],
+        ).drop_duplicates()
+
+    def flags_frame(self) -> pd.DataFrame:
+        """Rows kept although beyond a contract's plausible bound (``flag_above``/``flag_below``)."""
+        return pd.DataFrame(
+            [(e.table, e.reason, e.rows) for e in self.flags], columns=["table", "reason", "rows"]
         ).drop_duplicates()
 
     # -- provenance -----------------------------------------------------------------

@@ -226,6 +226,7 @@ class Results:
             "fingerprint": store.fingerprint(),
             "data_window": window,
             "exclusions": store.exclusions_frame().to_dict(orient="records"),
+            "flagged": store.flags_frame().to_dict(orient="records") if hasattr(store, "flags_frame") else [],
         }
         path = self.dir / "provenance.json"
         path.write_text(json.dumps(_jsonable(record), indent=2, default=str))
