@@ -127,6 +127,8 @@ class DataStore:
             if not self.has(table):
                 return None
             target = _rename_source_columns(self.raw(table), get_contract(table))
+            if column not in target.columns:
+                return None  # the referenced table fails its own contract when it is read
             self._keys[ref] = target.select(column).distinct().to_pandas()[column].dropna()
         return self._keys[ref]
 
@@ -445,17 +447,25 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _MYSQL_SCHEMES = ("mysql", "mariadb")
 
 
+def _mask(text: str, secrets: list[str]) -> str:
+    """Every form of the URL's own secrets masked, however short (redact skips short values)."""
+    for secret in sorted({*secrets, *(quote_plus(v) for v in secrets)}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
 def connect_sql(location: str) -> ibis.BaseBackend:
     """Connect to a ``sql:`` URL; ``${VAR}`` placeholders are expanded only here.
 
     ``mysql://``, ``mysql+pymysql://`` and ``mariadb://`` all reach Ibis's MySQL backend
     (its driver is mysqlclient; the ``+driver`` part of a SQLAlchemy-style URL is dropped).
-    No error raised from here contains the expanded password: the message carries the
-    redacted URL and any secret value is masked.
+    No error raised from here contains the expanded password: the message carries the URL
+    as used with its password masked (``user:***@``), and any secret value is masked.
     """
     expand_env(location)  # a clear error naming any variable that is not set
     secrets = [os.environ[v] for v in referenced_env(location) if os.environ[v]]
     url = _PLACEHOLDER.sub(lambda m: quote_plus(os.environ[m.group(1)]), location)
+    shown = _mask(redact(url, extra=secrets), secrets)  # the URL as given, password masked
     scheme, sep, rest = url.partition("://")
     base = scheme.split("+", 1)[0].lower()
     if sep and base in _MYSQL_SCHEMES:
@@ -464,11 +474,9 @@ def connect_sql(location: str) -> ibis.BaseBackend:
         return ibis.connect(url)
     except ModuleNotFoundError as err:
         raise SourceError(
-            f"cannot open {redact(location)}: the database driver is not installed ({err.name}); "
+            f"cannot open {shown}: the database driver is not installed ({err.name}); "
             "reinstall the workspace (`make env`), which installs mysqlclient for MySQL/MariaDB"
         ) from None
     except Exception as err:
-        text = f"{type(err).__name__}: {err}"
-        for secret in {*secrets, *(quote_plus(s) for s in secrets)}:
-            text = text.replace(secret, "***")
-        raise SourceError(f"cannot open {redact(location)}: {redact(text, extra=secrets)}") from None
+        text = _mask(f"{type(err).__name__}: {err}", secrets)
+        raise SourceError(f"cannot open {shown}: {redact(text, extra=secrets)}") from None
