@@ -43,3 +43,19 @@ def test_synth_then_validate(tmp_path):
     res = runner.invoke(app, ["validate", "--source", f"duckdb:{out / 'store.duckdb'}"])
     assert res.exit_code == 0, res.output
     assert "orders" in res.output and "ok" in res.output
+
+
+def test_uncaught_error_prints_a_redacted_traceback_without_locals():
+    """Typer's pretty traceback printed every frame's locals: the expanded database URL."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LUCKIN_DB_PASSWORD": "Cli-Fake-Pa55word"}
+    uri = "sql:mysql+pymysql://analyst:${LUCKIN_DB_PASSWORD}@127.0.0.1:3306/sales"
+    proc = subprocess.run([sys.executable, "-m", "luckin_lab.cli", "validate", "--source", uri],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    out = proc.stdout + proc.stderr
+    assert "Traceback" in out and "analyst:***@127.0.0.1" in out
+    assert "Cli-Fake-Pa55word" not in out

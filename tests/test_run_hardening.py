@@ -280,3 +280,25 @@ def test_base_exception_in_a_step_is_recorded_as_failed_then_raised(probe, monke
     record = json.loads(next(_run_dir(probe, "weekly").glob("*/run.json")).read_text())
     assert record["status"] == "failed" and record["error"]["ename"] == "SystemExit"
     assert record["error"]["step"] == "render_html" and record["ended"]
+
+
+def test_run_all_stopped_by_a_signal_records_and_summarises(probe):
+    _params(probe, "a_sleeps", mode="sleep", seconds=120)
+    _params(probe, "b_later")
+    proc = _start(probe, "run-all", "--group", "weekly")
+    try:
+        pid_file = _wait_for("*/results/kernel.pid", _run_dir(probe, "a_sleeps"))
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + int(signal.SIGTERM), (out, err)
+    text = " ".join(out.split())
+    assert "interrupted" in text and "not run" in text
+    assert "2 of 2 report(s) did not succeed: 1 interrupted, 1 not run" in text
+    record = json.loads((pid_file.parent.parent / "run.json").read_text())
+    assert record["status"] == "interrupted" and record["error"]["ename"] == "SIGTERM"
+    assert not _run_dir(probe, "b_later").exists()
+    assert _kernel_gone(int(pid_file.read_text()))

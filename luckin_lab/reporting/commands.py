@@ -90,7 +90,7 @@ def run_all(
 
     Exits 1 if any report was invalid or failed, 128+signal if interrupted.
     """
-    from luckin_lab.reporting.runner import RunInterrupted, run_report
+    from luckin_lab.reporting.runner import RunInterrupted, run_report, signals_caught
 
     try:
         files = discover(params_dir(), group)
@@ -101,29 +101,45 @@ def run_all(
     if not files:
         _say(f"no params files{f' in group {group}' if group else ''} under {params_dir()}")
         raise typer.Exit(1)
-    specs, rows = _validate_all(files, overrides)
-    stopped: RunInterrupted | None = None
-    for i, spec in enumerate(specs, 1):
-        label = f"{spec.report}/{spec.run}"
-        if stopped is not None:
-            rows.append((label, "not run", 0.0, f"run-all was stopped by {stopped.signame}"))
-            continue
-        _say(f"[bold][{i}/{len(specs)}][/bold] {label} …")
-        t0 = time.perf_counter()
+    with signals_caught() as signals:  # a signal between two runs stops run-all cleanly too
         try:
-            result = run_report(spec)
+            signals.arm()
+            specs, rows = _validate_all(files, overrides)
         except RunInterrupted as stop:
-            stopped, result = stop, stop.result
-            if result is None:
-                rows.append((label, "interrupted", time.perf_counter() - t0, str(stop)))
+            _say(f"[red]run-all stopped by {stop.signame} while validating; nothing ran[/red]")
+            raise typer.Exit(stop.exit_code) from None
+        stopped: RunInterrupted | None = None
+        for i, spec in enumerate(specs, 1):
+            label = f"{spec.report}/{spec.run}"
+            if stopped is not None:
+                rows.append((label, "not run", 0.0, f"run-all was stopped by {stopped.signame}"))
                 continue
-        _print_result(result)
-        rows.append((label, result.status, result.record["duration_s"],
-                     result.error.describe() if result.error else str(result.folder)))
+            t0, result = time.perf_counter(), None
+            try:
+                _say(f"[bold][{i}/{len(specs)}][/bold] {label} …")
+                result = run_report(spec)
+                _print_result(result)
+                rows.append(_row(label, result))
+            except RunInterrupted as stop:
+                signals.disarm()
+                stopped, result = stop, stop.result or result
+                if rows and rows[-1][0] == label:
+                    continue  # the signal came after this run was counted
+                if result is None:
+                    rows.append((label, "interrupted", time.perf_counter() - t0, str(stop)))
+                else:
+                    _print_result(result)
+                    rows.append(_row(label, result))
+        signals.disarm()
     _summary(rows, group)
     if stopped is not None:
         raise typer.Exit(stopped.exit_code)
     raise typer.Exit(1 if any(r[1] != "succeeded" for r in rows) else 0)
+
+
+def _row(label: str, result) -> tuple:
+    return (label, result.status, result.record["duration_s"],
+            result.error.describe() if result.error else str(result.folder))
 
 
 def _summary(rows: list[tuple], group: str | None) -> None:

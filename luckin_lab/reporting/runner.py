@@ -38,7 +38,7 @@ from luckin_lab.reporting.params import RunSpec, load_run_spec
 from luckin_lab.reporting.render import render_steps, renderer_name
 from luckin_lab.reporting.render_context import RenderContext
 from luckin_lab.reporting.runs import new_run_folder, process_started, write_record
-from luckin_lab.secrets import redact, redact_value, referenced_env
+from luckin_lab.secrets import install_log_redaction, redact, redact_value, referenced_env
 
 __all__ = ["KERNEL", "RunInterrupted", "RunResult", "run_report"]
 PROVENANCE = "provenance.json"
@@ -109,7 +109,7 @@ class _Signals:
 
 
 @contextlib.contextmanager
-def _signals_caught() -> Iterator[_Signals]:
+def signals_caught() -> Iterator[_Signals]:
     """Install the run's handlers (main thread only; a worker thread runs without them)."""
     state = _Signals()
     if threading.current_thread() is not threading.main_thread():
@@ -256,12 +256,13 @@ def run_report(
     ``params_path`` may be an already validated :class:`RunSpec` (``run-all`` validates
     every file first). A signal raises :class:`RunInterrupted` after the record is final.
     """
+    install_log_redaction()
     if isinstance(params_path, RunSpec):
         spec = params_path if not overrides else load_run_spec(params_path.path, overrides)
     else:
         spec = load_run_spec(params_path, overrides)
     root = reports_root or reports_dir()
-    with _signals_caught() as signals:
+    with signals_caught() as signals:
         folder = new_run_folder(root, spec.report, spec.run)
         return _run_in(folder, root, spec, render, signals)
 
