@@ -4,8 +4,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from luckin_lab.uplift import report
+from luckin_lab.uplift import analysis, decision, report, summary, words
+from luckin_lab.uplift.data import from_generic
+from luckin_lab.uplift.simulate import simulate_heterogeneous
+from luckin_lab.uplift.words import Nouns
 
 
 def _analysis(covariates: list[str], balanced: list[bool], window_days: int | None = 14):
@@ -49,47 +53,70 @@ def test_window_label_names_the_unit():
     assert report.window_label(_analysis(["a"], [True], window_days=None)) == "per campaign"
 
 
-def _decision_case(gain: tuple[float, float, float], today: tuple[float, float, float],
-                   status: str = "optimal"):
-    a = SimpleNamespace(
-        data=SimpleNamespace(arms=["off10", "off30"], frame=pd.DataFrame()),
-        allocation=SimpleNamespace(assign=np.array([-1, 0, 1, 1]), status=status),
-        model_choice=pd.DataFrame({"learner": ["SP"], "description": ["Pooled S-learner (x)"]}),
-        chosen="SP", current_arm="off30")
-    h = {"monthly_gain_vs_today": gain[0], "monthly_gain_vs_today_ci_low": gain[1],
-         "monthly_gain_vs_today_ci_high": gain[2], "monthly_budget": 20_000.0,
-         "monthly_today_vs_none": today[0], "monthly_today_vs_none_ci_low": today[1],
-         "monthly_today_vs_none_ci_high": today[2]}
-    return report.what_to_do(a, h), report.verdict(h)
+@pytest.fixture(scope="module")
+def cases():
+    """Three small experiments with planted effects, one per decision rule."""
+    out = {}
+    for name, effect, today in (("best arm", 2.0, "control"), ("no change", 0.0, "control"),
+                                ("stop", -2.0, "treated")):
+        frame, _ = simulate_heterogeneous(700, effect=effect, spread=0.0, seed=4)
+        exp = from_generic(frame, nouns=Nouns(unit="shop", units="shops", treatment="visit",
+                                              control="no visit",
+                                              arm_labels={"treated": "a sales visit"},
+                                              outcome="weekly sales", outcome_unit="usd",
+                                              value="weekly sales", value_unit="usd"))
+        a = analysis.run(exp, analysis.Settings(learners=["T"], current_arm=today))
+        out[name] = (a, decision.decide(a))
+    return out
 
 
-def test_page_one_instruction_is_only_as_strong_as_the_evidence():
-    text, v = _decision_case((5_000, 1_000, 9_000), (-3_000, -9_000, 3_000))
-    assert v == "gain" and text.startswith("**What to do.** Stop sending **off30** to everyone;")
-    assert "off10: 1, off30: 2" in text and "none: 1" in text
-    # no evidence either way, blanket not clearly losing: keep today's policy and test
-    text, v = _decision_case((5_000, -9_000, 20_000), (-3_000, -9_000, 3_000))
-    assert v == "unclear" and "Keep today's policy for now" in text and "Stop sending" not in text
-    # the randomized test alone shows the blanket coupon loses money: stop it, test the rest
-    text, _ = _decision_case((5_000, -9_000, 20_000), (-146_000, -250_000, -40_000))
-    assert text.startswith("**What to do.** Stop sending **off30** to everyone: in the randomized")
-    assert "-$146.0K per month" in text and "not yet clear" in text
-    text, v = _decision_case((-5_000, -9_000, -1_000), (0, -1, 1))
-    assert v == "loss" and "Keep today's policy" in text
-    text, _ = _decision_case((5_000, 1_000, 9_000), (0, -1, 1), status="budget not binding")
-    assert "is not used up" in text and "within a discount budget" not in text
-    assert report.kpi_note(-9_870, 20_000) == "95% interval -$9.9K to $20.0K (not significant)"
-    assert report.kpi_note(1_000, 2_000).endswith("$2,000")
+def test_units_format_as_the_data_says():
+    assert words.diff(0.431, "share") == "43.1 points"
+    assert words.diff(-0.0004, "share") == "0.0 points"  # never "-0.0"
+    assert words.level(0.8, "share") == "80.0%"
+    assert words.diff(1794.3, "usd") == "$1,794" and words.diff(0.09, "usd") == "$0.09"
+    assert words.diff(-145_809, "usd") == "-$145.8K"
+    assert words.diff(3.5, "count", signed=True) == "+3.50"
+    assert words.detect_unit(np.array([0.0, 1.0, 1.0])) == "share"
+    assert words.detect_unit(np.array([0.0, 2.0])) == "count"
 
 
-def test_evidence_sentence_follows_the_interval():
-    h = {"monthly_gain_vs_today": 5_000, "monthly_gain_vs_today_ci_low": 1_000,
-         "monthly_gain_vs_today_ci_high": 9_000}
-    assert report.evidence_sentence(h) == "The gain is statistically clear."
-    h.update(monthly_gain_vs_today_ci_low=-9_870, monthly_gain_vs_today_ci_high=20_000)
-    assert "no evidence of a gain" in report.evidence_sentence(h)  # width 30K > 4 x 5K
-    h.update(monthly_gain_vs_today_ci_low=-1_000, monthly_gain_vs_today_ci_high=11_000)
-    assert "direction is likely" in report.evidence_sentence(h)
-    h.update(monthly_gain_vs_today=-5_000, monthly_gain_vs_today_ci_low=-9_000,
-             monthly_gain_vs_today_ci_high=-1_000)
-    assert "worse than today's policy" in report.evidence_sentence(h)
+def test_each_rule_gives_its_instruction_with_the_table_figure(cases):
+    for rule, (a, d) in cases.items():
+        assert d.reason == rule, rule
+        text = summary.what_to_do(a, d)
+        table = report.policy_table(a, d)
+        rec = table[table["policy"].str.contains(r"\((?:recommended|today, kept)\)")]
+        assert len(rec) == 1
+        if rule == "best arm":
+            assert "Give **a sales visit** to every shop" in text
+            # page one's figure is the policy table's measured gain, same formatting
+            assert rec["measured gain per shop"].item().lstrip("+") in text
+            assert "do not say what the visit costs" in text
+        elif rule == "stop":
+            assert text.startswith("**What to do.** Stop giving **a sales visit** to every shop")
+            assert "clearly a gain" in text  # stopping a clear loss is a clear gain
+        else:
+            assert text.startswith("**What to do.** No change") and "Give" not in text
+        for word in ("treated", "control", "S-learner", "Qini"):
+            assert word not in text, (rule, word)
+
+
+def test_a_non_significant_figure_never_leads(cases):
+    a, d = cases["no change"]
+    tiles = summary.tiles(a, d)
+    first_label, first_value = next(iter(tiles.items()))
+    assert first_value == "not clear" and "no effect on weekly sales is clear" in first_label
+    a, d = cases["best arm"]
+    first_label, first_value = next(iter(summary.tiles(a, d).items()))
+    est = decision.measured(a, "everyone treated")
+    assert est.low > 0 and first_value == words.diff(est.value, "usd", signed=True)
+
+
+def test_effect_lines_lead_with_the_effect_interval_and_p(cases):
+    a, _ = cases["best arm"]
+    r = a.arm_effects.iloc[0]
+    line = summary.effect_lines(a)[0]
+    assert line.startswith("* **a sales visit** against no visit: raised weekly sales by")
+    assert f"{words.diff(r.ci_low, 'usd', like=r.ci_high)} to " in line
+    assert "p < 0.001" in line or f"p = {r.p_value:.3f}" in line

@@ -9,6 +9,7 @@ sees :class:`ExperimentData`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ import pandas as pd
 from luckin_lab.contracts import validate
 from luckin_lab.sources import DataStore
 from luckin_lab.transforms import uplift as tx
+from luckin_lab.uplift.words import Nouns, campaign_nouns, detect_unit
 
 RESERVED = {"unit_id", "arm", "cluster_id", "issue_time"}
 
@@ -37,6 +39,7 @@ class ExperimentData:
     count: str | None = None  # responses per unit (e.g. orders), to value one extra response
     window_days: int | None = None
     depths: dict[str, float] = field(default_factory=dict)
+    nouns: Nouns = field(default_factory=Nouns)
 
     def __post_init__(self) -> None:
         present = set(self.frame["arm"].unique())
@@ -111,6 +114,7 @@ def from_campaign(store: DataStore, experiment_id: str) -> ExperimentData:
         categorical=list(tx.CATEGORICAL_FEATURES), cluster="cluster_id" if has_cluster else None,
         count="n_orders",
         window_days=tx.experiment_window_days(store, experiment_id), depths=depths,
+        nouns=campaign_nouns(depths, control),
     )
 
 
@@ -121,11 +125,14 @@ def from_generic(
     value: str | None = None,
     cost: str | None = None,
     window_days: int | None = None,
+    nouns: Nouns | None = None,
 ) -> ExperimentData:
     """Any randomized experiment under the ``generic_experiment`` contract.
 
     ``value`` names the column the decision maximises (default: ``outcome``) and ``cost``
     an observed cost column, if any; all other non-reserved columns are covariates.
+    ``nouns`` are the reader's words for units, arms and outcomes (default: neutral words,
+    a 0/1 outcome read as a share).
     """
     if isinstance(store, pd.DataFrame):
         frame = validate(store, "generic_experiment").frame.reset_index(drop=True)
@@ -159,9 +166,24 @@ def from_generic(
     numeric = [c for c in covs if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])]
     categorical = [c for c in covs if c not in numeric]
+    if nouns is None:
+        unit = detect_unit(frame["outcome"].to_numpy(float))
+        nouns = Nouns(outcome_unit=unit, value_unit=unit if not value else "count")
     return ExperimentData(
         name=name, frame=frame, control=control,
         arms=[a for a in arms_present if a != control], response="outcome",
         value=value or "outcome", cost=cost, numeric=numeric, categorical=categorical,
-        cluster=cluster, window_days=window_days,
+        cluster=cluster, window_days=window_days, nouns=nouns,
     )
+
+
+def from_params(store: DataStore, p: Any) -> ExperimentData:
+    """The experiment a report's parameters name (``params_models.coupon_uplift.Params``):
+    the store's coupon campaign, or a generic table read with the parameters' own nouns."""
+    if not p.experiment_table:
+        return from_campaign(store, p.campaign_id)
+    exp = from_generic(store, p.experiment_table, control=p.control_arm,
+                       value=p.value_column or None, cost=p.cost_column or None,
+                       window_days=p.window_days)
+    exp.nouns = p.nouns(exp.frame["outcome"].to_numpy(float))
+    return exp

@@ -45,20 +45,49 @@ LEARNERS: dict[str, str] = {
 BINARY_ONLY = {"URF"}
 
 
-_LGBM = dict(n_estimators=200, learning_rate=0.05, num_leaves=7, min_child_samples=400,
-             subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0, verbose=-1,
+_LGBM = dict(learning_rate=0.05, num_leaves=7, subsample=0.8, subsample_freq=1,
+             colsample_bytree=0.8, reg_lambda=1.0, verbose=-1,
              deterministic=True, force_row_wise=True)  # same data + seed -> same model choice
 
 
-def base_learner(n_jobs: int = 1, seed: int = 0, binary: bool = False):
+@dataclass(frozen=True)
+class SampleSize:
+    """Learner settings that scale with the rows a model is fitted on.
+
+    A fixed leaf minimum of 400 rows makes every tree a stump below ~800 rows, so a small
+    experiment's learners predict one constant. Leaves hold about 5 % of the rows (at least
+    20, at most 400: the demo campaign's setting, reached at 8,000 rows); boosting rounds
+    (100 to 200) and forest leaves follow the sample too (causalml's DR learner cross-fits in its own
+    three folds).
+    """
+
+    rows: int
+
+    @property
+    def min_leaf(self) -> int:
+        return int(np.clip(self.rows // 20, 20, 400))
+
+    @property
+    def trees(self) -> int:
+        return int(np.clip(self.rows // 10, 100, 200))
+
+    @property
+    def forest_leaf(self) -> int:
+        return int(np.clip(self.rows // 40, 10, 200))
+
+
+def base_learner(n_jobs: int = 1, seed: int = 0, binary: bool = False, rows: int = 10**9):
     """The shared gradient-boosted base learner: shallow and strongly regularised.
 
     Coupon effects are a few points on a ~10 % purchase rate, so deep trees fit noise.
     For 0/1 outcomes a classifier (log-odds scale) lets one split on the treatment scale
-    every user's baseline, which is how a coupon acts; regression trees cannot.
+    every user's baseline, which is how a coupon acts; regression trees cannot. ``rows``
+    (the fitting sample) sets leaf size and rounds (:class:`SampleSize`).
     """
+    size = SampleSize(rows)
     cls = LGBMClassifier if binary else LGBMRegressor
-    return cls(n_jobs=n_jobs, random_state=seed, **_LGBM)
+    return cls(n_jobs=n_jobs, random_state=seed, n_estimators=size.trees,
+               min_child_samples=size.min_leaf, **_LGBM)
 
 
 @dataclass
@@ -81,7 +110,7 @@ class PooledS:
         known = bool(depths) and all(a in depths for a in arms)
         levels = {control: 0.0, **({a: float(depths[a]) for a in arms} if known
                                     else {a: float(i + 1) for i, a in enumerate(arms)})}
-        model = base_learner(n_jobs, seed, binary)
+        model = base_learner(n_jobs, seed, binary, rows=len(y))
         if known:
             model.set_params(monotone_constraints=[0] * X.shape[1] + [1])
         level = np.array([levels[a] for a in arm])
@@ -151,7 +180,9 @@ def fit_uplift(
     keep = np.isin(arm, [control, *arms])
     X, arm, y = X[keep], arm[keep], np.asarray(y, dtype=float)[keep]
     binary = bool(set(np.unique(y)) <= {0.0, 1.0})
-    reg, out = base_learner(n_jobs, seed), base_learner(n_jobs, seed, binary)
+    # one S-learner model sees every row; T, X and DR models see about one arm's share
+    rows = len(y) if name == "S" else len(y) // (len(arms) + 1)
+    reg, out = base_learner(n_jobs, seed, rows=rows), base_learner(n_jobs, seed, binary, rows)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if name == "SP":
@@ -166,7 +197,7 @@ def fit_uplift(
             # the default KL divergence, which chases tiny-probability leaves with 3 arms
             model = UpliftRandomForestClassifier(
                 control_name=control, evaluationFunction="ED", n_estimators=20, max_depth=6,
-                min_samples_leaf=200,
+                min_samples_leaf=SampleSize(len(y)).forest_leaf,
                 max_features=min(10, X.shape[1]), random_state=seed, n_jobs=n_jobs,
             )
             model.fit(X, arm, y.astype(int))
@@ -188,7 +219,7 @@ def fit_uplift(
         else:  # DR: pseudo-outcomes are continuous, so regressors throughout
             model = BaseDRRegressor(learner=reg, control_name=control)
             p = {a: np.full(len(X), e) for a, e in pair.items()}
-            model.fit(X, arm, y, p=p, seed=seed)
+            model.fit(X, arm, y, p=p, seed=seed)  # causalml cross-fits in 3 folds
     return UpliftModel(name, list(arms), control, model, pair)
 
 
@@ -213,8 +244,9 @@ def fit_arm_outcomes(
     n_jobs: int = 1, seed: int = 0,
 ) -> ArmOutcomes:
     """Outcome models per arm: the purchase baseline (deadweight) and each offer's discount cost."""
-    model = BaseTRegressor(learner=base_learner(n_jobs, seed), control_name=control)
     keep = np.isin(arm, [control, *arms])
+    rows = int(keep.sum()) // (len(arms) + 1)
+    model = BaseTRegressor(learner=base_learner(n_jobs, seed, rows=rows), control_name=control)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X[keep], arm[keep], np.asarray(y, dtype=float)[keep])

@@ -1,4 +1,4 @@
-"""What the coupon uplift notebook shows: headline figures, result files and charts."""
+"""What the experiment report shows beyond page one: tables, charts and result files."""
 
 from __future__ import annotations
 
@@ -9,211 +9,118 @@ from matplotlib.figure import Figure
 
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.charts import axis_formatter
-from luckin_lab.uplift.analysis import UpliftAnalysis
-
-TODAY = "today"
-
-
-def _row(a: UpliftAnalysis, name: str) -> pd.Series:
-    return a.policy_table.set_index("policy").loc[name]
+from luckin_lab.uplift import decision, summary
+from luckin_lab.uplift import words as w
+from luckin_lab.uplift.analysis import MIN_UNITS_PER_ARM, NONE, TARGETED, UpliftAnalysis
 
 
-def today_name(a: UpliftAnalysis) -> str:
-    return f"everyone {a.current_arm} (today)"
-
-
-def headline(a: UpliftAnalysis) -> dict:
-    """Monthly figures for page one: per-user held-out gains x eligible base x campaigns/month."""
-    n = len(a.data.frame)
-    scale = n * a.months_factor
-    rec, today = _row(a, "budget-optimal"), _row(a, today_name(a))
-    gain, se = rec["heldout_gain_vs_today"], rec["heldout_gain_vs_today_se"]
-    return {
-        "chosen_model": a.chosen,
-        "eligible_users": n,
-        "campaigns_per_month": a.months_factor,
-        "users_targeted": int(rec["users_targeted"]),
-        "monthly_gain_vs_today": gain * scale,
-        "monthly_gain_vs_today_ci_low": (gain - 1.96 * se) * scale,
-        "monthly_gain_vs_today_ci_high": (gain + 1.96 * se) * scale,
-        "monthly_gain_vs_none": rec["heldout_gain_vs_none"] * scale,
-        "monthly_gain_vs_none_ci_low":
-            (rec["heldout_gain_vs_none"] - 1.96 * rec["heldout_gain_vs_none_se"]) * scale,
-        "monthly_gain_vs_none_ci_high":
-            (rec["heldout_gain_vs_none"] + 1.96 * rec["heldout_gain_vs_none_se"]) * scale,
-        "monthly_discount_today": today["expected_discount_cost"] * a.months_factor,
-        "monthly_discount_recommended": rec["expected_discount_cost"] * a.months_factor,
-        "monthly_budget": a.campaign_budget * a.months_factor,
-        "monthly_deadweight_today": today["expected_deadweight"] * a.months_factor,
-        "monthly_deadweight_recommended": rec["expected_deadweight"] * a.months_factor,
-        "allocation_gap_usd": a.allocation.gap,
-        **today_vs_none(a),
-    }
-
-
-def today_vs_none(a: UpliftAnalysis) -> dict:
-    """Today's blanket offer against no coupons, per month: the randomized arm effect itself.
-
-    Every randomized user counts (not only the held-out quarter), so this is the sharpest
-    figure the experiment gives, and the one the frontier chart marks as 'today'.
-    """
-    e = a.arm_effects
-    row = e[(e["outcome"] == a.data.value) & (e["arm"] == a.current_arm)].iloc[0]
-    scale = len(a.data.frame) * a.months_factor
-    return {"monthly_today_vs_none": row["effect"] * scale,
-            "monthly_today_vs_none_ci_low": row["ci_low"] * scale,
-            "monthly_today_vs_none_ci_high": row["ci_high"] * scale}
-
-
-def verdict(h: dict) -> str:
-    """How sure the held-out gain against today's policy is: 'gain', 'loss' or 'unclear'."""
-    lo, hi = h["monthly_gain_vs_today_ci_low"], h["monthly_gain_vs_today_ci_high"]
-    if lo > 0:
-        return "gain"
-    if hi < 0:
-        return "loss"
-    return "unclear"
-
-
-def evidence_sentence(h: dict) -> str:
-    """How far to trust the held-out gain against today, in one sentence for page one."""
-    gain, lo, hi = (h["monthly_gain_vs_today"], h["monthly_gain_vs_today_ci_low"],
-                    h["monthly_gain_vs_today_ci_high"])
-    v = verdict(h)
-    if v == "gain":
-        return "The gain is statistically clear."
-    if v == "loss":
-        return "The targeting does worse than today's policy."
-    if gain <= 0 or (hi - lo) > 4 * abs(gain):
-        return ("**There is no evidence of a gain**: the interval includes zero and is far wider "
-                "than the estimate.")
-    return "The interval includes zero: the direction is likely but the size is uncertain."
-
-
-def kpi_note(lo: float, hi: float) -> str:
-    """A KPI's interval in words, flagged when it straddles zero."""
-    text = f"95% interval {nb.money(lo, like=hi)} to {nb.money(hi, like=lo)}"
-    return text + (" (not significant)" if lo < 0 < hi else "")
-
-
-def what_to_do(a: UpliftAnalysis, h: dict) -> str:
-    """Page one's instruction: only as strong as the held-out evidence behind it."""
-    mix = offer_mix(a)
-    offers = ", ".join(f"{r.offer}: {nb.num(r.users)}" for r in mix.itertuples())
-    model = a.model_choice.set_index("learner").loc[a.chosen, "description"].split(" (")[0]
-    cur = a.current_arm
-    budget = (f"within a discount budget of {nb.money(h['monthly_budget'])} per month"
-              if a.allocation.status != "budget not binding" else
-              f"(the budget of {nb.money(h['monthly_budget'])} per month is not used up: the "
-              "offers worth making cost less)")
-    plan = (f"send each user the offer the chosen uplift model ({model}) expects to earn the "
-            f"most margin after the discount {budget}. Offers per campaign: {offers}.")
-    t_lo, t_hi = h["monthly_today_vs_none_ci_low"], h["monthly_today_vs_none_ci_high"]
-    blanket_loses = (f"in the randomized test, sending {cur} to everyone earned "
-                     f"{nb.money(h['monthly_today_vs_none'])} per month against no coupons "
-                     f"(95% interval {nb.money(t_lo, like=t_hi)} to {nb.money(t_hi, like=t_lo)})")
-    v = verdict(h)
-    if v == "gain":
-        return f"**What to do.** Stop sending **{cur}** to everyone; {plan}"
-    if v == "loss":
-        return (f"**What to do.** Keep today's policy: the model's targeting did worse than "
-                f"sending {cur} to everyone on users it never saw.")
-    if t_hi < 0:
-        return (f"**What to do.** Stop sending **{cur}** to everyone: {blanket_loses}. Whether "
-                "the model's targeting beats no coupons at all is not yet clear; test it on a "
-                f"fresh holdout before rolling it out (it would {plan[0].lower() + plan[1:]})")
-    return (f"**What to do.** Keep today's policy for now: the targeting's gain cannot yet be "
-            "told apart from zero. Test it against today's policy on a fresh holdout before "
-            f"rolling it out. The targeting would {plan}")
-
-
-def offer_mix(a: UpliftAnalysis, by: str | None = None) -> pd.DataFrame:
-    """How many users get each offer (optionally by a covariate such as segment)."""
-    arm_names = np.array(["none", *a.data.arms])
-    df = pd.DataFrame({"offer": arm_names[a.allocation.assign + 1]})
+def offer_mix(a: UpliftAnalysis, d: decision.Decision, by: str | None = None) -> pd.DataFrame:
+    """How many units get each arm under the recommended policy (optionally by a covariate)."""
+    nn = a.data.nouns
+    names = np.array([nn.control, *(nn.arm(x) for x in a.data.arms)])
+    df = pd.DataFrame({nn.treatment: names[decision.users_assignment(a, d) + 1]})
     if by and by in a.data.frame.columns:
         df[by] = [words(v) for v in a.data.frame[by].astype(str)]
-        return pd.crosstab(df[by], df["offer"]).reindex(columns=arm_names, fill_value=0).reset_index()
-    return df["offer"].value_counts().reindex(arm_names, fill_value=0).rename_axis("offer") \
-        .reset_index(name="users")
+        return pd.crosstab(df[by], df[nn.treatment]).reindex(columns=names, fill_value=0) \
+            .reset_index().rename(columns={by: words(by)})
+    return df[nn.treatment].value_counts().reindex(names, fill_value=0) \
+        .rename_axis(nn.treatment).reset_index(name=nn.units)
 
 
-def write_results(a: UpliftAnalysis, results: nb.Results) -> dict:
+def write_results(a: UpliftAnalysis, d: decision.Decision, results: nb.Results) -> dict:
     """All machine-readable outputs of a run; returns the metrics written."""
     from luckin_lab.uplift.policy import targeting_list
 
-    results.table("targeting_list", targeting_list(a.offers, a.allocation.assign))
+    results.table("targeting_list", targeting_list(a.offers, decision.users_assignment(a, d)))
     results.table("arm_effects", a.arm_effects)
     results.table("balance", a.balance)
     results.table("model_qini_auuc", a.model_scores)
     results.table("model_choice", a.model_choice)
-    results.table("policy_comparison", a.policy_table)
+    results.table("policy_comparison", d.frame)
+    results.table("policy_model_detail", a.policy_table)
     results.table("budget_frontier", a.frontier)
     results.table("uplift_by_decile", a.deciles)
-    metrics = headline(a)
+    metrics = summary.headline(a, d)
     metrics["timings_s"] = a.timings
     results.metrics(metrics)
     return metrics
 
 
+def shown_arm(a: UpliftAnalysis) -> str:
+    """The arm the model charts show: today's arm, or the deepest when today is control."""
+    return a.current_arm if a.current_arm in a.data.arms else a.data.arms[-1]
+
+
 def qini_figure(a: UpliftAnalysis, arm: str | None = None) -> Figure:
     """Held-out Qini curves of every model for one arm, with the random line."""
-    arm = arm or a.current_arm
+    arm = arm or shown_arm(a)
+    nn = a.data.nouns
     c = a.qini_curves[a.qini_curves["arm"] == arm]
+    share = nn.outcome_unit == "share"
+    k = 100 if share else 1
     fig, ax = plt.subplots()
     for name, g in c.groupby("learner", sort=False):
-        ax.plot(g["fraction"] * 100, g["qini"] * 100, lw=2.2 if name == a.chosen else 1.2,
+        ax.plot(g["fraction"] * 100, g["qini"] * k, lw=2.2 if name == a.chosen else 1.2,
                 label=f"{name}{' (chosen)' if name == a.chosen else ''}")
     g0 = c[c["learner"] == a.chosen]
-    ax.plot(g0["fraction"] * 100, g0["random"] * 100, ls="--", color=nb.NEUTRAL, label="random")
-    ax.set_title(f"Qini curves, {arm} vs control (held-out users)")
-    ax.set_xlabel("users targeted, ranked by predicted uplift (%)")
-    ax.set_ylabel(f"extra buyers per 100 users ({arm} + control)")
-    ax.legend(ncol=3)
+    ax.plot(g0["fraction"] * 100, g0["random"] * k, ls="--", color=nb.NEUTRAL, label="random")
+    ax.set_title(f"Qini curves, {nn.arm(arm)} against {nn.control} (held-out {nn.units})")
+    ax.set_xlabel(f"{nn.units} treated, ranked by predicted effect (%)")
+    ax.set_ylabel(f"extra responders per 100 {nn.units}" if share
+                  else f"extra {nn.outcome} per {nn.unit}")
+    ax.legend(ncol=3, loc="upper left", bbox_to_anchor=(0, -0.15), frameon=False)
     return fig
 
 
 def decile_figure(a: UpliftAnalysis, arm: str | None = None) -> Figure:
-    """Predicted vs observed uplift by decile of predicted uplift (held-out users)."""
-    arm = arm or a.current_arm
+    """Predicted vs observed effect by decile of predicted effect (held-out units)."""
+    arm = arm or shown_arm(a)
+    nn = a.data.nouns
+    share = nn.outcome_unit == "share"
+    k = 100 if share else 1
     d = a.deciles[a.deciles["arm"] == arm]
     fig, ax = plt.subplots()
     x = d["decile"].to_numpy()
-    ax.bar(x - 0.2, d["observed_uplift"] * 100, width=0.4, label="observed", color=nb.ACCENT)
-    ax.bar(x + 0.2, d["predicted_uplift"] * 100, width=0.4, label="predicted", color=nb.PALETTE[1])
+    ax.bar(x - 0.2, d["observed_uplift"] * k, width=0.4, label="observed", color=nb.ACCENT)
+    ax.bar(x + 0.2, d["predicted_uplift"] * k, width=0.4, label="predicted", color=nb.PALETTE[1])
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x)
-    ax.set_title(f"Uplift in purchase rate by decile, {arm} vs control (model {a.chosen})")
-    ax.set_xlabel("decile of predicted uplift (1 = most responsive)")
-    ax.set_ylabel("uplift (percentage points)")
-    ax.legend()
+    ax.set_title(f"Effect on {nn.outcome_phrase} by decile of predicted effect, {nn.arm(arm)}")
+    ax.set_xlabel("decile of predicted effect (1 = most responsive)")
+    ax.set_ylabel("effect (percentage points)" if share else f"effect ({nn.outcome})")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return fig
 
 
-def frontier_figure(a: UpliftAnalysis) -> Figure:
-    """Expected incremental margin per month against the monthly discount budget."""
-    f = a.frontier
-    m = a.months_factor
+def has_frontier(a: UpliftAnalysis) -> bool:
+    """A budget frontier means something only when offers cost money and the window is known."""
+    return bool(a.data.window_days) and bool(a.offers.cost.sum() > 0)
+
+
+def frontier_figure(a: UpliftAnalysis, d: decision.Decision) -> Figure:
+    """Measured (held-out) value per month of the best allocation at each monthly budget."""
+    f, m, nn = a.frontier, a.months_factor, a.data.nouns
     fig, ax = plt.subplots()
-    ax.plot(f["discount_cost"] * m, f["incremental_margin"] * m, marker="o", color=nb.ACCENT,
-            label="model expectation")
+    ax.plot(f["discount_cost"] * m, f["incremental_margin"] * m, marker="o", color=nb.NEUTRAL,
+            lw=1, label="model expectation (not used)")
     ax.errorbar(f["discount_cost"] * m, f["heldout_gain_vs_none"] * m,
-                yerr=1.96 * f["heldout_gain_vs_none_se"] * m, fmt="s", color=nb.NEUTRAL,
-                capsize=3, label="measured on held-out users (95% CI)")
-    t, tv = _row(a, today_name(a)), today_vs_none(a)
-    ax.errorbar([t["expected_discount_cost"] * m], [tv["monthly_today_vs_none"]],
-                yerr=[[tv["monthly_today_vs_none"] - tv["monthly_today_vs_none_ci_low"]],
-                      [tv["monthly_today_vs_none_ci_high"] - tv["monthly_today_vs_none"]]],
-                fmt="D", color=nb.BAD, capsize=3, zorder=3,
-                label=f"today: everyone {a.current_arm} (randomized arm effect)")
+                yerr=1.96 * f["heldout_gain_vs_none_se"] * m, fmt="s", color=nb.ACCENT,
+                capsize=3, label=f"measured on held-out {nn.units} (95 % interval)")
+    if d.today != NONE:
+        row = d.frame.set_index("policy").loc[d.today]
+        k = d.scale
+        ax.errorbar([row["cost"] * k], [row["gain_vs_none"] * k],
+                    yerr=[[1.96 * row["gain_vs_none_se"] * k], [1.96 * row["gain_vs_none_se"] * k]],
+                    fmt="D", color=nb.BAD, capsize=3, zorder=3,
+                    label=f"today: {summary.policy_label(a, d.today)} (randomized test)")
     ax.axvline(a.campaign_budget * m, ls=":", color=nb.NEUTRAL, label="chosen budget")
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_title("Budget frontier: incremental margin vs no coupons")
-    ax.set_xlabel("coupon discount spent per month (USD)")
-    ax.set_ylabel("incremental margin per month (USD)")
+    ax.set_title(f"{nn.value.capitalize()} per month against {nn.control}, by budget")
+    ax.set_xlabel(f"{nn.cost} per month (USD)")
+    ax.set_ylabel(f"{nn.value} per month (USD)")
     ax.xaxis.set_major_formatter(axis_formatter("money"))
     ax.yaxis.set_major_formatter(axis_formatter("money"))
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.15), frameon=False)
     return fig
 
 
@@ -295,29 +202,84 @@ def balance_table(a: UpliftAnalysis, only_imbalanced: bool = False) -> pd.DataFr
 
 
 def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
-    e = a.arm_effects
-    f = a.data.frame
-    unit = {o: "share of users" if set(np.unique(f[o])) <= {0, 1} else "USD per user"
-            for o in e["outcome"].unique()}
+    """Effects per arm and outcome, each in its own unit (shares in %, money in USD)."""
+    e, d, nn = a.arm_effects, a.data, a.data.nouns
+    unit = [nn.unit_of(o, d.response, d.value) for o in e["outcome"]]
     return pd.DataFrame({
-        "outcome": [words(o) for o in e["outcome"]], "unit": [unit[o] for o in e["outcome"]],
-        "arm": e["arm"].to_numpy(),
-        "users in arm": e["n_arm"].to_numpy(), "control mean": e["control_mean"].to_numpy(),
-        "arm mean": e["arm_mean"].to_numpy(), "effect": e["effect"].to_numpy(),
-        "95% CI low": e["ci_low"].to_numpy(), "95% CI high": e["ci_high"].to_numpy(),
+        "outcome": [nn.label(o, d.response, d.value) for o in e["outcome"]],
+        "arm": [nn.arm(x) for x in e["arm"]],
+        f"{nn.units} in arm": e["n_arm"].to_numpy(),
+        f"{nn.control}": [w.level(x, u) for x, u in zip(e["control_mean"], unit, strict=True)],
+        "arm mean": [w.level(x, u) for x, u in zip(e["arm_mean"], unit, strict=True)],
+        "effect": [w.diff(x, u, signed=True) for x, u in zip(e["effect"], unit, strict=True)],
+        "95 % interval": [f"{w.diff(lo, u)} to {w.diff(hi, u)}" for lo, hi, u
+                          in zip(e["ci_low"], e["ci_high"], unit, strict=True)],
         "p-value": [p_text(p) for p in e["p_value"]],
     })
 
 
-def policy_table(a: UpliftAnalysis) -> pd.DataFrame:
-    """Per campaign window: model expectation for all users, held-out gain per user."""
-    t, w = a.policy_table, window_label(a)
+def policy_table(a: UpliftAnalysis, d: decision.Decision) -> pd.DataFrame:
+    """The decision frame as readers see it: measured gains (used) and the model's (not used)."""
+    f, per = summary.total_factor(a, d), summary.per_period(a)
+    t = d.frame
+    if not a.offers.cost.any():  # nothing costs anything: the budget cannot bind
+        t = t[t["policy"] != TARGETED]
+    fmt = summary.fmt_value(a)
     return pd.DataFrame({
-        "policy": t["policy"].to_numpy(), "users targeted": t["users_targeted"].to_numpy(),
-        f"discount cost {w}": t["expected_discount_cost"].to_numpy(),
-        f"incremental margin {w}": t["expected_incremental_margin"].to_numpy(),
-        f"deadweight {w}": t["expected_deadweight"].to_numpy(),
-        # per 1,000 users: per-user gains are cents, which round to the same "$0.02"
-        "held-out gain vs today, per 1,000 users": 1000 * t["heldout_gain_vs_today"].to_numpy(),
-        "its standard error": 1000 * t["heldout_gain_vs_today_se"].to_numpy(),
+        "policy": [summary.policy_label(a, k) + (" (today, kept)" if today and rec else
+                                                  " (today)" if today else
+                                                  " (recommended)" if rec else "")
+                   for k, today, rec in zip(t["policy"], t["today"], t["recommended"], strict=True)],
+        f"{a.data.nouns.units} treated": t["units_treated"].to_numpy(),
+        f"measured gain {per}": [fmt(x * f) for x in t["gain_vs_none"]],
+        "95 % interval": [f"{fmt((g - 1.96 * s) * f)} to {fmt((g + 1.96 * s) * f)}" if s else "–"
+                          for g, s in zip(t["gain_vs_none"], t["gain_vs_none_se"], strict=True)],
+        "measured on": np.where(t["measured_on"] == "experiment", f"all {a.data.nouns.units}",
+                                f"held-out {a.data.nouns.units}"),
+        f"model's expectation {per} (not used)": [fmt(x * f) for x in t["model_gain_vs_none"]],
     })
+
+
+def arm_name(a: UpliftAnalysis, arm: str) -> str:
+    """Reader's name of any arm, control included."""
+    return a.data.nouns.control if arm == a.data.control else a.data.nouns.arm(arm)
+
+
+def model_table(a: UpliftAnalysis) -> pd.DataFrame:
+    """Each uplift model's held-out policy value and ranking scores (evidence section)."""
+    q = a.model_scores.groupby("learner")[["qini", "auuc", "auuc_random"]].mean().reset_index()
+    t = a.model_choice.merge(q, on="learner")
+    return pd.DataFrame({
+        "model": [f"{d.split(' (')[0]}{' (chosen)' if c else ''}"
+                  for d, c in zip(t["description"], t["chosen"], strict=True)],
+        "validation value": t["valid_value"].to_numpy(), "test value": t["test_value"].to_numpy(),
+        "test standard error": t["test_se"].to_numpy(), "Qini": t["qini"].to_numpy(),
+        "AUUC": t["auuc"].to_numpy(), "AUUC of random targeting": t["auuc_random"].to_numpy(),
+    })
+
+
+GLOSSARY_TERMS = ["Average effect", "Confidence interval", "P-value", "Cluster-robust interval",
+                  "Standardized difference", "Uplift", "Uplift model", "Held-out data",
+                  "Inverse-propensity weighting", "Qini curve", "AUUC"]
+
+
+def method_text(a: UpliftAnalysis) -> str:
+    """'Method in plain words', with the run's own nouns."""
+    nn = a.data.nouns
+    return f"""## Method in plain words
+
+* **The experiment.** {nn.units.capitalize()} were split at random into a control group
+  ({nn.control}) and one group per arm. Because the split was random, the difference between
+  an arm and control is the arm's effect; the balance check (appendix) tests the split.
+* **Who responds more.** Uplift models (meta-learners on gradient-boosted trees{
+  ", and an uplift random forest" if "URF" in a.predictions else ""}) predict for each
+  {nn.unit} how much each arm changes {nn.outcome_phrase}. {feature_sentence(a)} Their settings
+  (smallest leaf, number of trees) scale with the number of {nn.units}. They learn from half
+  of the {nn.units} and are judged on {nn.units} they never saw.
+* **What a policy is worth.** A policy that gives everyone one arm is worth that arm's
+  randomized effect on {nn.value}; a targeted policy is worth what it earned on held-out
+  {nn.units} (inverse-propensity weighting, which needs no model to be right).
+* **What is recommended.** Targeting only when the experiment has at least
+  {MIN_UNITS_PER_ARM:,} {nn.units} per arm and targeting clearly beats the best single policy
+  on held-out {nn.units}; otherwise the best arm whose effect is clearly positive; otherwise
+  stopping today's arm if it clearly loses; otherwise no change."""

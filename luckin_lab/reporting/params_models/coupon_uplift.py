@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+import numpy as np
 from pydantic import Field
 
 from luckin_lab.reporting.params import ReportParams
+from luckin_lab.uplift.words import Nouns, detect_unit
 
 
 class Params(ReportParams):
@@ -16,8 +20,25 @@ class Params(ReportParams):
     control_arm: str = Field("control", description="control arm of a generic experiment")
     value_column: str = Field("", description="generic: column the decision maximises ('' = outcome)")
     cost_column: str = Field("", description="generic: observed cost column ('' = none)")
-    window_days: int = Field(14, ge=1, description="generic: outcome window, for monthly scaling")
-    current_arm: str = Field("", description="today's blanket offer ('' = the deepest arm)")
+    window_days: int | None = Field(
+        None, ge=1, description="generic: outcome window in days; given, money is per month")
+    current_arm: str = Field("", description="today's policy: an arm everyone gets, or the "
+                             "control arm ('' = the deepest arm for a campaign, control otherwise)")
+    unit_noun: str = Field("unit", description="generic: what one row is ('man', 'customer')")
+    unit_plural: str = Field("", description="generic: plural of unit_noun ('' = add 's')")
+    treatment_noun: str = Field("treatment", description="generic: what an arm gives")
+    control_label: str = Field("", description="generic: the control arm in words "
+                               "('' = 'no <treatment>')")
+    arm_labels: dict[str, str] = Field(default_factory=dict,
+                                       description="generic: plain name per arm")
+    outcome_label: str = Field("outcome", description="generic: the outcome in words")
+    outcome_unit: Literal["", "share", "count", "usd"] = Field(
+        "", description="generic: '' = share for a 0/1 outcome, else count")
+    value_label: str = Field("", description="generic: the value column in words "
+                             "('' = the outcome's)")
+    value_unit: Literal["", "share", "count", "usd"] = Field(
+        "", description="generic: '' = usd when a value column is named, else the outcome's")
+    cost_label: str = Field("cost", description="generic: the cost column in words")
     monthly_budget: float | None = Field(
         None, ge=0, description="monthly discount budget, USD (None = half of today's spend)")
     arm_costs: dict[str, float] = Field(default_factory=dict,
@@ -27,5 +48,22 @@ class Params(ReportParams):
     n_jobs: int = Field(2, ge=1)
 
     def not_applicable(self) -> set[str]:
-        generic = {"control_arm", "value_column", "cost_column", "window_days"}
+        generic = {"control_arm", "value_column", "cost_column", "window_days", "unit_noun",
+                   "unit_plural", "treatment_noun", "control_label", "arm_labels",
+                   "outcome_label", "outcome_unit", "value_label", "value_unit", "cost_label"}
         return {"campaign_id"} if self.experiment_table else generic | {"experiment_table"}
+
+    def nouns(self, outcome: np.ndarray) -> Nouns:
+        """The reader's words for a generic run, from these parameters and the outcome."""
+        unit = self.outcome_unit or detect_unit(outcome)
+        value_unit = self.value_unit or ("usd" if self.value_column else unit)
+        return Nouns(unit=self.unit_noun, units=self.unit_plural or f"{self.unit_noun}s",
+                     treatment=self.treatment_noun,
+                     control=self.control_label or f"no {self.treatment_noun}",
+                     arm_labels=dict(self.arm_labels), outcome=self.outcome_label,
+                     outcome_unit=unit, value=self.value_label or self.outcome_label,
+                     value_unit=value_unit, cost=self.cost_label)
+
+    def today_arm(self) -> str:
+        """Today's policy: the parameter, else control for a generic experiment."""
+        return self.current_arm or (self.control_arm if self.experiment_table else "")

@@ -1,0 +1,244 @@
+"""The customer analysis as one object: fit once (profiles, churn model, lifetime value,
+campaign effects), then decide the win-back list for any budget without refitting.
+
+Snapshots, with H the churn horizon and "today" the last day of data (or ``as_of``):
+
+- train: profiles at today - 2H, labelled by purchases in the next H days;
+- test (out of time): profiles at today - H, labelled by the H days up to today;
+- score: profiles today, by a model refitted on the test snapshot (the newest labels).
+
+Lifetime value is fitted on all history up to today; its check is a holdout: the same model
+fitted up to today - H predicts the last H days, which happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from luckin_lab.customers import churn, clv, winback
+from luckin_lab.sources import DataStore
+from luckin_lab.transforms import customers as tc
+from luckin_lab.uplift import policy
+from luckin_lab.uplift.data import ExperimentData, from_campaign
+
+DAYS_PER_MONTH = 30.4375
+
+
+class CustomerSettings(BaseModel):
+    """What the analysis needs to know; the report's ``Params`` extends this, so defaults live here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transactions_table: str = ""  # "" = the company's orders; else a generic_transactions table
+    as_of: dt.date | None = None  # None = the last day of data
+    horizon_days: int = 60  # churn: no purchase in the next 60 days (the catalog's definition)
+    clv_months: int = 12
+    time_unit_days: float = 1.0  # the buy-till-you-die models' time unit (7 = weeks)
+    experiment_id: str = ""  # the randomized win-back campaign ("" = none)
+    at_risk_threshold: float = 0.5  # churn probability from which a customer counts as at risk
+    seed: int = 0
+
+
+@dataclass
+class CustomerAnalysis:
+    """Customer 360 slice, churn, lifetime value and win-back, estimator-style.
+
+    >>> a = CustomerAnalysis(CustomerSettings()).fit(store)   # costly: models
+    >>> plan = a.decide(monthly_budget=5000)                  # cheap: the list
+    """
+
+    settings: CustomerSettings = field(default_factory=CustomerSettings)
+    fits: int = 0  # how many times the models were fitted (decide never refits)
+
+    def fit(self, store: DataStore) -> CustomerAnalysis:
+        s = self.settings
+        tx = tc.transactions(store, s.transactions_table or None)
+        first, last = tc.data_days(store, tx)
+        self.today = s.as_of or last
+        self.data_first = first
+        h = dt.timedelta(days=s.horizon_days)
+        self.test_day, self.train_day = self.today - h, self.today - 2 * h
+        if self.train_day - first < h:
+            raise ValueError(
+                f"the data run from {first} to {last}: an out-of-time churn check with a "
+                f"{s.horizon_days}-day horizon needs at least {3 * s.horizon_days} days of history "
+                f"(train snapshot {self.train_day}, test {self.test_day}, today {self.today}); "
+                "use a shorter horizon_days or more data")
+        self.has_margin = bool(store.execute(tx.margin.notnull().any().name("m")))
+        attrs = tc.customer_attributes(store) if not s.transactions_table else None
+        snap = {name: self._profile(store, tx, day, attrs)
+                for name, day in (("train", self.train_day), ("test", self.test_day),
+                                  ("today", self.today))}
+        for name, day in (("train", self.train_day), ("test", self.test_day)):
+            snap[name] = self._label(store, tx, snap[name], day)
+        self.profiles = snap
+        self._fit_churn()
+        self._fit_clv()
+        self._fit_campaign(store)
+        self.fits += 1
+        return self
+
+    # -- stages --------------------------------------------------------------------------
+
+    def _profile(self, store: DataStore, tx, day: dt.date, attrs: pd.DataFrame | None) -> pd.DataFrame:
+        p = store.execute(tc.profile(tx, day))
+        div = tc.product_diversity(store, day) if not self.settings.transactions_table else None
+        if div is not None:
+            p = p.merge(div, on="customer_id", how="left")
+        if attrs is not None:
+            p = p.merge(attrs, on="customer_id", how="left")
+            p["days_since_register"] = (pd.Timestamp(day) - pd.to_datetime(p["register_time"])).dt.days
+            p = p.drop(columns="register_time")
+        p["cohort"] = pd.to_datetime(p["first_day"]).dt.to_period("M").astype(str)
+        return p.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+    def _label(self, store: DataStore, tx, p: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+        nxt = store.execute(tc.next_occasions(tx, day, self.settings.horizon_days))
+        p = p.merge(nxt, on="customer_id", how="left")
+        p["next_occasions"] = p["next_occasions"].fillna(0).astype(int)
+        p["churned"] = (p["next_occasions"] == 0).astype(int)
+        return p
+
+    def _active(self, p: pd.DataFrame) -> pd.Series:
+        """Customers not yet churned on the snapshot: the ones a risk score is for."""
+        return p["recency_days"] < self.settings.horizon_days
+
+    def _fit_churn(self) -> None:
+        s = self.settings
+        train, test, today = (self.profiles[k] for k in ("train", "test", "today"))
+        tr, te = train[self._active(train)], test[self._active(test)]
+        oot = churn.ChurnModel(seed=s.seed).fit(churn.features(tr), tr["churned"])
+        p_test = oot.predict_proba(churn.features(te))
+        self.evaluation = churn.evaluate(p_test, te["churned"].to_numpy(),
+                                         churn.recency_rule_score(te))
+        self.churn_model = churn.ChurnModel(seed=s.seed).fit(churn.features(te), te["churned"])
+        # lapsed customers have churned by definition: their risk is 1, not a model's guess
+        today["p_churn"] = 1.0
+        active = self._active(today)
+        today.loc[active, "p_churn"] = self.churn_model.predict_proba(churn.features(today[active]))
+
+    def _margin_rate(self, p: pd.DataFrame) -> float:
+        return float(p["margin"].sum() / p["spend"].sum()) if self.has_margin else 1.0
+
+    def _fit_clv(self) -> None:
+        s = self.settings
+        t = s.clv_months * DAYS_PER_MONTH / s.time_unit_days
+        today, test = self.profiles["today"], self.profiles["test"]
+        self.margin_rate = self._margin_rate(today)
+        summ = clv.rfm_summary(today, s.time_unit_days)
+        self.clv = clv.CLVModel(margin_rate=self.margin_rate).fit(summ)
+        today["expected_purchases_12m"] = self.clv.expected_purchases(summ, t)
+        today["p_alive"] = self.clv.p_alive(summ)
+        today["clv_12m"] = self.clv.value(summ, t)
+        active = self.clv.if_active_today(summ)
+        today["winback_gain"] = np.clip(self.clv.value(active, t) - today["clv_12m"], 0, None)
+        self.purchases_12m = self.clv.total_interval(summ, t)
+        # holdout: fitted up to the test day, predicting the H days that followed
+        hold_summ = clv.rfm_summary(test, s.time_unit_days)
+        hold = clv.CLVModel(spend=False).fit(hold_summ)
+        test["predicted_next"] = hold.expected_purchases(hold_summ, s.horizon_days / s.time_unit_days)
+        self.holdout = (test.groupby("cohort", as_index=False)
+                        .agg(customers=("customer_id", "size"), predicted=("predicted_next", "sum"),
+                             actual=("next_occasions", "sum")))
+        self.holdout["error"] = self.holdout["predicted"] / self.holdout["actual"] - 1
+        self.holdout_total = (float(test["predicted_next"].sum()), float(test["next_occasions"].sum()))
+        self.holdout_params = hold.params
+
+    def _fit_campaign(self, store: DataStore) -> None:
+        self.campaign: ExperimentData | None = None
+        self.group_effects = pd.DataFrame()
+        if not self.settings.experiment_id:
+            return
+        self.campaign = from_campaign(store, self.settings.experiment_id)
+        today = self.profiles["today"]
+        groups = winback.group_of(today)
+        gain = today.groupby(groups)["winback_gain"].mean()
+        band_gain = today.groupby(winback.recency_band(today["recency_days"]))["winback_gain"].mean()
+        self.group_effects = winback.group_effects(self.campaign, pd.concat([gain, band_gain]))
+
+    # -- decisions (no refit) ------------------------------------------------------------
+
+    def at_risk(self) -> pd.DataFrame:
+        """Customers who bought in the last horizon and are likely not to buy in the next one."""
+        t = self.profiles["today"]
+        return t[self._active(t) & (t["p_churn"] >= self.settings.at_risk_threshold)]
+
+    def lapsed(self) -> pd.DataFrame:
+        """Customers already past the churn definition (no purchase in the last horizon)."""
+        t = self.profiles["today"]
+        return t[~self._active(t)]
+
+    def decide(self, monthly_budget: float) -> WinBackPlan:
+        """The budget-optimal win-back list among lapsed and at-risk customers (no refit)."""
+        if self.campaign is None or self.group_effects.empty:
+            raise ValueError("no randomized win-back campaign in the data (experiment_id is empty): "
+                             "the report can rank customers by risk and value but cannot say which "
+                             "offer wins them back")
+        t = self.profiles["today"]
+        pool = t[(t["recency_days"] >= 30)].reset_index(drop=True)
+        offers = winback.offer_matrix(pool, pool["winback_gain"].to_numpy(), self.group_effects,
+                                      self.campaign.arms)
+        alloc = policy.allocate(offers, monthly_budget)
+        groups = winback.group_of(pool).to_numpy()
+        known = set(self.group_effects["group"])
+        groups = np.where(np.isin(groups, list(known)), groups, winback.recency_band(pool["recency_days"]))
+        lo, hi = winback.plan_interval(alloc.assign, groups, self.campaign.arms, self.group_effects)
+        chosen = alloc.assign >= 0
+        arm_names = np.array(self.campaign.arms, dtype=object)
+        listing = pool.loc[chosen, ["customer_id", "recency_days", "p_churn", "clv_12m",
+                                    "winback_gain"]].copy()
+        listing["offer"] = arm_names[alloc.assign[chosen]]
+        listing["expected_value"] = offers.pick(offers.value, alloc.assign)[chosen]
+        listing["expected_discount"] = offers.pick(offers.cost, alloc.assign)[chosen]
+        listing["expected_reactivation"] = offers.pick(offers.uplift, alloc.assign)[chosen]
+        listing["group"] = groups[chosen]
+        return WinBackPlan(monthly_budget, listing.sort_values("expected_value", ascending=False),
+                           float(alloc.value), float(alloc.value + lo), float(alloc.value + hi),
+                           float(alloc.cost), len(pool))
+
+    def summary(self) -> pd.DataFrame:
+        """The headline figures as a frame (one row per figure)."""
+        e = self.evaluation
+        risk, lapsed = self.at_risk(), self.lapsed()
+        rows = [
+            ("customers with a purchase", len(self.profiles["today"])),
+            ("at risk (bought recently, likely not to buy again within the horizon)", len(risk)),
+            ("12-month value of the at-risk customers", float(risk["clv_12m"].sum())),
+            ("lapsed (no purchase within the horizon)", len(lapsed)),
+            ("churn model AUC, out of time", e.auc),
+            ("recency rule AUC, out of time", e.auc_recency_rule),
+            ("churn model Brier skill over a constant rate", e.brier_skill),
+            ("expected purchases in the next 12 months", self.purchases_12m[0]),
+        ]
+        return pd.DataFrame(rows, columns=["figure", "value"])
+
+    def __repr__(self) -> str:
+        if not self.fits:
+            return f"CustomerAnalysis({self.settings!r}, not fitted)"
+        e = self.evaluation
+        return (f"CustomerAnalysis(today={self.today}, customers={len(self.profiles['today']):,}, "
+                f"AUC={e.auc:.3f} vs recency rule {e.auc_recency_rule:.3f}, "
+                f"12-month purchases={self.purchases_12m[0]:,.0f})")
+
+
+@dataclass(frozen=True)
+class WinBackPlan:
+    """The win-back list for one monthly budget, with its expected value and interval (90 %)."""
+
+    monthly_budget: float
+    customers: pd.DataFrame
+    value: float
+    value_low: float
+    value_high: float
+    discount: float
+    pool: int
+
+    def __repr__(self) -> str:
+        return (f"WinBackPlan(budget={self.monthly_budget:,.0f}, customers={len(self.customers):,} "
+                f"of {self.pool:,}, value={self.value:,.0f} [{self.value_low:,.0f}, "
+                f"{self.value_high:,.0f}], discount={self.discount:,.0f})")

@@ -1,0 +1,317 @@
+"""The customer report's words, tables and charts, built from one fitted analysis.
+
+Every page-one sentence is built from the same figures that go to ``results/`` (see
+:func:`headline`), so the text and the tables cannot disagree.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from luckin_lab.customers import winback
+from luckin_lab.customers.analysis import CustomerAnalysis, WinBackPlan
+from luckin_lab.reporting import nb
+from luckin_lab.reporting.certainty import Estimate, interval_text
+
+# what the catalog (UC-MK-02) claims: 5-10 % of 76K lapsed users x $4.71 AOV x 12 orders a year
+CATALOG_CLAIM = (200_000, 430_000)
+
+
+def value_word(a: CustomerAnalysis) -> str:
+    return "profit" if a.has_margin else "spend"
+
+
+def headline(a: CustomerAnalysis, plan: WinBackPlan | None) -> dict:
+    """The page-one figures (also written to metrics.json)."""
+    risk, lapsed = a.at_risk(), a.lapsed()
+    e = a.evaluation
+    pred, actual = a.holdout_total
+    h = {
+        "as_of": a.today.isoformat(),
+        "customers": int(len(a.profiles["today"])),
+        "at_risk": int(len(risk)),
+        "at_risk_value_12m": float(risk["clv_12m"].sum()),
+        "lapsed": int(len(lapsed)),
+        "lapsed_value_12m": float(lapsed["clv_12m"].sum()),
+        "value_measure": value_word(a),
+        "margin_rate": a.margin_rate,
+        "churn_auc": e.auc, "recency_rule_auc": e.auc_recency_rule,
+        "churn_brier_skill": e.brier_skill, "churn_rate_test": e.churn_rate,
+        "purchases_12m": a.purchases_12m[0], "purchases_12m_low": a.purchases_12m[1],
+        "purchases_12m_high": a.purchases_12m[2],
+        "holdout_predicted": pred, "holdout_actual": actual, "holdout_error": pred / actual - 1,
+        "horizon_days": a.settings.horizon_days,
+        "calibration_gap": float((e.calibration["predicted"] - e.calibration["observed"]).abs().max()),
+    }
+    if plan is not None:
+        h.update({
+            "winback_budget": plan.monthly_budget, "winback_customers": int(len(plan.customers)),
+            "winback_value": plan.value, "winback_value_low": plan.value_low,
+            "winback_value_high": plan.value_high, "winback_discount": plan.discount,
+            "winback_reactivations": float(plan.customers["expected_reactivation"].sum()),
+        })
+    return h
+
+
+def decision(h: dict) -> str:
+    """The page-one instruction, only as strong as the evidence."""
+    if "winback_value" not in h:
+        return ("These data hold no randomized win-back test, so the report ranks customers by risk "
+                "and value but cannot say which offer brings them back: run a small randomized "
+                "offer test on the at-risk list before spending on it.")
+    est = Estimate(h["winback_value"], h["winback_value_low"], h["winback_value_high"], 0.9)
+    money = interval_text(est, lambda v: nb.money(v, like=h["winback_value"]))
+    if not est.significant:
+        return (f"Do not scale the win-back offer yet: the best list for a {nb.money(h['winback_budget'])} "
+                f"budget is worth {money} in 12-month {h['value_measure']}, an interval that includes "
+                "zero. Repeat the randomized test on a larger group first.")
+    return (f"Send the win-back offers to {h['winback_customers']:,} customers within a "
+            f"{nb.money(h['winback_budget'])} discount budget: expected 12-month {h['value_measure']} "
+            f"{money} (90 % interval), about {h['winback_reactivations']:,.0f} customers back who "
+            "would otherwise not have bought in the offer window.")
+
+
+def risk_sentence(h: dict) -> str:
+    return (f"Of {h['customers']:,} customers who have ever bought, {h['at_risk']:,} bought within the last "
+            f"{h['horizon_days']} days but are more likely than not to buy nothing in the next "
+            f"{h['horizon_days']}; they are worth {nb.money(h['at_risk_value_12m'])} in expected "
+            f"12-month {h['value_measure']}. A further {h['lapsed']:,} have already bought nothing for "
+            f"{h['horizon_days']}+ days (worth {nb.money(h['lapsed_value_12m'])}).")
+
+
+def model_sentence(h: dict) -> str:
+    """How good the risk score is, in words only as strong as its test."""
+    better = h["churn_auc"] - h["recency_rule_auc"]
+    if better > 0.02:
+        verdict = "a clear gain"
+    elif better < -0.005:
+        verdict = "no better than today's rule, which remains the one to use"
+    else:
+        verdict = "about the same as today's rule"
+    gap = h["calibration_gap"]
+    calibrated = ("its stated chances match what happened within "
+                  f"{gap * 100:.0f} points (chart 1)") if gap <= 0.05 else (
+        f"its stated chances are off by up to {gap * 100:.0f} points in some groups (chart 1)")
+    bias = h["holdout_error"]
+    reading = "generous" if bias > 0.05 else "cautious" if bias < -0.05 else "about right"
+    return (f"Tested on a later period it never saw, the risk score ranks leavers correctly "
+            f"{h['churn_auc']:.0%} of the time, against {h['recency_rule_auc']:.0%} for today's rule "
+            f"(days since the last order): {verdict}. It is {h['churn_brier_skill']:.0%} more accurate "
+            f"than giving everyone the same chance, and {calibrated}. Expected purchases were "
+            f"{'over' if bias > 0 else 'under'}-predicted by {abs(bias):.0%} in the last "
+            f"{h['horizon_days']} days, so treat the lifetime values as {reading}.").replace("%", " %")
+
+
+def catalog_check(a: CustomerAnalysis) -> dict | None:
+    """What one campaign to every lapsed customer is worth by the experiment, vs the catalog."""
+    if a.campaign is None:
+        return None
+    plan = a.decide(monthly_budget=1e12)
+    lapsed = plan.customers[plan.customers["recency_days"] >= a.settings.horizon_days]
+    arm_k = lapsed["offer"].map({arm: k for k, arm in enumerate(a.campaign.arms)}).to_numpy()
+    lo, hi = winback.plan_interval(arm_k, lapsed["group"].to_numpy(), a.campaign.arms,
+                                   a.group_effects)
+    value = float(lapsed["expected_value"].sum())
+    return {"lapsed_targeted": int(len(lapsed)), "value": value,
+            "value_low": value + lo, "value_high": value + hi,
+            "reactivations": float(lapsed["expected_reactivation"].sum()),
+            "claim_low": CATALOG_CLAIM[0], "claim_high": CATALOG_CLAIM[1]}
+
+
+def catalog_sentence(c: dict | None, h: dict) -> str:
+    if c is None:
+        return ""
+    return (f"The catalog expects $200K–$430K a year from win-back (5–10 % of lapsed customers "
+            f"returning at 12 orders a year, in revenue). The randomized test supports "
+            f"{nb.money(c['value'])} ({nb.money(c['value_low'])} to {nb.money(c['value_high'])}) in "
+            f"12-month {h['value_measure']} from one offer to all {c['lapsed_targeted']:,} lapsed "
+            f"customers: about {c['reactivations']:,.0f} come back because of it.")
+
+
+def frontier(a: CustomerAnalysis, budgets: list[float]) -> pd.DataFrame:
+    """Win-back value by budget (decide() only: no refit)."""
+    rows = []
+    for b in budgets:
+        p = a.decide(b)
+        rows.append({"budget": b, "customers": len(p.customers), "discount": p.discount,
+                     "value": p.value, "value_low": p.value_low, "value_high": p.value_high})
+    return pd.DataFrame(rows)
+
+
+def cohort_table(a: CustomerAnalysis) -> pd.DataFrame:
+    """Lifetime value by month of first purchase (acquisition cohort)."""
+    t = a.profiles["today"]
+    g = t.groupby("cohort").agg(customers=("customer_id", "size"), still_active=("p_alive", "mean"),
+                                purchases_12m=("expected_purchases_12m", "sum"),
+                                value_12m=("clv_12m", "sum"))
+    g["value_per_customer"] = g["value_12m"] / g["customers"]
+    return g.reset_index().rename(columns={"cohort": "first purchase month"})
+
+
+def effects_table(a: CustomerAnalysis) -> pd.DataFrame:
+    """The best offer per group of customers, as measured in the campaign (all offers in results/)."""
+    e = all_effects(a)
+    if e.empty:
+        return e
+    best = e.loc[e.groupby("group")["value_effect"].idxmax()]
+    return best.sort_values("value_effect", ascending=False).reset_index(drop=True)
+
+
+def all_effects(a: CustomerAnalysis) -> pd.DataFrame:
+    """Every group x offer effect of the campaign, in reader units."""
+    e = a.group_effects.copy()
+    if e.empty:
+        return e
+    e["offer"] = e["arm"].map(offer_name)
+    return e[["group", "offer", "campaign_customers", "reactivation_control", "reactivation_effect",
+              "reactivation_se", "margin_effect", "discount", "value_effect", "value_se"]]
+
+
+def offer_name(arm: str) -> str:
+    """'off30' -> '30 % off' (the campaign's arm codes stay in the appendix)."""
+    arm = str(arm)
+    if arm.startswith("off") and arm[3:].isdigit():
+        return f"{int(arm[3:])} % off"
+    return arm.replace("_", " ")
+
+
+def calibration_figure(a: CustomerAnalysis) -> Figure:
+    cal = a.evaluation.calibration
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    ax.plot([0, 1], [0, 1], color=nb.NEUTRAL, lw=1, ls="--", label="perfect calibration")
+    ax.plot(cal["predicted"], cal["observed"], marker="o", color=nb.ACCENT, label="risk score")
+    ax.set_xlabel("predicted chance of no purchase in the horizon")
+    ax.set_ylabel("share who bought nothing")
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title("Predicted vs actual leaving, later period")
+    return fig
+
+
+def lift_figure(a: CustomerAnalysis) -> Figure:
+    lift = a.evaluation.lift
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    ax.plot(lift["targeted_share"], lift["churners_found_model"], color=nb.ACCENT, label="risk score")
+    ax.plot(lift["targeted_share"], lift["churners_found_rule"], color=nb.PALETTE[1],
+            label="days since last order")
+    ax.plot([0, 1], [0, 1], color=nb.NEUTRAL, lw=1, ls="--", label="random")
+    ax.set_xlabel("share of customers contacted, riskiest first")
+    ax.set_ylabel("share of leavers reached")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title("Leavers reached by contacting the riskiest first")
+    return fig
+
+
+def frontier_figure(f: pd.DataFrame) -> Figure:
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    ax.fill_between(f["discount"], f["value_low"], f["value_high"], color=nb.ACCENT, alpha=0.15,
+                    label="90 % interval")
+    ax.plot(f["discount"], f["value"], marker="o", color=nb.ACCENT, label="expected value")
+    ax.set_xlabel("discount spent (USD)")
+    ax.set_ylabel("12-month value (USD)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title("Win-back value by discount budget")
+    return fig
+
+
+def write_results(a: CustomerAnalysis, plan: WinBackPlan | None, results: nb.Results) -> dict:
+    """Tables and metrics for results/; returns the headline (same figures as page one)."""
+    h = headline(a, plan)
+    results.metrics(h)
+    results.table("calibration", a.evaluation.calibration)
+    results.table("lift", a.evaluation.lift)
+    results.table("cohorts", cohort_table(a))
+    results.table("holdout_by_cohort", a.holdout)
+    results.table("model_parameters", a.clv.params)
+    scores = a.profiles["today"][["customer_id", "recency_days", "occasions", "p_churn", "p_alive",
+                                  "expected_purchases_12m", "clv_12m"]]
+    results.table("customer_scores", scores)
+    if plan is not None:
+        results.table("winback_list", plan.customers.assign(offer=plan.customers["offer"].map(offer_name)))
+        results.table("campaign_effects", all_effects(a))
+    return h
+
+
+def share_text(x: float) -> str:
+    return "–" if np.isnan(x) else f"{x:.0%}".replace("%", " %")
+
+
+COHORT_FORMATS = {"customers": "int", "still_active": "pct0", "purchases_12m": "int",
+                  "value_12m": "money", "value_per_customer": "money2"}
+HOLDOUT_FORMATS = {"customers": "int", "predicted": "int", "actual": "int", "error": "pct"}
+EFFECT_FORMATS = {"campaign_customers": "int", "reactivation_control": "pct",
+                  "reactivation_effect": "pct", "reactivation_se": "pct", "margin_effect": "money2",
+                  "discount": "money2", "value_effect": "money2", "value_se": "money2"}
+GLOSSARY_TERMS = ["BG/NBD model", "Calibration", "Gamma-Gamma model", "Held-out data",
+                  "Lifetime value", "Out-of-time test", "Uplift"]
+
+
+def budgets(chosen: float) -> list[float]:
+    """Budgets for the frontier: a range around the chosen one."""
+    return sorted({round(chosen * f, 2) for f in (0.1, 0.25, 0.5, 1, 2, 4)})
+
+
+def page_one_kpis(h: dict) -> dict[str, str]:
+    word = h["value_measure"]
+    k = {
+        "Customers at risk": f"{h['at_risk']:,}",
+        f"Their 12-month {word}": nb.money(h["at_risk_value_12m"]),
+        "Already lapsed": f"{h['lapsed']:,}",
+    }
+    if "winback_value" in h:
+        est = Estimate(h["winback_value"], h["winback_value_low"], h["winback_value_high"], 0.9)
+        k[f"Win-back list, 12-month {word}"] = nb.money(h["winback_value"]) + (
+            "" if est.significant else " (not significant)")
+        k["Customers to contact"] = f"{h['winback_customers']:,}"
+    return k
+
+
+def page_one_text(h: dict, check: dict | None) -> str:
+    parts = [f"**{decision(h)}**", risk_sentence(h), model_sentence(h)]
+    if h["value_measure"] == "spend":
+        parts.append("These data carry no cost of goods, so values are spend, not profit.")
+    else:
+        parts.append(f"Values are profit: spend times the {h['margin_rate']:.0%} gross margin of the "
+                     "period's orders, after discounts.".replace("%", " %"))
+    if check:
+        parts.append(catalog_sentence(check, h))
+    parts.append(f"Data up to {h['as_of']}.")
+    return "\n\n".join(p for p in parts if p)
+
+
+def winback_text(a: CustomerAnalysis) -> str:
+    if a.campaign is None:
+        return ("These data hold no randomized win-back test. Without one, who comes back *because* of "
+                "an offer cannot be told from who would have come back anyway.")
+    window = a.campaign.window_days
+    return (f"The win-back campaign randomly gave customers one of {len(a.campaign.arms)} coupon "
+            f"depths or no coupon, and counted purchases in the {window} days after. Within each group "
+            "of customers (time since the last order and customer segment), the difference from the "
+            "no-coupon group is what the coupon caused. A customer who comes back is also worth the "
+            "purchases they are then expected to make over 12 months. The list picks, for the budget, "
+            "the customers and coupon depths with the most value per dollar of discount. Each group's "
+            "measured effect is pulled toward the offer's average over all groups by its noise, so the "
+            "list does not chase groups that were merely lucky in the test.")
+
+
+def method_text(a: CustomerAnalysis) -> str:
+    s = a.settings
+    unit = "weeks" if s.time_unit_days == 7 else "days" if s.time_unit_days == 1 else f"{s.time_unit_days:g}-day units"
+    return (f"**Churn.** A customer churns when they buy nothing for {s.horizon_days} days. A gradient-"
+            f"boosted classifier learns the chance of that from each customer's history on "
+            f"{a.train_day} (recency, frequency, spend, gaps between purchases, habits"
+            f"{', segment and channel' if 'segment' in a.profiles['today'] else ''}), its probabilities "
+            f"are calibrated on held-out customers, and it is judged on {a.test_day}, a snapshot it "
+            f"never saw. The score used today is refitted on that later snapshot.\n\n"
+            f"**Lifetime value.** A BG/NBD model describes how often each customer buys and the chance "
+            f"they have left; a Gamma-Gamma model how much they spend per purchase (time in {unit}). "
+            f"Both are fitted to all purchases up to {a.today}; 12-month value is expected purchases "
+            f"times expected spend per purchase{' times the gross margin rate' if a.has_margin else ''}. "
+            "The interval on total purchases reflects the uncertainty of the fitted parameters only, "
+            "not changes in the business.")

@@ -1,0 +1,235 @@
+"""Page one of the experiment report: the effect, the decision, how sure we are.
+
+Every sentence here is built from :mod:`luckin_lab.uplift.decision` and the arm effects,
+the same frames the evidence tables show, so page one cannot contradict them. Money is
+given per month when the outcome window is known (per unit otherwise); a figure whose
+interval includes zero is never the lead figure; when the model and the experiment
+disagree about a policy, the page says so and trusts the experiment.
+"""
+
+from __future__ import annotations
+
+from luckin_lab.reporting import certainty
+from luckin_lab.reporting.certainty import Estimate
+from luckin_lab.uplift import words as w
+from luckin_lab.uplift.analysis import NONE, TARGETED, UpliftAnalysis
+from luckin_lab.uplift.decision import Decision, Measured, measured, why_not_targeted
+
+
+def estimate(m: Measured, factor: float = 1.0) -> Estimate:
+    return Estimate.from_se(m.value, m.se).scaled(factor)
+
+
+def per_period(a: UpliftAnalysis) -> str:
+    """'per month' when the window is known, else 'per <unit>' (figures are per unit then)."""
+    return "per month" if a.data.window_days else f"per {a.data.nouns.unit}"
+
+
+def total_factor(a: UpliftAnalysis, d: Decision) -> float:
+    """Per-unit figure -> the page's unit (a month's total, or one unit)."""
+    return d.scale if a.data.window_days else 1.0
+
+
+def value_text(a: UpliftAnalysis, x: float, like: float | None = None, signed: bool = False) -> str:
+    return w.diff(x, a.data.nouns.value_unit, like=like, signed=signed)
+
+
+def fmt_value(a: UpliftAnalysis):
+    return lambda x: value_text(a, x)
+
+
+def policy_label(a: UpliftAnalysis, key: str) -> str:
+    """Plain name of a policy: 'no coupon for anyone', '30 % off for every user'."""
+    nn = a.data.nouns
+    if key == NONE:
+        return f"{nn.control} for anyone"
+    if key.startswith("everyone "):
+        return f"{nn.arm(key.removeprefix('everyone '))} for every {nn.unit}"
+    what = (f"{nn.arm(a.data.arms[0])} only for the {nn.units} the model picks"
+            if len(a.data.arms) == 1 else f"each {nn.unit} the {nn.treatment} the model picks")
+    return what + (", within the budget" if key == TARGETED else ", no budget")
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def effect_lines(a: UpliftAnalysis) -> list[str]:
+    """One line per arm: its randomized effect on each outcome, interval, p-value, in words.
+
+    Money with a known window reads as a month's total if every unit got the arm (the
+    page's unit), with the per-unit effect beside it; shares read in percentage points.
+    """
+    d, nn = a.data, a.data.nouns
+    e = a.arm_effects
+    monthly = float(len(d.frame) * a.months_factor) if d.window_days else None
+    lines = []
+    for arm in d.arms:
+        parts = []
+        for col in dict.fromkeys([d.value, d.response]):
+            r = e[(e["outcome"] == col) & (e["arm"] == arm)].iloc[0]
+            unit = nn.unit_of(col, d.response, d.value)
+            k = monthly if (unit == "usd" and monthly) else 1.0
+            est = Estimate(r["effect"] * k, r["ci_low"] * k, r["ci_high"] * k)
+            shown = w.diff(abs(est.value), unit, like=est.high)
+            verb = "did not change" if shown in ("$0", "$0.00", "0.0 points") else \
+                "raised" if est.value > 0 else "lowered"
+            per = (" per month if every " + nn.unit + " got it" if k != 1.0 else
+                   "" if unit == "share" else f" per {nn.unit}")
+            what = ("the share " if unit == "share" else "") + nn.label(col, d.response, d.value)
+            interval = f"{w.diff(est.low, unit, like=est.high)} to {w.diff(est.high, unit, like=est.low)}"
+            parts.append(f"{verb} {what} by **{shown}**{per} (95 % interval {interval}, "
+                         f"{_p(r['p_value'])}): {certainty.confidence_words(est)}")
+        lines.append(f"* **{nn.arm(arm)}** against {nn.control}: " + "; it ".join(parts) + ".")
+    return lines
+
+
+def lead_candidates(a: UpliftAnalysis, d: Decision) -> dict[str, Estimate]:
+    """Figures page one may lead with, in the page's unit (per month or per unit)."""
+    nn, f, per = a.data.nouns, total_factor(a, d), per_period(a)
+    out = {}
+    if d.recommended != d.today:
+        out[f"{nn.value} {per}: {policy_label(a, d.recommended)}, against today's "
+            f"{policy_label(a, d.today)}"] = estimate(d.gain_vs_today, f)
+    for arm in a.data.arms:
+        out[f"{nn.value} {per}: {nn.arm(arm)} against {nn.control}"] = \
+            estimate(measured(a, f"everyone {arm}"), f)
+    return out
+
+
+def tiles(a: UpliftAnalysis, d: Decision) -> dict[str, str]:
+    """KPI tiles: the lead figure only if significant, then the plain facts of the test."""
+    cand = lead_candidates(a, d)
+    key = certainty.lead_figure(cand)
+    out = {}
+    if key is not None:
+        est = cand[key]
+        out[f"{key} (95 % interval {value_text(a, est.low, like=est.high)} to "
+            f"{value_text(a, est.high, like=est.low)})"] = value_text(a, est.value, signed=True)
+    else:
+        out[f"no effect on {a.data.nouns.value} is clear at 95 %"] = "not clear"
+    if d.recommended == d.today:
+        out["no change is supported: today's policy stays"] = \
+            policy_label(a, d.today).capitalize()
+    else:
+        out["recommended policy"] = policy_label(a, d.recommended).capitalize()
+    out[f"{a.data.nouns.units} in the experiment"] = f"{len(a.data.frame):,}"
+    return out
+
+
+def what_to_do(a: UpliftAnalysis, d: Decision) -> str:
+    """The instruction, as strong as the measured evidence and no stronger."""
+    nn, f = a.data.nouns, total_factor(a, d)
+    gain = estimate(d.gain_vs_today, f)
+    per = per_period(a)
+    gain_text = (f"{certainty.interval_text(gain, fmt_value(a))} {per} against today's policy "
+                 f"({policy_label(a, d.today)}): {certainty.confidence_words(gain, 'a gain', 'a loss')}")
+    if d.reason == "targeting":
+        return (f"**What to do.** Give each {nn.unit} the {nn.treatment} the model picks (the "
+                f"table below shows how many get each). On {nn.units} it never saw, this "
+                f"earned {gain_text}.")
+    if d.reason == "best arm":
+        arm = d.recommended.removeprefix("everyone ")
+        text = f"**What to do.** Give **{nn.arm(arm)}** to every {nn.unit}"
+        if d.today != NONE and d.today != d.recommended:
+            text += f" instead of today's policy: {gain_text}."
+        else:
+            eff = estimate(measured(a, d.recommended), f)
+            text += (f": it is the one policy the experiment clearly supports ({nn.value} "
+                     f"{value_text(a, eff.value, signed=True)} {per} against {nn.control}).")
+        if not a.data.cost:
+            text += (f" The data do not say what the {nn.treatment} costs, so weigh this gain "
+                     "against its cost before acting.")
+        return text
+    if d.reason == "stop":
+        arm = d.today.removeprefix("everyone ")
+        return (f"**What to do.** Stop giving **{nn.arm(arm)}** to every {nn.unit}: in the "
+                f"randomized test, {nn.control} instead is worth {gain_text}. No "
+                f"{nn.treatment} clearly pays for everyone, and no targeting has yet beaten "
+                f"{nn.control} on {nn.units} the models never saw.")
+    return (f"**What to do.** No change: no {nn.treatment} clearly changes {nn.value} in this "
+            f"experiment, so the evidence supports no new policy. Today's policy "
+            f"({policy_label(a, d.today)}) stays until a larger test shows a difference.")
+
+
+def disagreement(a: UpliftAnalysis, d: Decision) -> str | None:
+    """Model versus experiment on the single-arm policy page one talks about."""
+    key = d.recommended if d.recommended.startswith("everyone ") else d.today
+    if key == NONE:
+        return None
+    row = d.frame.set_index("policy").loc[key]
+    f = total_factor(a, d)
+    model = Estimate(row["model_gain_vs_none"] * f, row["model_gain_vs_none"] * f,
+                     row["model_gain_vs_none"] * f)
+    exp = Estimate.from_se(row["gain_vs_none"], row["gain_vs_none_se"]).scaled(f)
+    what = f"{a.data.nouns.value} {per_period(a)} of {policy_label(a, key)}"
+    text = certainty.disagreement_sentence(model, exp, what, fmt_value(a))
+    return f"**Model and experiment disagree.** {text}" if text else None
+
+
+def targeting_note(a: UpliftAnalysis) -> str | None:
+    why = why_not_targeted(a)
+    return f"**Why every {a.data.nouns.unit} is treated alike.** {why}" if why else None
+
+
+def headline(a: UpliftAnalysis, d: Decision) -> dict:
+    """metrics.json: the page-one figures, in the page's unit, and the effect per arm."""
+    f = total_factor(a, d)
+    gain = estimate(d.gain_vs_today, f)
+    cand = lead_candidates(a, d)
+    lead = certainty.lead_figure(cand)
+    e = a.arm_effects
+    money = float(len(a.data.frame) * a.months_factor) if a.data.window_days else 1.0
+    effects = {}
+    for r in e.itertuples():
+        k = money if a.data.nouns.unit_of(r.outcome, a.data.response, a.data.value) == "usd" \
+            else 1.0
+        effects[f"effect_{r.outcome}_{r.arm}"] = {
+            "effect": r.effect, "ci_low": r.ci_low, "ci_high": r.ci_high, "se": r.se,
+            "p_value": r.p_value, "se_type": r.se_type, "n_arm": r.n_arm,
+            "n_control": r.n_control, "page_one_factor": k}
+    tg = a.targeting
+    return {
+        "units": len(a.data.frame), "unit_noun": a.data.nouns.units,
+        "outcome_units": {c: a.data.nouns.unit_of(c, a.data.response, a.data.value)
+                          for c in (a.data.response, a.data.value)},
+        "figures_per": per_period(a), "periods_per_window": a.months_factor
+        if a.data.window_days else None,
+        "recommended_policy": d.recommended, "recommended_label": policy_label(a, d.recommended),
+        "decision_rule": d.reason, "today_policy": d.today,
+        "gain_vs_today": gain.value, "gain_vs_today_ci_low": gain.low,
+        "gain_vs_today_ci_high": gain.high, "gain_vs_today_measured_on": d.gain_vs_today.source,
+        "lead_figure": lead, "lead_value": cand[lead].value if lead else None,
+        "targeting_supported": bool(tg.supported) if tg else False,
+        "smallest_arm_units": tg.min_arm_units if tg else None,
+        "targeting_gain_over_best_single": tg.gain_over_best_blanket if tg else None,
+        "targeting_gain_over_best_single_se": tg.gain_over_best_blanket_se if tg else None,
+        "units_treated": int(d.frame.set_index("policy").loc[d.recommended, "units_treated"]),
+        "chosen_model": a.chosen, "allocation_gap": a.allocation.gap,
+        "monthly_budget": a.campaign_budget * a.months_factor if a.data.window_days else None,
+        **effects,
+    }
+
+
+def test_sentence(a: UpliftAnalysis) -> str:
+    """What was tested, in one line: arms, units, window."""
+    d, nn = a.data, a.data.nouns
+    arms = [nn.arm(x) for x in d.arms]
+    listed = arms[0] if len(arms) == 1 else ", ".join(arms[:-1]) + " and " + arms[-1]
+    window = f", outcomes over {d.window_days} days" if d.window_days else ""
+    clusters = (f" in {d.frame[d.cluster].nunique():,} randomized groups" if d.cluster else "")
+    return (f"**The test.** {len(d.frame):,} {nn.units}{clusters} were assigned at random to "
+            f"{listed} or {nn.control}{window}.")
+
+
+def assumption_note(a: UpliftAnalysis) -> str:
+    d = a.data
+    if not d.window_days:
+        return (f"*Figures are per {d.nouns.unit} over the experiment's outcome window; tables "
+                "below use the same unit.*")
+    profit = (" Profit is the margin after the discount, not revenue."
+              if d.nouns.value == "profit" else "")
+    return (f"*{profit.strip()} Figures per month assume a test like this one runs back to back "
+            f"({a.months_factor:.1f} windows of {d.window_days} days a month) on the same "
+            f"{len(d.frame):,} {d.nouns.units}, with the effects measured here; the tables "
+            "below use the same unit.*")
