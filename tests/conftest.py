@@ -9,6 +9,8 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Runs in tests render pip-only; the Quarto tests (test_reports_both_renderers) ask for Quarto.
+os.environ.setdefault("LUCKIN_LAB_RENDERER", "pip-only")
 
 
 @pytest.fixture(scope="session")

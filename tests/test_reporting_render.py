@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+import yaml  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
 from luckin_lab.reporting import render, render_quarto  # noqa: E402
@@ -129,56 +130,80 @@ def test_pdf_has_pages_with_the_report_text(tmp_path):
     assert "plot_code_here" not in text
 
 
-def _fake_quarto(bin_dir: Path, log: Path) -> Path:
-    """A stand-in ``quarto`` that records its arguments and writes the requested output."""
+def _fake_quarto(bin_dir: Path, log: Path, fail: str = "") -> Path:
+    """A stand-in ``quarto``: records arguments, folder and the notebook it was given, then
+    writes both reports (or fails with Quarto's kind of message)."""
     script = bin_dir / "quarto"
     script.write_text(
         "#!/usr/bin/env python3\n"
         "import json, os, sys\n"
         f"with open({str(log)!r}, 'a') as f:\n"
-        "    f.write(json.dumps({'args': sys.argv[1:], 'cwd': os.getcwd()}) + '\\n')\n"
-        "out = sys.argv[sys.argv.index('--output') + 1]\n"
-        "open(out, 'w').write('rendered by fake quarto')\n"
+        "    f.write(json.dumps({'args': sys.argv[1:], 'cwd': os.getcwd(),\n"
+        "                        'files': sorted(os.listdir('.')),\n"
+        "                        'nb': json.load(open('report.ipynb'))}) + '\\n')\n"
+        + (f"sys.stderr.write('Stack trace:\\n  at render\\nERROR: {fail}\\n'); sys.exit(1)\n"
+           if fail else "")
+        + "open('report.html', 'w').write('html by fake quarto')\n"
+        "open('report.pdf', 'w').write('pdf by fake quarto')\n"
     )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return script
 
 
-def test_quarto_called_with_the_right_arguments_when_on_path(tmp_path, monkeypatch):
+def test_quarto_renders_both_formats_in_one_call_and_leaves_nothing_behind(tmp_path, monkeypatch):
     bin_dir, run = tmp_path / "bin", tmp_path / "run"
     bin_dir.mkdir()
     run.mkdir()
     log = tmp_path / "calls.jsonl"
     _fake_quarto(bin_dir, log)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("LUCKIN_LAB_RENDERER", "auto")
     nbformat.write(executed_notebook(), run / "pulse.ipynb")
     steps = render.render_steps(run / "pulse.ipynb", _ctx())
     assert [name for name, _ in steps] == ["render_quarto"]
     for _, fn in steps:
         fn()
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [c["args"] for c in calls] == [
-        ["render", "pulse.ipynb", "--to", "html", "--no-execute", "--output", "report.html"],
-        ["render", "pulse.ipynb", "--to", "typst", "--no-execute", "--output", "report.pdf"],
-    ]
-    assert all(Path(c["cwd"]) == run for c in calls)
-    project = (run / "_quarto.yml").read_text()
-    assert "embed-resources: true" in project and "2026-01-05 to 2026-02-07" in project
-    assert (run / "report.pdf").exists()
+    (call,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert call["args"] == ["render", "report.ipynb", "--no-execute"]
+    assert Path(call["cwd"]) != run and "_extensions" in call["files"]
+    # the run folder holds the notebook and the two reports, nothing of Quarto's
+    assert sorted(p.name for p in run.iterdir()) == ["pulse.ipynb", "report.html", "report.pdf"]
+    assert (run / "report.pdf").read_text() == "pdf by fake quarto"
+    assert not Path(call["cwd"]).exists()  # the project folder is gone too
+    cells = call["nb"]["cells"]
+    front = yaml.safe_load("".join(cells[0]["source"]).strip().strip("-"))
+    assert front["format"] == {"luckin-html": "default", "luckin-typst": "default"}
+    assert front["title"] == "Coffee pulse" and front["luckin-demo"] is False
+    assert "ll-cover" in "".join(cells[1]["source"]) and "Data as of" in "".join(cells[1]["source"])
+    assert "Run details" in "".join(cells[-1]["source"]) and "weeks: 6" in "".join(cells[-1]["source"])
+    assert "weeks: 6" not in "".join(cells[1]["source"])  # run parameters are not on the cover
+    shown = [o for c in cells for o in c.get("outputs", []) if o.get("data")]
+    assert shown and all("text/html" not in o["data"] for o in shown)  # no CDN scripts
+    table = next(o for o in shown if "8th Ave" in "".join(o["data"].get("text/markdown", "")))
+    assert "".join(table["data"]["text/markdown"]).startswith("```{=html}")
+
+
+def test_a_failed_quarto_render_fails_with_quartos_message(tmp_path, monkeypatch):
+    bin_dir, run = tmp_path / "bin", tmp_path / "run"
+    bin_dir.mkdir()
+    run.mkdir()
+    _fake_quarto(bin_dir, tmp_path / "calls.jsonl", fail="typst compile: unknown variable ll-kpis")
+    nbformat.write(executed_notebook(), run / "pulse.ipynb")
+    with pytest.raises(render_quarto.QuartoRenderError) as err:
+        render_quarto.render_with_quarto(run / "pulse.ipynb", _ctx(), str(bin_dir / "quarto"))
+    last = str(err.value).strip().splitlines()[-1]
+    assert last == "Quarto said: ERROR: typst compile: unknown variable ll-kpis"
+    assert sorted(p.name for p in run.iterdir()) == ["pulse.ipynb"]  # nothing half-written
 
 
 def test_pip_renderer_chosen_without_quarto(tmp_path, monkeypatch):
     monkeypatch.setattr(render_quarto.shutil, "which", lambda name: None)
+    monkeypatch.setenv("LUCKIN_LAB_RENDERER", "auto")
     steps = render.render_steps(tmp_path / "x.ipynb", _ctx())
     assert [name for name, _ in steps] == ["render_html", "render_pdf"]
-
-
-@pytest.mark.skipif(render_quarto.quarto_executable() is None, reason="quarto not on PATH")
-def test_real_quarto_renders(tmp_path):  # pragma: no cover - only where Quarto is installed
-    nbformat.write(executed_notebook(), tmp_path / "pulse.ipynb")
-    out = render_quarto.render_with_quarto(tmp_path / "pulse.ipynb", _ctx(),
-                                           render_quarto.quarto_executable())
-    assert "Coffee pulse" in out["html"].read_text()
+    monkeypatch.setenv("LUCKIN_LAB_RENDERER", "quarto")  # asked for, but not installed
+    with pytest.raises(FileNotFoundError, match="not on PATH"):
+        render.render_steps(tmp_path / "x.ipynb", _ctx())
 
 
 def test_secrets_expand_only_on_request_and_are_redacted(monkeypatch):

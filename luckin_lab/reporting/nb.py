@@ -15,9 +15,9 @@ from typing import Any
 
 import matplotlib as mpl
 import pandas as pd
-from IPython.display import HTML, Markdown
 
-from luckin_lab.reporting.markdown import escape_money
+from luckin_lab.reporting.markdown import Block, Prose, escape_money, typst_string
+from luckin_lab.reporting.provenance import source_kind
 
 PALETTE = ["#1f3a93", "#e07b39", "#2a9d8f", "#8e5ea2", "#c0392b", "#7f8c8d", "#f1c40f", "#34495e"]
 ACCENT = PALETTE[0]
@@ -115,11 +115,12 @@ FORMATS = {
 
 def show_table(
     df: pd.DataFrame, formats: Mapping[str, str] | None = None, index: bool = False, max_rows: int = 40
-) -> HTML:
-    """A formatted, house-styled HTML table (numbers right-aligned, formats by column).
+) -> Block:
+    """A formatted, house-styled table (numbers right-aligned, formats by column).
 
     Numeric columns get the class ``num`` (right-aligned, never wrapped mid-number); text
-    columns wrap, so a wide table stays on the page.
+    columns wrap, so a wide table stays on the page. The same cells feed the HTML table and
+    the Typst table of the house template, so both renderers print the same figures.
     """
     formats = dict(formats or {})
     view = df.head(max_rows).reset_index() if index else df.head(max_rows)
@@ -148,15 +149,39 @@ def show_table(
         "<tr>" + "".join(f"<td{cls(c)}>{escape(cells[c][i])}</td>" for c in view.columns) + "</tr>"
         for i in range(len(view))
     )
-    classes = "ll-table"
-    if len(view.columns) > 8:
-        classes += " ll-wide"  # smaller type so it fits the page
-    if len(view) <= KEEP_WHOLE_ROWS:
-        classes += " ll-keep"  # a short table moves to the next page whole, header included
-    html = f"<table class='{classes}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    if len(df) > max_rows:
-        html += f"<p class='ll-note'>First {max_rows} of {len(df):,} rows; all rows are in results/.</p>"
-    return HTML(html)
+    wide, keep = len(view.columns) > 8, len(view) <= KEEP_WHOLE_ROWS
+    classes = "ll-table" + (" ll-wide" if wide else "") + (" ll-keep" if keep else "")
+    # wide: smaller type so it fits the page; keep: a short table moves to the next page whole
+    html = (f"<table class='{classes}'><thead><tr>{head}</tr>"
+            f"</thead><tbody>{body}</tbody></table>")
+    note = (f"First {max_rows} of {len(df):,} rows; all rows are in results/."
+            if len(df) > max_rows else "")
+    typst = _typst_table([header(c) for c in view.columns], [c in numeric for c in view.columns],
+                         [[cells[c][i] for c in view.columns] for i in range(len(view))], wide, keep)
+    if note:
+        html += f"<p class='ll-note'>{escape(note)}</p>"
+        typst += f"\n#ll-note({typst_string(note)})"
+    lines = [" | ".join(header(c) for c in view.columns)]
+    lines += [" | ".join(cells[c][i] for c in view.columns) for i in range(len(view))]
+    return Block(html, typst, "\n".join(lines + ([note] if note else [])))
+
+
+def _typst_table(head: list[str], numeric: list[bool], rows: list[list[str]], wide: bool,
+                 keep: bool) -> str:
+    """A call of the house template's ``ll-table`` (strings only: nothing is read as markup)."""
+    def tup(items: list[str]) -> str:
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+    # column shares like the browser's automatic table layout: by the longest cell or header word
+    longest = [max([len(w) for w in h.split()] + [len(r[i]) for r in rows] + [3])
+               for i, h in enumerate(head)]
+    widths = tup([f"{min(n, 40)}fr" for n in longest])
+
+    body = ",\n  ".join(tup([typst_string(v) for v in r]) for r in rows)
+    return (f"#ll-table(\n  header: {tup([typst_string(h) for h in head])},\n"
+            f"  numeric: {tup(['true' if n else 'false' for n in numeric])}, widths: {widths},\n"
+            f"  wide: {'true' if wide else 'false'}, keep: {'true' if keep else 'false'},\n"
+            f"  rows: {tup([body]) if len(rows) == 1 else '(' + body + ')'},\n)")
 
 
 def header(col: object) -> str:
@@ -184,18 +209,44 @@ def _missing(v: Any) -> bool:
         return False
 
 
-def kpis(items: Mapping[str, str]) -> HTML:
-    """A row of headline figures for the executive summary: {label: formatted value}."""
-    cells = "".join(
-        f"<div class='ll-kpi'><div class='ll-kpi-value'>{v}</div><div class='ll-kpi-label'>{k}</div></div>"
-        for k, v in items.items()
-    )
-    return HTML(f"<div class='ll-kpis'>{cells}</div>")
+KPIS_PER_ROW = 6
 
 
-def md(text: str) -> Markdown:
+def kpis(items: Mapping[str, str]) -> Block:
+    """A row of headline figures for the executive summary: {label: formatted value}.
+
+    Cards share a row equally, at most ``KPIS_PER_ROW`` to a row, in HTML and in Typst alike,
+    so both renderers break the same figures onto the same lines.
+    """
+    pairs = [(str(k), str(v)) for k, v in items.items()]
+    rows = [pairs[i:i + KPIS_PER_ROW] for i in range(0, len(pairs), KPIS_PER_ROW)]
+    html = "".join(
+        "<div class='ll-kpis'>" + "".join(
+            f"<div class='ll-kpi'><div class='ll-kpi-value'>{escape(v)}</div>"
+            f"<div class='ll-kpi-label'>{escape(k)}</div></div>" for k, v in row) + "</div>"
+        for row in rows)
+    typst = "\n".join(
+        "#ll-kpis(" + ", ".join(f"({typst_string(v)}, {typst_string(k)})" for k, v in row) + ")"
+        for row in rows)
+    return Block(html, typst, "\n".join(f"{k}: {v}" for k, v in pairs))
+
+
+CALLOUT_KINDS = ("note", "warning")
+
+
+def callout(text: str, kind: str = "note", title: str = "") -> Block:
+    """A boxed note or warning (plain text) that both renderers draw in the house style."""
+    if kind not in CALLOUT_KINDS:
+        raise ValueError(f"callout kind must be one of {CALLOUT_KINDS}, got {kind!r}")
+    head = f"<strong>{escape(title)}</strong> " if title else ""
+    html = f"<div class='ll-callout ll-callout-{kind}'>{head}{escape(text)}</div>"
+    typst = f"#ll-callout({typst_string(kind)}, {typst_string(title)}, {typst_string(text)})"
+    return Block(html, typst, f"{title} {text}".strip())
+
+
+def md(text: str) -> Prose:
     """Computed prose for the report (dollar amounts are safe in it)."""
-    return Markdown(escape_money(text))
+    return Prose(escape_money(text))
 
 
 class Results:
@@ -216,7 +267,7 @@ class Results:
         Call once at the end of a notebook with the DataStore it used; the runner copies this
         into the run record and prints the data window in the title block.
         """
-        window = None
+        window = end = None
         if isinstance(data_window, str):  # e.g. "day 0 to day 348 after renewal"
             window = data_window
         elif data_window is not None:
@@ -225,6 +276,8 @@ class Results:
         record = {
             "fingerprint": store.fingerprint(),
             "data_window": window,
+            "data_end": end,  # "data as of" on page one, and the staleness check
+            "source_kind": source_kind(store.uri),  # "demo" watermarks every page
             "exclusions": store.exclusions_frame().to_dict(orient="records"),
             "flagged": store.flags_frame().to_dict(orient="records") if hasattr(store, "flags_frame") else [],
         }

@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from luckin_lab import safe_yaml
 from luckin_lab.paths import notebooks_dir
+from luckin_lab.reporting.render_context import DEFAULT_STALE_AFTER_DAYS
 from luckin_lab.secrets import redact, secret_forms
 
 Group = Literal["daily", "weekly", "monthly"]
 GROUPS: tuple[str, ...] = ("daily", "weekly", "monthly")
 # Parameters the runner owns: never written in a params file's ``parameters`` map.
 RUNNER_KEYS = ("source", "results_dir")
+# Parameters only the renderer reads (cover provenance): not required in a notebook's cell.
+RENDER_KEYS = ("stale_after_days",)
 # report and run names become folder names, URLs in index.html and notebook file names
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
@@ -34,6 +37,11 @@ class ReportParams(BaseModel):
 
     source: str = ""
     results_dir: str = "results"
+
+    # --- provenance on page one (renderer settings; notebooks need not declare them) ---
+    stale_after_days: int = Field(
+        DEFAULT_STALE_AFTER_DAYS, ge=1,
+        description="page one warns when the data end more than this many days before the run")
 
     def not_applicable(self) -> set[str]:
         """Parameters this run does not use (e.g. a default for another input mode).
@@ -71,7 +79,7 @@ class RunSpec:
     @property
     def parameters(self) -> dict[str, Any]:
         """JSON-safe values for papermill (dates become ISO strings, not bare tokens)."""
-        return self.params.model_dump(mode="json")
+        return self.params.model_dump(mode="json", exclude=set(RENDER_KEYS))
 
     def for_cover(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """``parameters`` without the ones this run does not use (see ``not_applicable``)."""
@@ -197,7 +205,7 @@ def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> 
         raise ParamsError(_explain(path, err, "", list(_ParamsFileModel.model_fields))) from None
 
     model = params_model(report)
-    allowed = [k for k in model.model_fields if k not in RUNNER_KEYS]
+    allowed = [k for k in model.model_fields if k not in RUNNER_KEYS + RENDER_KEYS] + list(RENDER_KEYS)
     for key in RUNNER_KEYS:
         if key in spec.parameters:
             where = "the top-level 'source' key" if key == "source" else "the runner (per run)"
@@ -221,7 +229,7 @@ def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> 
 
     notebook = _notebook_path(path, spec.notebook)
     declared, complaints = notebook_parameters(notebook)
-    missing = sorted(set(model.model_fields) - declared)
+    missing = sorted(set(model.model_fields) - declared - set(RENDER_KEYS))
     if missing:
         detail = "".join(f"\n  papermill: {c}" for c in complaints)
         raise ParamsError(

@@ -16,7 +16,7 @@ import nbformat
 import yaml
 from nbconvert.preprocessors import Preprocessor
 
-from luckin_lab.reporting.markdown import escape_money
+from luckin_lab.reporting.markdown import escape_money, raw_blocks
 
 _OPTION_LINE = re.compile(r"^\s*#\|\s?(.*)$")
 _XREF = re.compile(r"@((?:fig|tbl)-[A-Za-z0-9_-]+)")
@@ -54,13 +54,50 @@ def front_matter(nb: nbformat.NotebookNode) -> dict[str, Any]:
     return {}
 
 
-def _caption(kind: str, number: int, label: str, text: str) -> dict:
+def _caption_html(kind: str, number: int, label: str, text: str) -> str:
     name = "Figure" if kind == "fig" else "Table"
-    body = (
+    return (
         f"<div class='ll-caption ll-caption-{kind}' id='{html.escape(label)}'>"
         f"<span class='ll-caption-num'>{name} {number}:</span> {html.escape(text)}</div>"
     )
-    return nbformat.v4.new_output("display_data", data={"text/html": body})
+
+
+def _with_caption(outputs: list, kind: str, number: int, label: str, text: str) -> list:
+    """Outputs with their numbered caption; a table's caption joins the table's own HTML.
+
+    One element for caption and table is what keeps them on the same printed page: a short
+    table (``ll-keep``) moves whole with its caption, a long one may break but never right
+    after its caption.
+    """
+    caption = _caption_html(kind, number, label, text)
+    if kind == "tbl":
+        for i, out in enumerate(outputs):
+            body = out.get("data", {}).get("text/html")
+            if body is not None:
+                body = "".join(body) if isinstance(body, list) else body
+                keep = " ll-float-keep" if "ll-keep" in body or "ll-table" not in body else ""
+                merged = nbformat.from_dict(dict(out))
+                merged["data"] = {**out["data"],
+                                  "text/html": f"<div class='ll-float{keep}'>{caption}{body}</div>"}
+                return [*outputs[:i], merged, *outputs[i + 1:]]
+        return [nbformat.v4.new_output("display_data", data={"text/html": caption}), *outputs]
+    return [*outputs, nbformat.v4.new_output("display_data", data={"text/html": caption})]
+
+
+def _html_from_markdown_form(output: dict) -> dict:
+    """An output whose only rich form is Markdown with raw ``{=html}`` blocks (the form Quarto
+    reads) is shown by its HTML blocks; raw blocks for other formats are dropped."""
+    data = output.get("data") or {}
+    md = data.get("text/markdown")
+    if md is None or "text/html" in data:
+        return output
+    md = "".join(md) if isinstance(md, list) else md
+    blocks = raw_blocks(md, "html")
+    if not blocks:
+        return output
+    shown = nbformat.from_dict(dict(output))
+    shown["data"] = {**data, "text/html": "\n".join(blocks)}
+    return shown
 
 
 class QuartoOptions(Preprocessor):
@@ -101,11 +138,11 @@ class QuartoOptions(Preprocessor):
             alt = opts.get("fig-alt") or (cap if kind == "fig" else None)
             if alt:
                 cell.metadata["alt"] = str(alt)  # nbconvert's alt text for the figure image
+            outputs = [_html_from_markdown_form(o) for o in outputs]
             if cap and outputs:
                 counters[kind] += 1
                 numbers[label] = f"{'Figure' if kind == 'fig' else 'Table'} {counters[kind]}"
-                caption = _caption(kind, counters[kind], label, str(cap))
-                outputs = [caption, *outputs] if kind == "tbl" else [*outputs, caption]
+                outputs = _with_caption(outputs, kind, counters[kind], label, str(cap))
             cell.outputs = outputs
             if not outputs and not echo:
                 continue

@@ -1,15 +1,18 @@
-"""What a renderer needs to know about a run to print the title block."""
+"""What a renderer needs to know about a run to print the cover, provenance and run details."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from luckin_lab.reporting.provenance import DEMO, SOURCE_WORDS, stale_days
 from luckin_lab.secrets import redact
 
-# Parameters a reader does not need on the cover: set by the runner, or purely technical.
+# Parameters a reader does not need in the run details: set by the runner, or purely technical.
 # All parameters stay in run.json.
 _HIDDEN = {"source", "results_dir", "seed", "n_jobs", "dml_folds"}
+DEFAULT_STALE_AFTER_DAYS = 14
 
 
 @dataclass
@@ -19,11 +22,64 @@ class RenderContext:
     parameters: dict[str, Any] = field(default_factory=dict)
     data_window: str = ""
     generated_at: str = ""
+    data_end: str = ""  # ISO date the data end on ("data as of")
+    source_kind: str = ""  # provenance.source_kind of the store the notebook read
+    snapshot: str = ""  # extract snapshot id, when the source is one
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS
+    run_date: dt.date = field(default_factory=dt.date.today)
+
+    @classmethod
+    def for_run(cls, report: str, run: str, parameters: dict[str, Any],
+                provenance: dict[str, Any], stale_after_days: int | None = None) -> RenderContext:
+        """The context of a finished notebook run, from its provenance.json."""
+        now = dt.datetime.now().astimezone()
+        snapshot = ((provenance.get("fingerprint") or {}).get("snapshot") or {}).get("id") or ""
+        return cls(report, run, parameters,
+                   data_window=str(provenance.get("data_window") or ""),
+                   generated_at=now.strftime("%Y-%m-%d %H:%M %Z"),
+                   data_end=str(provenance.get("data_end") or ""),
+                   source_kind=str(provenance.get("source_kind") or ""),
+                   snapshot=str(snapshot),
+                   stale_after_days=stale_after_days or DEFAULT_STALE_AFTER_DAYS,
+                   run_date=now.date())
+
+    @property
+    def is_demo(self) -> bool:
+        return self.source_kind == DEMO
 
     @property
     def source_label(self) -> str:
+        """The exact source, for run details (passwords redacted)."""
         source = str(self.parameters.get("source") or "")
         return redact(source) if source else "default demo store"
+
+    @property
+    def source_words(self) -> str:
+        """The source in plain words, for page one."""
+        words = SOURCE_WORDS.get(self.source_kind or "unknown", SOURCE_WORDS["unknown"])
+        return f"{words} ({self.snapshot})" if self.snapshot else words
+
+    @property
+    def data_as_of(self) -> str:
+        """'7 Feb 2026 (window 2025-06-01 to 2026-02-07)', or the window when it has no date."""
+        if self.data_end:
+            end = dt.date.fromisoformat(self.data_end[:10])
+            day = f"{end.day} {end:%b %Y}"
+            return f"{day} (data from {self.data_window})" if self.data_window else day
+        return self.data_window or "not reported by the notebook"
+
+    @property
+    def days_stale(self) -> int | None:
+        return stale_days(self.data_end, self.run_date)
+
+    @property
+    def staleness_warning(self) -> str:
+        """A page-one warning when the data end more than ``stale_after_days`` before the run."""
+        days = self.days_stale
+        if days is None or days <= self.stale_after_days:
+            return ""
+        return (f"The data end on {self.data_as_of.split(' (')[0]}, {days:,} days before this "
+                f"report was generated: every figure describes that period, not this week.")
 
     @property
     def parameters_label(self) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from luckin_lab.reporting.cover import cover_block, run_details_block
 from luckin_lab.reporting.quarto_options import QuartoOptions
 from luckin_lab.reporting.render_context import RenderContext
 
@@ -31,36 +32,6 @@ def notebook_body(nb: nbformat.NotebookNode) -> tuple[str, dict]:
     return body, resources
 
 
-def _cover(front: dict, ctx: RenderContext) -> str:
-    title = html.escape(str(front.get("title") or ctx.report.replace("_", " ").title()))
-    subtitle = front.get("subtitle")
-    rows = [
-        ("Report", f"{ctx.report} · run “{ctx.run}”"),
-        ("Data window", ctx.data_window or "not reported by the notebook"),
-        ("Data source", ctx.source_label),
-        ("Generated", ctx.generated_at),
-    ]
-    meta = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
-    )
-    sub = f"<div class='ll-subtitle'>{html.escape(str(subtitle))}</div>" if subtitle else ""
-    return (
-        "<header class='ll-cover'>"
-        "<div class='ll-brand'>Luckin Coffee USA · Data Science</div>"
-        f"<h1 class='ll-title'>{title}</h1>{sub}"
-        f"<table class='ll-meta-table'>{meta}</table></header>"
-    )
-
-
-def _run_details(ctx: RenderContext) -> str:
-    """The run's parameters, last: a data scientist's provenance, not page-one reading."""
-    if not ctx.parameters_label:
-        return ""
-    return ("<section class='ll-run'><h2>Run details</h2><p class='ll-note'>Parameters of run "
-            f"“{html.escape(ctx.run)}”: {html.escape(ctx.parameters_label)}. Every value, "
-            "defaults included, is in run.json beside this report.</p></section>")
-
-
 def render_html(executed: Path, out: Path, ctx: RenderContext) -> Path:
     """Write the single-file house-style HTML report of an executed notebook."""
     nb = nbformat.read(executed, as_version=4)
@@ -72,10 +43,8 @@ def render_html(executed: Path, out: Path, ctx: RenderContext) -> Path:
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<meta name='generator' content='luckin-lab pip-only renderer'>"
         f"<title>{title}</title><style>{CSS_PATH.read_text()}</style></head>"
-        f"<body><main class='ll-report'>{_cover(front, ctx)}{body}{_run_details(ctx)}"
-        f"<footer class='ll-footer'>Generated {html.escape(ctx.generated_at)} by luckin-lab "
-        f"({html.escape(ctx.report)}/{html.escape(ctx.run)}). Machine-readable results: "
-        "results/ beside this file.</footer></main></body></html>\n"
+        f"<body><main class='ll-report'>{cover_block(front, ctx).html}{body}"
+        f"{run_details_block(ctx).html}</main></body></html>\n"
     )
     out.write_text(page, encoding="utf-8")
     return out

@@ -1,63 +1,121 @@
-"""The Quarto route: render an executed notebook without re-executing it.
+"""The Quarto route: one ``quarto render`` writes report.html and report.pdf in the house format.
 
-Used when ``quarto`` is on PATH. Quarto reads the notebook's raw front matter and ``#|`` cell
-options itself; HTML is one file (``embed-resources``) and PDF goes through Typst, which
-Quarto bundles, so no LaTeX is needed. Quarto's ``--output`` takes a file name only, so we
-render inside the run folder, made a Quarto project by a small ``_quarto.yml``.
+Used when ``quarto`` is on PATH. The executed notebook is never re-executed. It is copied,
+prepared, into a fresh project folder outside the run folder, beside the house extension
+(``_extensions/luckin``: ``luckin-html`` styled by house.css, ``luckin-typst`` drawn by
+house.typ); both formats come from one call, so Quarto starts and reads the notebook once, and
+nothing but the two reports reaches the run folder.
+
+Preparing the copy does what Quarto cannot know: the cover with provenance as the first
+output and "Run details" as the last (the same blocks the pip-only page prints), the demo mark
+for the page background, and every output in the form Quarto reads in both formats
+(Markdown; an HTML-only output would pull require.js and jQuery from a CDN into the HTML).
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
+import nbformat
 import yaml
 
+from luckin_lab.reporting.cover import cover_block, run_details_block
+from luckin_lab.reporting.markdown import raw_block
+from luckin_lab.reporting.quarto_options import front_matter
 from luckin_lab.reporting.render_context import RenderContext
+
+EXTENSION_DIR = Path(__file__).with_name("_extensions") / "luckin"
+CSS_PATH = Path(__file__).with_name("house.css")
+FORMATS = ("luckin-html", "luckin-typst")
+OUTPUTS = {"html": "report.html", "pdf": "report.pdf"}
+TIMEOUT_S = 600
+
+
+class QuartoRenderError(RuntimeError):
+    """Quarto failed; the message ends with Quarto's own error line (the run record keeps it)."""
 
 
 def quarto_executable() -> str | None:
     return shutil.which("quarto")
 
 
-def quarto_commands(executed: Path, quarto: str = "quarto") -> list[list[str]]:
-    """The exact command lines: one per output format, no execution, file-name outputs."""
-    name = executed.name
-    return [
-        [quarto, "render", name, "--to", "html", "--no-execute", "--output", "report.html"],
-        [quarto, "render", name, "--to", "typst", "--no-execute", "--output", "report.pdf"],
-    ]
+def quarto_command(quarto: str = "quarto") -> list[str]:
+    """The exact command line: no execution; the front matter lists both house formats, so one
+    render writes both (``--to a,b`` is not read as two extension formats by Quarto 1.7)."""
+    return [quarto, "render", "report.ipynb", "--no-execute"]
 
 
-def write_project_file(folder: Path, ctx: RenderContext) -> Path:
-    """``_quarto.yml``: project root for --output, run details for the title block."""
-    meta = {
-        "project": {"type": "default"},
-        "date": ctx.generated_at,
-        "abstract": f"Data window: {ctx.data_window or 'n/a'}. Source: {ctx.source_label}. "
-        f"Run: {ctx.report}/{ctx.run}. Parameters: {ctx.parameters_label or 'defaults'}.",
-        "format": {
-            "html": {"embed-resources": True, "toc": False},
-            "typst": {"papersize": "us-letter", "margin": {"x": "1.6cm", "y": "1.8cm"}},
-        },
-    }
-    path = folder / "_quarto.yml"
-    path.write_text(yaml.safe_dump(meta, sort_keys=False))
-    return path
+def prepare_project(folder: Path) -> Path:
+    """A Quarto project folder with the house extension and house.css (one stylesheet)."""
+    ext = folder / "_extensions" / "luckin"
+    shutil.copytree(EXTENSION_DIR, ext)
+    shutil.copy2(CSS_PATH, ext / "house.css")
+    (folder / "_quarto.yml").write_text("project:\n  type: default\n")
+    return folder
+
+
+def _markdown_only(output: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Give Quarto the Markdown form of a rich output (HTML-only outputs become raw HTML)."""
+    data = output.get("data")
+    if output.get("output_type") not in ("display_data", "execute_result") or not data:
+        return output
+    if "text/markdown" in data:
+        data.pop("text/html", None)
+    elif "text/html" in data:
+        body = data.pop("text/html")
+        data["text/markdown"] = raw_block("html", "".join(body) if isinstance(body, list) else body)
+    return output
+
+
+def prepare_notebook(executed: Path, ctx: RenderContext) -> nbformat.NotebookNode:
+    """The executed notebook as Quarto should render it (the run folder's copy is untouched)."""
+    nb = nbformat.read(executed, as_version=4)
+    front = front_matter(nb)
+    meta = {k: v for k, v in front.items() if k != "format"}  # the house formats decide
+    meta["format"] = {name: "default" for name in FORMATS}
+    meta["luckin-demo"] = ctx.is_demo
+    head = nbformat.v4.new_raw_cell("---\n" + yaml.safe_dump(meta, sort_keys=False) + "---")
+    cells = [c for c in nb.cells if not (c.cell_type == "raw" and c.source.strip().startswith("---"))]
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            _markdown_only(output)
+    cover = nbformat.v4.new_markdown_cell(cover_block(front, ctx).markdown())
+    details = nbformat.v4.new_markdown_cell(run_details_block(ctx).markdown())
+    nb.cells = [head, cover, *cells, details]
+    return nb
+
+
+def _error_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith(("ERROR", "error:", "Error"))]
+    return (errors or lines or ["no message"])[-1][:400]
 
 
 def render_with_quarto(executed: Path, ctx: RenderContext, quarto: str) -> dict[str, Path]:
+    """Render report.html and report.pdf beside ``executed``; raise with Quarto's message."""
     folder = executed.parent
-    write_project_file(folder, ctx)
-    for cmd in quarto_commands(executed, quarto):
-        proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory(prefix="luckin-quarto-") as tmp:
+        project = prepare_project(Path(tmp))
+        nbformat.write(prepare_notebook(executed, ctx), project / "report.ipynb")
+        cmd = quarto_command(quarto)
+        try:
+            proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True,
+                                  check=False, timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise QuartoRenderError(f"quarto render did not finish in {TIMEOUT_S} s") from None
+        said = (proc.stderr or "") + (proc.stdout or "")
         if proc.returncode != 0:
-            raise RuntimeError(
-                f"quarto failed ({' '.join(cmd[1:])}):\n{(proc.stderr or proc.stdout)[-2000:]}"
-            )
-    out = {"html": folder / "report.html", "pdf": folder / "report.pdf"}
-    for kind, path in out.items():
-        if not path.exists():
-            raise RuntimeError(f"quarto finished but did not write {path.name} ({kind})")
+            raise QuartoRenderError(
+                f"quarto render failed (exit {proc.returncode}):\n{said[-3000:]}\n"
+                f"Quarto said: {_error_line(said)}")
+        out = {}
+        for kind, name in OUTPUTS.items():
+            made = project / name
+            if not made.exists():
+                raise QuartoRenderError(f"quarto finished but wrote no {name}:\n{said[-2000:]}\n"
+                                        f"Quarto said: {_error_line(said)}")
+            out[kind] = Path(shutil.move(str(made), folder / name))
     return out

@@ -303,11 +303,8 @@ def _run_in(folder: Path, root: Path, spec: RunSpec, render: bool, signals: _Sig
         provenance = _read_provenance(results)
         record["data"] = provenance
         if render:
-            ctx = RenderContext(
-                spec.report, spec.run, spec.for_cover(parameters),
-                data_window=str(provenance.get("data_window") or ""),
-                generated_at=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-            )
+            ctx = RenderContext.for_run(spec.report, spec.run, spec.for_cover(parameters),
+                                        provenance, getattr(spec.params, "stale_after_days", None))
             for name, fn in render_steps(executed, ctx):
                 steps.run(name, fn)
             record["outputs"].update({"html": "report.html", "pdf": "report.pdf"})

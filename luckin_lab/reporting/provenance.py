@@ -1,0 +1,47 @@
+"""Where a report's data came from, in the words page one uses (demo, snapshot, database).
+
+Leadership must see at a glance whether figures are real company data and how old they are:
+a demo-store run is watermarked on every page, and data that end long before the run date
+carry a warning. The kind is read from the source URI the notebook opened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+DEMO = "demo"
+# The synthesizer writes its planted truth beside the store; no company source has one.
+_DEMO_MARKER = "truth.json"
+
+SOURCE_WORDS = {
+    DEMO: "Demo data: simulated by the built-in demo store, not company results",
+    "snapshot": "Company data: validated extract snapshot",
+    "folder": "Data files: a folder of extracts",
+    "database": "Company database (read replica)",
+    "duckdb": "A DuckDB data file",
+    "unknown": "Not reported by the notebook",
+}
+
+
+def source_kind(uri: str) -> str:
+    """``demo`` for a store the synthesizer built, else snapshot, folder, database or duckdb."""
+    kind, _, location = str(uri).partition(":")
+    if kind == "duckdb":
+        return DEMO if (Path(location).parent / _DEMO_MARKER).is_file() else "duckdb"
+    if kind == "folder":
+        return "snapshot" if (Path(location) / "snapshot.json").is_file() else "folder"
+    if kind == "sql":
+        return "database"
+    return "unknown"
+
+
+def stale_days(data_end: str | None, run_date: dt.date) -> int | None:
+    """Days between the end of the data and the run, or None when the data have no date."""
+    if not data_end:
+        return None
+    try:
+        end = dt.date.fromisoformat(str(data_end)[:10])
+    except ValueError:
+        return None
+    return (run_date - end).days
