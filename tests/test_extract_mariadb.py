@@ -383,7 +383,7 @@ def test_report_on_snapshot_gives_the_same_metrics_as_on_the_demo_store(company,
 
     mapping, settings = company
     snap = extract_source(mapping, settings, root=tmp_path / "snapshots", snapshot="2026-03-04",
-                          tables=["stores", "orders"], progress=False)  # PII masked: not used here
+                          tables=["stores", "orders", "order_items", "products"], progress=False)  # PII masked: not used here
     params = ROOT / "params" / "store_trends" / "weekly.yaml"
     runs = {}
     for name, uri in {"demo": f"duckdb:{small_store_dir / 'store.duckdb'}", "snapshot": snap.uri}.items():
