@@ -179,3 +179,19 @@ def test_cdnow_notebook_speaks_in_spend_without_a_campaign(tmp_path):
     executed = (tmp_path / "run" / "customers.ipynb").read_text().lower()
     for word in ("coupon", "coffee", "store"):
         assert word not in executed.split("executive summary")[1].split("## evidence")[0], word
+
+
+def test_the_brief_reads_the_customer_headline(fitted, tmp_path):
+    from luckin_lab.customers import report
+    from luckin_lab.reporting import nb
+    from luckin_lab.reporting.headline import headline_of
+
+    a, _ = fitted
+    plan = a.decide(1000.0)
+    results = nb.Results(tmp_path / "results")
+    h = report.write_results(a, plan, results)
+    block = headline_of("customers", json.loads((tmp_path / "results" / "metrics.json").read_text()))
+    assert block is not None and block.value == pytest.approx(h["winback_value"])
+    assert (block.low, block.high) == (pytest.approx(h["winback_value_low"]),
+                                       pytest.approx(h["winback_value_high"]))
+    assert block.decision == report.decision(h) and block.is_profit

@@ -41,6 +41,7 @@ HEADLINE_VERSION = 1
 TITLES: dict[str, str] = {
     "brief": "Leadership brief",
     "coupon_uplift": "Coupon targeting",
+    "customers": "Customers at risk and win-back",
     "iot_survival": "Equipment maintenance",
     "price_elasticity": "Menu prices",
     "site_selection": "Where to open next",
