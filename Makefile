@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed
 SCALE ?= seed
 DATA ?= data/demo/$(SCALE)
 
-.PHONY: help env data reports test test-slow lint bench clean
+.PHONY: help env mysql-headers data reports test test-slow lint bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "python3.11 not found"; exit 1; }
+	@$(MAKE) -s mysql-headers
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip wheel
 	$(BIN)/pip install -q -e '.[dev]'
@@ -21,6 +22,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 env: $(STAMP)  ## create the local virtual environment (once; reused)
+
+# mysqlclient (the driver of sql:mysql:// sources) has no Linux wheel: it builds against
+# the MariaDB client headers. Installed here when missing (Debian/Ubuntu, as root).
+mysql-headers:
+	@pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev pkg-config gcc; \
+	  else \
+	    echo "mysqlclient needs the MariaDB client headers: sudo apt-get install libmariadb-dev pkg-config gcc"; exit 1; \
+	  fi; }
 
 data: $(STAMP)  ## build the seed-scale demo store if missing (SCALE=small|seed|large)
 	@test -f $(DATA)/store.duckdb || $(BIN)/luckin-lab synth --scale $(SCALE) --out $(DATA)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +47,24 @@ def point_latest(folder: Path, name: str = "latest") -> Path:
     tmp.symlink_to(folder.name, target_is_directory=True)
     os.replace(tmp, link)
     return link
+
+
+def write_file_atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """``write(tmp)`` then rename onto ``path``; the temporary name is unique to this process,
+    so concurrent writers never share (or tear) one file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """A text file a reader (a browser, a concurrent run) sees old or new, never half."""
+    return write_file_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

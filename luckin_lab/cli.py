@@ -68,34 +68,79 @@ def synth(
 def validate(
     source: Annotated[str | None, typer.Option(help="duckdb:<file>, folder:<dir> or sql:<url>")] = None,
     quarantine: Annotated[bool, typer.Option(help="set failing rows aside instead of failing")] = False,
+    tables: Annotated[str | None, typer.Option(
+        help="comma-separated tables that must be present (default: every company table once the "
+             "source holds one; none for a source of generic tables only)")] = None,
+    as_of: Annotated[str | None, typer.Option(help="run date no timestamp may pass (default today)")] = None,
 ) -> None:
-    """Validate every contracted table of a source and print row counts."""
-    from luckin_lab.contracts import ContractViolation, all_contracts
-    from luckin_lab.sources import open_store
+    """Validate every contract table of a source (generic ones too) and print row counts.
 
-    store = open_store(source, on_error="quarantine" if quarantine else "raise")
-    table = Table(title=f"contracts on {store.uri}")
-    for col in ("table", "rows", "quarantined", "status"):
+    Exits non-zero when a table breaks its contract or its foreign keys, when a required
+    table is missing, or when the source holds no contract table at all.
+    """
+    from luckin_lab.contracts import ContractViolation, all_contracts
+    from luckin_lab.secrets import redact
+    from luckin_lab.sources import SourceError, open_store
+
+    try:
+        store = open_store(source, on_error="quarantine" if quarantine else "raise", as_of=as_of)
+    except (SourceError, FileNotFoundError, KeyError) as err:
+        console.print(f"[red]cannot open the source:[/red] {err}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+    contracts = all_contracts()
+    present = [name for name in contracts if store.has(name)]
+    others = sorted(t for t in store.tables_available if t not in contracts)
+    if others:
+        console.print(f"not contract tables (not checked): {others}", highlight=False)
+    if not present:
+        console.print(
+            f"[red]no contract table in {redact(store.uri)}[/red]: nothing was checked; expected "
+            f"tables (or files <table>.parquet / <table>.csv) named like {sorted(contracts)[:5]} ...",
+            highlight=False)
+        raise typer.Exit(1)
+    if tables is not None:
+        required = [t.strip() for t in tables.split(",") if t.strip()]
+        unknown = [t for t in required if t not in contracts]
+        if unknown:
+            console.print(f"[red]no contract for {unknown}[/red]; known: {sorted(contracts)}")
+            raise typer.Exit(1)
+    elif any(not contracts[n].generic for n in present):
+        required = [n for n, c in contracts.items() if not c.generic]
+    else:
+        required = []
+    table = Table(title=f"contracts on {redact(store.uri)}")
+    for col in ("table", "rows", "quarantined", "flagged", "status"):
         table.add_column(col)
     failed = False
-    for name, contract in all_contracts().items():
-        if contract.generic or not store.has(name):
-            continue
+    for name in required:
+        if not store.has(name):
+            failed = True
+            table.add_row(name, "", "", "", "[red]missing[/red]")
+    for name in present:
         try:
             store.table(name)
-            res = store._validated[name]
-            table.add_row(name, f"{len(res.frame):,}", f"{res.n_quarantined:,}", "ok")
-        except ContractViolation as err:
+        except (ContractViolation, SourceError) as err:
             failed = True
-            table.add_row(name, "", "", "[red]failed[/red]")
-            console.print(str(err))
+            table.add_row(name, "", "", "", "[red]failed[/red]")
+            console.print(str(err), markup=False, highlight=False)
+            continue
+        res = store._validated[name]
+        flagged = sum(f.n_rows for f in res.flags)
+        table.add_row(name, f"{len(res.frame):,}", f"{res.n_quarantined:,}", f"{flagged:,}", "ok")
+        for f in res.flags:
+            console.print(f"{name}: {f.n_rows:,} row(s) kept but flagged: {f.reason}; e.g. "
+                          + "; ".join(f.examples), markup=False, highlight=False)
     console.print(table)
+    if quarantine:
+        record = store.record_quarantine()
+        console.print(f"quarantine record: {record}", highlight=False)
     raise typer.Exit(1 if failed else 0)
 
 
 def _register_optional_commands() -> None:
     """Command groups live beside the code they drive; each module exposes register(app)."""
-    for name in ("luckin_lab.reporting.commands", "luckin_lab.extract.commands"):
+    for name in ("luckin_lab.reporting.commands", "luckin_lab.extract.commands",
+                 "luckin_lab.brief.commands"):
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as err:

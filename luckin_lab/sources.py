@@ -4,26 +4,41 @@
 (Parquet or CSV files named after the contract tables) or ``open_store("sql:mysql+pymysql://...")``
 all give a :class:`DataStore`. Analyses ask it for tables by contract name and get Ibis
 expressions executed by the source's engine; every table is validated against its contract
-the first time it is read, and every row an analysis excludes is counted in
+the first time it is read (its contract, then its ``references:`` foreign keys against the
+tables present), and every row an analysis excludes is counted in
 :attr:`DataStore.exclusions` so reports can show it.
+
+A folder holds exactly one file (or one folder of Parquet parts) per table: a second
+candidate for the same table (``orders.parquet`` beside ``orders.v2.parquet`` or
+``orders.csv``) is an error naming both, never a silent choice.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote_plus
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from luckin_lab.contracts import Contract, ValidationResult, get_contract, validate
-from luckin_lab.paths import ROOT, demo_store_dir
-from luckin_lab.secrets import expand_env, redact
+from luckin_lab.contracts import (
+    Contract,
+    ContractViolation,
+    Failure,
+    ValidationResult,
+    get_contract,
+    validate,
+)
+from luckin_lab.paths import data_dir, demo_store_dir
+from luckin_lab.secrets import expand_env, redact, referenced_env
 
 _IBIS_TYPES = {
     "int64": "int64",
@@ -35,6 +50,11 @@ _IBIS_TYPES = {
 }
 
 OnError = Literal["raise", "quarantine"]
+TABLE_SUFFIXES = (".parquet", ".csv")
+
+
+class SourceError(ValueError):
+    """A source cannot be read as contract tables; the message says which file and why."""
 
 
 @dataclass
@@ -53,9 +73,13 @@ class DataStore:
     tables_available: dict[str, str]
     on_error: OnError = "raise"
     quarantine_dir: Path | None = None
+    as_of: pd.Timestamp | None = None
     exclusions: list[Exclusion] = field(default_factory=list)
+    flags: list[Exclusion] = field(default_factory=list)
     _validated: dict[str, ValidationResult] = field(default_factory=dict)
     _exprs: dict[str, ir.Table] = field(default_factory=dict)
+    _keys: dict[str, pd.Series] = field(default_factory=dict)
+    _quarantine_run: Path | None = None
 
     # -- access -----------------------------------------------------------------
     def has(self, name: str) -> bool:
@@ -65,7 +89,7 @@ class DataStore:
         """The source table as stored, before contract casts (for extract and debugging)."""
         if name not in self.tables_available:
             raise KeyError(
-                f"table '{name}' not found in {self.uri}; available: {sorted(self.tables_available)}"
+                f"table '{name}' not found in {redact(self.uri)}; available: {sorted(self.tables_available)}"
             )
         return self.con.table(self.tables_available[name])
 
@@ -75,17 +99,71 @@ class DataStore:
             return self._exprs[name]
         contract = get_contract(name)
         expr = _rename_source_columns(self.raw(name), contract)
-        result = validate(expr.to_pandas(), contract, on_error=self.on_error)
+        frame = expr.to_pandas()
+        if frame.empty:
+            raise SourceError(
+                f"Table '{name}' in {redact(self.uri)} has no rows; an empty table cannot be "
+                "validated or analysed (re-extract it, or remove the file if it is not meant to be there)"
+            )
+        result = validate(frame, contract, on_error=self.on_error, as_of=self.as_of)
+        orphans = self._check_references(contract, result)
         expr = _cast_to_contract(expr, contract)
         self._validated[name] = result
+        for flag in result.flags:  # kept rows: counted apart from exclusions
+            self.flags.append(Exclusion(name, f"kept but flagged: {flag.reason}", flag.n_rows))
         if result.n_quarantined:
             self._write_quarantine(result)
-            self.exclusions.append(
-                Exclusion(name, "failed its contract (quarantined)", result.n_quarantined)
-            )
+            for reason, rows in _quarantine_reasons(result.quarantined, orphans).items():
+                self.exclusions.append(Exclusion(name, reason, rows))
+        if result.n_quarantined or _has_aware_timestamps(expr, contract):
             expr = ibis.memtable(result.frame.reset_index(drop=True))
         self._exprs[name] = expr
         return expr
+
+    def _reference_keys(self, ref: str) -> pd.Series | None:
+        """Distinct values of a referenced ``table.column`` (None when the table is absent)."""
+        if ref not in self._keys:
+            table, column = ref.split(".")
+            if not self.has(table):
+                return None
+            target = _rename_source_columns(self.raw(table), get_contract(table))
+            if column not in target.columns:
+                return None  # the referenced table fails its own contract when it is read
+            self._keys[ref] = target.select(column).distinct().to_pandas()[column].dropna()
+        return self._keys[ref]
+
+    def _check_references(self, contract: Contract, result: ValidationResult) -> int:
+        """Foreign keys: values with no row in the referenced table are orphans.
+
+        They fail the table (count and examples), or with quarantine are set aside like
+        any failing row. Returns the number of rows quarantined for this reason.
+        """
+        frame = result.frame
+        failures: list[Failure] = []
+        bad = pd.Series(False, index=frame.index)
+        reasons = pd.Series("", index=frame.index)
+        for name, spec in contract.columns.items():
+            if not spec.references or name not in frame.columns:
+                continue
+            keys = self._reference_keys(spec.references)
+            if keys is None:
+                continue
+            values = frame[name]
+            orphan = values.notna() & ~_comparable(values, keys).isin(_comparable(keys, values))
+            if orphan.any():
+                rows = frame.index[orphan.to_numpy()]
+                examples = [f"row {i} {name}={_plain(frame.at[i, name])!r}" for i in rows[:3]]
+                failures.append(Failure(name, f"references {spec.references}", len(rows), examples))
+                bad |= orphan
+                reasons = reasons.where(~orphan, reasons + f"{name}: references {spec.references}; ")
+        if not failures:
+            return 0
+        if self.on_error == "raise":
+            raise ContractViolation(contract, failures, pd.DataFrame())
+        moved = frame.loc[bad.to_numpy()].assign(_reason=reasons[bad].str.rstrip("; "))
+        result.quarantined = pd.concat([result.quarantined, moved])
+        result.frame = frame.loc[~bad.to_numpy()]
+        return int(bad.sum())
 
     def load(self, name: str) -> pd.DataFrame:
         """The validated table as pandas (for analysis-grain tables only)."""
@@ -100,9 +178,16 @@ class DataStore:
         self.exclusions.append(Exclusion(table, reason, int(rows)))
 
     def exclusions_frame(self) -> pd.DataFrame:
+        """Rows left out, by table and reason (every report's data-quality section)."""
         return pd.DataFrame(
             [(e.table, e.reason, e.rows) for e in self.exclusions],
             columns=["table", "reason", "rows"],
+        ).drop_duplicates()
+
+    def flags_frame(self) -> pd.DataFrame:
+        """Rows kept although beyond a contract's plausible bound (``flag_above``/``flag_below``)."""
+        return pd.DataFrame(
+            [(e.table, e.reason, e.rows) for e in self.flags], columns=["table", "reason", "rows"]
         ).drop_duplicates()
 
     # -- provenance -----------------------------------------------------------------
@@ -121,10 +206,68 @@ class DataStore:
             "sha256_16": hashlib.sha256(blob).hexdigest()[:16],
         }
 
+    # -- quarantine -------------------------------------------------------------------
+    @property
+    def quarantine_root(self) -> Path:
+        return Path(self.quarantine_dir or data_dir() / "quarantine")
+
+    def quarantine_run(self) -> Path:
+        """This store's own quarantine folder ``<root>/<UTC time>-<pid>/``: never overwritten."""
+        if self._quarantine_run is None:
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+            self._quarantine_run = self.quarantine_root / f"{stamp}-{os.getpid()}"
+        return self._quarantine_run
+
     def _write_quarantine(self, result: ValidationResult) -> None:
-        qdir = self.quarantine_dir or (ROOT / "data" / "quarantine")
-        qdir.mkdir(parents=True, exist_ok=True)
-        result.quarantined.to_parquet(qdir / f"{result.table}.parquet")
+        folder = self.quarantine_run()
+        folder.mkdir(parents=True, exist_ok=True)
+        result.quarantined.to_parquet(folder / f"{result.table}.parquet")
+
+    def record_quarantine(self) -> Path:
+        """Write ``<root>/latest.json``: what the latest check set aside, 0 rows included.
+
+        Called at the end of ``luckin-lab validate``, so a clean check replaces the record of
+        an earlier dirty one instead of leaving its files looking current.
+        """
+        tables = {name: {"rows_in": res.n_input, "quarantined": res.n_quarantined}
+                  for name, res in self._validated.items()}
+        dirty = any(t["quarantined"] for t in tables.values())
+        doc = {"source": redact(self.uri),
+               "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+               "folder": str(self.quarantine_run()) if dirty else None, "tables": tables}
+        root = self.quarantine_root
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / f".latest.{os.getpid()}.json"
+        tmp.write_text(json.dumps(doc, indent=2))
+        tmp.replace(root / "latest.json")
+        return root / "latest.json"
+
+
+def _plain(v: object) -> object:
+    return v.item() if hasattr(v, "item") else v
+
+
+def _comparable(values: pd.Series, other: pd.Series) -> pd.Series:
+    """Key values in a form comparable with ``other`` (int keys vs their text, e.g. varchar ids)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_numeric_dtype(other):
+        return values.astype("Int64").astype(str)
+    return values.astype(str) if not pd.api.types.is_numeric_dtype(values) else values
+
+
+def _quarantine_reasons(quarantined: pd.DataFrame, orphans: int) -> dict[str, int]:
+    contract_rows = len(quarantined) - orphans
+    out = {}
+    if contract_rows:
+        out["failed its contract (quarantined)"] = contract_rows
+    if orphans:
+        out["key not found in the referenced table (quarantined)"] = orphans
+    return out
+
+
+def _has_aware_timestamps(expr: ir.Table, contract: Contract) -> bool:
+    """Timezone-aware columns: the engine cannot apply the contract's timezone rule itself."""
+    return any(expr[n].type().is_timestamp() and expr[n].type().timezone is not None
+               for n in contract.columns if n in expr.columns)
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
@@ -163,7 +306,11 @@ def _rename_source_columns(expr: ir.Table, contract: Contract) -> ir.Table:
 
 
 def _cast_to_contract(expr: ir.Table, contract: Contract) -> ir.Table:
-    """After validation, give the engine the contract types (e.g. varchar order_id -> int64)."""
+    """After validation, give the engine the contract types.
+
+    varchar order_id -> int64, and what MySQL sends: TINYINT(1) booleans, DECIMAL and
+    UNSIGNED integers (the values were checked by the contract, so the casts are lossless).
+    """
     casts = {}
     for name, spec in contract.columns.items():
         if name not in expr.columns:
@@ -172,8 +319,14 @@ def _cast_to_contract(expr: ir.Table, contract: Contract) -> ir.Table:
         have = expr[name].type()
         if want == "int64" and have.is_string():
             casts[name] = expr[name].strip().cast("int64")
-        elif want == "float64" and have.is_integer():
+        elif want == "int64" and (have.is_unsigned_integer() or have.is_integer() and have != ibis.dtype("int64")):
+            casts[name] = expr[name].cast("int64")
+        elif want == "float64" and (have.is_integer() or have.is_decimal()):
             casts[name] = expr[name].cast("float64")
+        elif want == "boolean" and have.is_integer():
+            casts[name] = expr[name] != 0
+        elif want == "string" and have.is_integer():
+            casts[name] = expr[name].cast("string")
         elif want == "timestamp" and have.is_date():
             casts[name] = expr[name].cast("timestamp")
     return expr.mutate(**casts) if casts else expr
@@ -204,8 +357,12 @@ def open_store(
     uri: str | None = None,
     on_error: OnError = "raise",
     quarantine_dir: Path | None = None,
+    as_of: pd.Timestamp | str | None = None,
 ) -> DataStore:
-    """Open a source by URI: ``duckdb:<file>``, ``folder:<dir>`` or ``sql:<sqlalchemy url>``."""
+    """Open a source by URI: ``duckdb:<file>``, ``folder:<dir>`` or ``sql:<url>``.
+
+    ``as_of`` is the run date no timestamp may pass (default: today, UTC).
+    """
     uri = uri or default_store_uri()
     kind, _, location = uri.partition(":")
     if kind == "duckdb":
@@ -217,25 +374,109 @@ def open_store(
         con = ibis.duckdb.connect(str(path), read_only=True)
         tables = {t: t for t in con.list_tables()}
     elif kind == "folder":
-        folder = Path(location)
-        if not folder.is_dir():
-            raise FileNotFoundError(f"extract folder {folder} does not exist")
-        con = ibis.duckdb.connect()
-        tables = {}
-        for f in sorted(folder.iterdir()):
-            stem = f.name.split(".")[0]
-            if f.suffix == ".parquet" or f.is_dir() and any(f.glob("*.parquet")):
-                src = str(f / "*.parquet") if f.is_dir() else str(f)
-                con.read_parquet(src, table_name=stem)
-            elif f.suffix == ".csv":
-                con.read_csv(str(f), table_name=stem)
-            else:
-                continue
-            tables[stem] = stem
+        con, tables = _open_folder(Path(location))
     elif kind == "sql":
-        # ${VAR} placeholders are expanded only here, so passwords never reach notebooks or run records
-        con = ibis.connect(expand_env(location))
+        con = connect_sql(location)
         tables = {t: t for t in con.list_tables()}
     else:
-        raise ValueError(f"unknown source kind '{kind}' in '{uri}'; use duckdb:, folder: or sql:")
-    return DataStore(uri, con, tables, on_error=on_error, quarantine_dir=quarantine_dir)
+        raise ValueError(f"unknown source kind '{kind}' in '{redact(uri)}'; use duckdb:, folder: or sql:")
+    stamp = pd.Timestamp(as_of) if as_of is not None else None
+    return DataStore(uri, con, tables, on_error=on_error, quarantine_dir=quarantine_dir, as_of=stamp)
+
+
+def table_files(folder: Path) -> dict[str, list[Path]]:
+    """Candidate files per table name (the text before the first dot) in an extract folder."""
+    found: dict[str, list[Path]] = {}
+    for f in sorted(folder.iterdir()):
+        if f.name.startswith((".", "_")):
+            continue
+        if f.suffix in TABLE_SUFFIXES or f.is_dir() and any(f.glob("*.parquet")):
+            found.setdefault(f.name.split(".")[0], []).append(f)
+    return found
+
+
+def _open_folder(folder: Path) -> tuple[ibis.BaseBackend, dict[str, str]]:
+    if not folder.is_dir():
+        raise FileNotFoundError(f"extract folder {folder} does not exist")
+    candidates = table_files(folder)
+    clashes = {t: fs for t, fs in candidates.items() if len(fs) > 1}
+    if clashes:
+        lines = [f"  - table '{t}': {', '.join(f.name for f in fs)}" for t, fs in clashes.items()]
+        raise SourceError(
+            f"folder {folder} holds more than one file for a table; keep exactly one "
+            "(<table>.parquet, <table>.csv or a <table>/ folder of Parquet parts) and move the "
+            "others out:\n" + "\n".join(lines)
+        )
+    con = ibis.duckdb.connect()
+    for name, (f,) in candidates.items():
+        if f.is_dir():
+            con.read_parquet(str(f / "*.parquet"), table_name=name)
+        elif f.suffix == ".parquet":
+            con.read_parquet(str(f), table_name=name)
+        else:
+            _read_csv(con, f, name)
+    return con, {name: name for name in candidates}
+
+
+def _read_csv(con: ibis.BaseBackend, path: Path, name: str) -> None:
+    """CSV files must be UTF-8; any other encoding is named instead of a raw engine error."""
+    try:
+        con.read_csv(str(path), table_name=name)
+    except Exception as err:  # duckdb raises its own InvalidInputException
+        if "utf-8" not in str(err).lower() and "unicode" not in str(err).lower():
+            raise
+        guess = _guess_encoding(path)
+        raise SourceError(
+            f"file {path} is not UTF-8 encoded (it reads as {guess}); save it as UTF-8 "
+            "(e.g. `iconv -f latin1 -t utf-8`, or 'CSV UTF-8' in Excel) and run again"
+        ) from None
+
+
+def _guess_encoding(path: Path) -> str:
+    data = path.read_bytes()[:1_000_000]
+    for enc in ("utf-16", "cp1252"):
+        try:
+            data.decode(enc)
+            return {"utf-16": "UTF-16", "cp1252": "latin-1 / Windows-1252"}[enc]
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_MYSQL_SCHEMES = ("mysql", "mariadb")
+
+
+def _mask(text: str, secrets: list[str]) -> str:
+    """Every form of the URL's own secrets masked, however short (redact skips short values)."""
+    for secret in sorted({*secrets, *(quote_plus(v) for v in secrets)}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def connect_sql(location: str) -> ibis.BaseBackend:
+    """Connect to a ``sql:`` URL; ``${VAR}`` placeholders are expanded only here.
+
+    ``mysql://``, ``mysql+pymysql://`` and ``mariadb://`` all reach Ibis's MySQL backend
+    (its driver is mysqlclient; the ``+driver`` part of a SQLAlchemy-style URL is dropped).
+    No error raised from here contains the expanded password: the message carries the URL
+    as used with its password masked (``user:***@``), and any secret value is masked.
+    """
+    expand_env(location)  # a clear error naming any variable that is not set
+    secrets = [os.environ[v] for v in referenced_env(location) if os.environ[v]]
+    url = _PLACEHOLDER.sub(lambda m: quote_plus(os.environ[m.group(1)]), location)
+    shown = _mask(redact(url, extra=secrets), secrets)  # the URL as given, password masked
+    scheme, sep, rest = url.partition("://")
+    base = scheme.split("+", 1)[0].lower()
+    if sep and base in _MYSQL_SCHEMES:
+        url = f"mysql://{rest}"
+    try:
+        return ibis.connect(url)
+    except ModuleNotFoundError as err:
+        raise SourceError(
+            f"cannot open {shown}: the database driver is not installed ({err.name}); "
+            "reinstall the workspace (`make env`), which installs mysqlclient for MySQL/MariaDB"
+        ) from None
+    except Exception as err:
+        text = _mask(f"{type(err).__name__}: {err}", secrets)
+        raise SourceError(f"cannot open {shown}: {redact(text, extra=secrets)}") from None

@@ -53,7 +53,21 @@ def test_uncaught_error_prints_a_redacted_traceback_without_locals():
 
     env = {**os.environ, "LUCKIN_DB_PASSWORD": "Cli-Fake-Pa55word"}
     uri = "sql:mysql+pymysql://analyst:${LUCKIN_DB_PASSWORD}@127.0.0.1:3306/sales"
+    # `validate` reports a source it cannot open as a one-line error, password masked ...
     proc = subprocess.run([sys.executable, "-m", "luckin_lab.cli", "validate", "--source", uri],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    out = proc.stdout + proc.stderr
+    assert "cannot open the source" in out and "analyst:***@127.0.0.1" in out
+    assert "Cli-Fake-Pa55word" not in out and "Traceback" not in out
+    # ... and an error nobody caught, whose message and locals hold the expanded URL, is
+    # printed as a plain traceback through the redaction layer
+    boom = ("import os, sys\nfrom luckin_lab.cli import app\nURL = sys.argv[-1]\n"
+            "@app.command('boom')\ndef boom():\n"
+            "    expanded = os.path.expandvars(URL)\n"
+            "    raise RuntimeError(f\"Don't know how to connect to {expanded!r}\")\n"
+            "sys.argv = ['luckin-lab', 'boom']\napp()\n")
+    proc = subprocess.run([sys.executable, "-c", boom, uri.replace("sql:", "")],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     out = proc.stdout + proc.stderr

@@ -110,7 +110,8 @@ def test_quarantine_is_explicit_and_counted(good, tmp_path, small_store_dir):
     bad.to_parquet(folder / "orders.parquet")
     store = open_store(f"folder:{folder}", on_error="quarantine", quarantine_dir=tmp_path / "q")
     assert store.execute(store.table("orders").count()) == len(bad) - 2
-    assert (tmp_path / "q" / "orders.parquet").exists()
+    assert (store.quarantine_run() / "orders.parquet").exists()
+    assert store.quarantine_run().parent == tmp_path / "q"
     ex = store.exclusions_frame()
     assert ex.loc[ex.table == "orders", "rows"].sum() == 2
     # without the opt-in the same table fails

@@ -228,3 +228,19 @@ def test_winback_lists_are_valued_with_the_planted_campaign_truth(scored):
         assert v.loc["oracle", "true_value"] >= 0.99 * v["true_value"].max()
     binding = wb[wb["budget"] == wb["budget"].min()].set_index("list")
     assert binding.loc["report", "share_of_best"] > 0.7
+
+
+def test_the_brief_reads_the_customer_headline(fitted, tmp_path):
+    from luckin_lab.customers import report
+    from luckin_lab.reporting import nb
+    from luckin_lab.reporting.headline import headline_of
+
+    a, _ = fitted
+    plan = a.decide(1000.0)
+    results = nb.Results(tmp_path / "results")
+    h = report.write_results(a, plan, results)
+    block = headline_of("customers", json.loads((tmp_path / "results" / "metrics.json").read_text()))
+    assert block is not None and block.value == pytest.approx(h["winback_value"])
+    assert (block.low, block.high) == (pytest.approx(h["winback_value_low"]),
+                                       pytest.approx(h["winback_value_high"]))
+    assert block.decision == report.decision(h) and block.is_profit

@@ -154,7 +154,7 @@ def test_incremental_extract_appends_new_and_changed_rows_without_duplicates(com
 
     # overnight: 40 new orders arrive, 25 old ones are refunded (update_time moves on)
     plan = plan_tables(inc, ["orders"])[0]
-    now = pd.Timestamp("2030-01-01 09:00:00")
+    now = pd.Timestamp("2026-06-01 09:00:00")  # after the demo data, before the run date
     new = base.tail(40).copy()
     new["order_id"] = new["order_id"] + 10**12
     new["order_time"] = now
@@ -383,7 +383,7 @@ def test_report_on_snapshot_gives_the_same_metrics_as_on_the_demo_store(company,
 
     mapping, settings = company
     snap = extract_source(mapping, settings, root=tmp_path / "snapshots", snapshot="2026-03-04",
-                          tables=["stores", "orders"], progress=False)  # PII masked: not used here
+                          tables=["stores", "orders", "order_items", "products"], progress=False)  # PII masked: not used here
     params = ROOT / "params" / "store_trends" / "weekly.yaml"
     runs = {}
     for name, uri in {"demo": f"duckdb:{small_store_dir / 'store.duckdb'}", "snapshot": snap.uri}.items():
@@ -406,3 +406,106 @@ def test_report_on_snapshot_gives_the_same_metrics_as_on_the_demo_store(company,
     demo_fp = json.loads((runs["demo"].folder / "run.json").read_text())["data"]["fingerprint"]
     assert fp["snapshot"]["id"] == "company/2026-03-04" and demo_fp["snapshot"] is None
     assert {t: v["rows"] for t, v in fp["tables"].items()} == {t: v["rows"] for t, v in demo_fp["tables"].items()}
+
+
+# -- issue 16: executable comments, and the `sql:` source on a real server ---------------------
+
+HOSTILE = [
+    "SELECT 1 /*!50000 , SLEEP(2) */",
+    "SELECT 1 /*M!100100 , SLEEP(2) */",
+    "SELECT COUNT(*) FROM salesorder.t_sales_order_m_0 /*!40000 LOCK IN SHARE MODE */",
+    "SELECT COUNT(*) FROM salesorder.t_sales_order_m_0 /*!50000 INTO OUTFILE '/tmp/luckin_x.csv' */",
+    "SELECT MASTER_GTID_WAIT('0-1-999999', 2)",
+    "SELECT @a := 1",
+    "SELECT " + "(" * 200 + "1" + ")" * 200,
+]
+
+
+def test_mariadb_executes_executable_comments_and_the_guard_refuses_them(company, mariadb):
+    con = mariadb.admin()
+    try:
+        with con.cursor() as cur:  # why the guard must refuse them: the server runs their text
+            cur.execute("SELECT 1 /*!50000 , 2 */")
+            assert cur.fetchone() == (1, 2)
+            cur.execute("SELECT 1 /*M!100100 , 3 */")
+            assert cur.fetchone() == (1, 3)
+    finally:
+        con.close()
+    _, settings = company
+    with ReadOnlySession(settings) as session:
+        t0 = time.monotonic()
+        for sql in HOSTILE:
+            with pytest.raises(NotSelectError):
+                session.select(sql)
+        assert time.monotonic() - t0 < 1.5  # nothing slept or waited
+    seen = mariadb.statements_of(READER)
+    assert not any(h in s for h in HOSTILE for s in seen)
+
+
+SQL_DB = "contract_tables"
+STORES_DDL = f"""CREATE TABLE {SQL_DB}.stores (
+    shop_dept_id INT UNSIGNED NOT NULL PRIMARY KEY, store_name VARCHAR(64) NOT NULL,
+    borough VARCHAR(32) NOT NULL, lat DECIMAL(9,6) NOT NULL, lon DECIMAL(10,6) NOT NULL,
+    open_date DATE NOT NULL, currency CHAR(3) NOT NULL, is_test_store BOOLEAN NOT NULL,
+    open_hour TINYINT UNSIGNED NOT NULL, close_hour TINYINT UNSIGNED NOT NULL,
+    cup_capacity_per_hour DECIMAL(8,2) NOT NULL)"""
+
+
+@pytest.fixture(scope="module")
+def sql_tables(company, mariadb, demo):
+    """Contract tables under their own names, in MySQL's types (BOOLEAN, DECIMAL, UNSIGNED)."""
+    stores = demo.load("stores")
+    con = mariadb.admin()
+    try:
+        with con.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {SQL_DB}")
+            cur.execute(f"CREATE DATABASE {SQL_DB}")
+            cur.execute(STORES_DDL)
+            rows = [(int(r.store_id), r.store_name, r.borough, round(r.lat, 6), round(r.lon, 6),
+                     r.open_date.date(), r.currency, bool(r.is_test_store), int(r.open_hour),
+                     int(r.close_hour), round(r.cup_capacity_per_hour, 2)) for r in stores.itertuples()]
+            cur.executemany(f"INSERT INTO {SQL_DB}.stores VALUES ({', '.join(['%s'] * 11)})", rows)
+    finally:
+        con.close()
+    mariadb.create_reader(READER, PASSWORD, [SQL_DB])
+    return stores
+
+
+@pytest.mark.parametrize("scheme", ["mysql", "mysql+pymysql", "mariadb"])
+def test_sql_source_reads_mysql_types_into_the_contract(sql_tables, mariadb, scheme, monkeypatch):
+    monkeypatch.setenv("LUCKIN_DB_PASSWORD", PASSWORD)
+    uri = f"sql:{scheme}://{READER}:${{LUCKIN_DB_PASSWORD}}@127.0.0.1:{mariadb.port}/{SQL_DB}"
+    store = open_store(uri)
+    got = store.load("stores")
+    want = sql_tables
+    assert got.is_test_store.dtype == bool and got.store_id.dtype == "int64"
+    assert got.lat.dtype == "float64" and got.open_hour.dtype == "int64"
+    pd.testing.assert_frame_equal(got[want.columns], want, check_exact=False, atol=1e-6)
+    # the engine-side expression carries the contract types too (TINYINT -> boolean etc.)
+    t = store.table("stores")
+    assert store.execute(t.filter(~t.is_test_store).count()) == int((~want.is_test_store).sum())
+    engine = store.execute(t.order_by("store_id"))
+    assert engine.is_test_store.dtype == bool
+    assert engine.cup_capacity_per_hour.sum() == pytest.approx(want.cup_capacity_per_hour.sum())
+    assert PASSWORD not in json.dumps(store.fingerprint())
+
+
+def test_sql_source_errors_never_show_the_password(sql_tables, mariadb, monkeypatch):
+    import traceback
+
+    from luckin_lab.sources import SourceError
+
+    secret = "s3cr3t/Pw@x"  # URL-special characters are quoted on expansion
+    monkeypatch.setenv("LUCKIN_DB_PASSWORD", secret)
+    cases = {
+        "wrong password": f"sql:mysql+pymysql://{READER}:${{LUCKIN_DB_PASSWORD}}@127.0.0.1:{mariadb.port}/{SQL_DB}",
+        "no server": f"sql:mysql://{READER}:${{LUCKIN_DB_PASSWORD}}@127.0.0.1:{free_port()}/{SQL_DB}",
+        "unknown scheme": f"sql:postgres+psycopg9://{READER}:${{LUCKIN_DB_PASSWORD}}@127.0.0.1/x",
+    }
+    for what, uri in cases.items():
+        with pytest.raises((SourceError, ValueError)) as err:
+            open_store(uri)
+        shown = "".join(traceback.format_exception(err.value))
+        for leak in (secret, "s3cr3t", "s3cr3t%2FPw%40x"):
+            assert leak not in shown, what
+        assert f"{READER}:***@127.0.0.1" in str(err.value), what  # which URL, password masked

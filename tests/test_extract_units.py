@@ -66,7 +66,7 @@ def test_guard_lets_plain_selects_through(sql):
     ("SELECT * FROM t FOR UPDATE", "locking read"),
     ("SELECT * FROM t LOCK IN SHARE MODE", "locking read"),
     ("SELECT a INTO @x FROM t", "INTO"),
-    ("SELECT * INTO OUTFILE '/tmp/x' FROM t", "could not be parsed"),
+    ("SELECT * INTO OUTFILE '/tmp/x' FROM t", "INTO OUTFILE"),
     ("SELECT LOAD_FILE('/etc/passwd')", "LOAD_FILE"),
     ("SELECT SLEEP(100)", "SLEEP"),
     ("LOAD DATA INFILE 'x' INTO TABLE t", "could not be parsed"),
@@ -75,6 +75,52 @@ def test_guard_lets_plain_selects_through(sql):
 def test_guard_refuses_everything_else(sql, why):
     with pytest.raises(NotSelectError, match=why):
         check_select_only(sql)
+
+
+# Each of these was accepted before (issue 16 item 5); on MariaDB the SLEEP and the locking
+# read inside the executable comments ran.
+@pytest.mark.parametrize("sql, why", [
+    ("SELECT 1 /*!50000 , SLEEP(2) */", "executable comment"),
+    ("SELECT 1 /*!50000 INTO OUTFILE 'x.csv' */", "executable comment"),
+    ("SELECT * FROM t /*!40000 FOR UPDATE */", "executable comment"),
+    ("SELECT * FROM t /*!40000 LOCK IN SHARE MODE */", "executable comment"),
+    ("SELECT 1 /*M!100100 , SLEEP(2) */", "executable comment"),
+    ("SELECT 1 /*! , SLEEP(2) */", "executable comment"),
+    ("SELECT 1 /*+ SET_VAR(sql_mode='') */", "executable comment"),
+    ("SELECT 1 --1, SLEEP(1)", "comment"),  # MySQL reads `--1` as minus minus one
+    ("SELECT 1 # trailing", "comment"),
+    ("SELECT 1 /* plain */", "comment"),
+    ("SELECT SOURCE_POS_WAIT('binlog.000001', 4)", "SOURCE_POS_WAIT"),
+    ("SELECT MASTER_POS_WAIT('binlog.000001', 4)", "MASTER_POS_WAIT"),
+    ("SELECT MASTER_GTID_WAIT('0-1-1')", "MASTER_GTID_WAIT"),
+    ("SELECT WAIT_FOR_EXECUTED_GTID_SET('x:1')", "WAIT_FOR_EXECUTED_GTID_SET"),
+    ("SELECT WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS('x:1')", "WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS"),
+    ("SELECT GET_LOCK('a', 10)", "GET_LOCK"),
+    ("SELECT IS_USED_LOCK('a')", "IS_USED_LOCK"),
+    ("SELECT RELEASE_ALL_LOCKS()", "RELEASE_ALL_LOCKS"),
+    ("SELECT BENCHMARK(1000000, MD5('x'))", "BENCHMARK"),
+    ("SELECT a FROM t WHERE b IN (SELECT SLEEP(1))", "SLEEP"),
+    ("SELECT @a := 1", "assignment"),
+    ("SELECT a, @n := @n + 1 FROM t", "assignment"),
+    ("SELECT * FROM t INTO DUMPFILE '/tmp/x'", "INTO DUMPFILE"),
+    ("SELECT * FROM t FOR SHARE", "locking read"),
+    ("SELECT purge_orders(1)", "does not know"),
+    ("SELECT salesorder.purge(1)", "stored function"),
+    ("SELECT " + "(" * 33 + "1" + ")" * 33, "nested deeper than 32"),
+    ("SELECT " + "(" * 5000 + "1" + ")" * 5000, "nested deeper than 32"),
+])
+def test_guard_refuses_executable_comments_waits_locks_variables_and_deep_nesting(sql, why):
+    with pytest.raises(NotSelectError, match=why):
+        check_select_only(sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT 'a -- b /* c */ # d' AS x",  # comment-like text inside a string is data
+    "SELECT " + "(" * 32 + "1" + ")" * 32,
+    "SELECT COALESCE(a, 1), MAX(b), COUNT(*) FROM t WHERE c IN (:p0, :p1)",
+])
+def test_guard_still_passes_plain_selects_near_its_limits(sql):
+    assert check_select_only(sql) is not None
 
 
 # -- mapping ------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from luckin_lab.pricing.narrative import chance
 from luckin_lab.reporting.nb import money, pct
 
 
@@ -12,9 +11,3 @@ def test_signed_values_never_show_a_sign_on_zero():
     assert money(25_300, signed=True) == "+$25.3K" and money(12.6) == "$13"
     assert pct(0.00004, signed=True) == "0.0%" and pct(-0.00004, signed=True) == "0.0%"
     assert pct(0.0123, signed=True) == "+1.2%" and pct(-0.0123, signed=True) == "-1.2%"
-
-
-def test_chance_is_never_certain():
-    assert chance(1.0) == ">99%" and chance(0.995) == ">99%"
-    assert chance(0.0) == "<1%"
-    assert chance(0.944) == "94%"

@@ -66,6 +66,9 @@ def test_probabilities_never_read_certain_and_name_their_assumption():
 def test_calibration_claim_carries_its_skill():
     weak = c.calibration_sentence(85.0, 83, 0.006, "failures")
     assert "85.0 failures and 83 happened" in weak and "0.6 % better" in weak and "not which ones" in weak
+    worse = c.calibration_sentence(85.0, 83, -0.285, "failures")
+    assert "no better than assuming the same rate" in worse and "-28.5 %" in worse and "better than" in worse
+    assert "-28.5 % better" not in worse
     strong = c.calibration_sentence(85.0, 83, 0.31, "failures")
     assert "31.0 % better" in strong and "not which ones" not in strong
 

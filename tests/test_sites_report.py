@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from luckin_lab.cli import app
+from luckin_lab.paths import params_dir
 from luckin_lab.reporting.params_models.site_selection import Params
-from luckin_lab.reporting.testing import execute_notebook_small
 from luckin_lab.sites.data import load_site_data, state_names, user_state_counts
 from luckin_lab.sources import open_store
 
@@ -61,21 +64,50 @@ def test_params_need_a_limit():
         Params(unknown=1)
 
 
-def test_notebook_runs_and_writes_headline_metrics(tmp_path, small_store_uri):
-    results = execute_notebook_small("site_selection", tmp_path, small_store_uri, k_sites=3)
+def test_monthly_run_page_one_matches_results(tmp_path, small_store_uri, monkeypatch):
+    """`luckin-lab run params/site_selection/monthly.yaml`: page one's figures are results/' figures."""
+    from luckin_lab.reporting.certainty import Estimate
+    from luckin_lab.reporting.nb import money
+    from luckin_lab.reporting.testing import page_one_text
+
+    monkeypatch.setenv("LUCKIN_LAB_REPORTS", str(tmp_path / "reports"))
+    res = CliRunner().invoke(app, ["run", str(params_dir() / "site_selection" / "monthly.yaml"),
+                                   "-p", f"source={small_store_uri}", "-p", "k_sites=3"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    latest = tmp_path / "reports" / "site_selection" / "monthly" / "latest"
+    results = latest / "results"
     metrics = json.loads((results / "metrics.json").read_text())
     assert len(metrics["chosen_sites"]) == 3
     assert metrics["portfolio_net_gain_monthly"] > 0
-    assert metrics["portfolio_net_gain_monthly"] >= metrics["ranking_net_gain_monthly"] - 1.0
+    assert metrics["portfolio_profit_monthly"] >= metrics["ranking_profit_monthly"] - 1.0
     assert metrics["r2_gbm_in_sample"] > metrics["r2_gbm_spatial_cv"]
     assert 0.5 < metrics["distance_decay"] < 4
-    for name in ("candidate_scores", "cannibalization", "portfolio", "flagship_decomposition"):
-        assert (results / f"{name}.csv").stat().st_size > 100
     scores = pd.read_csv(results / "candidate_scores.csv")
     assert set(metrics["chosen_sites"]) == set(scores.site_id[scores.chosen])
     np.testing.assert_allclose(scores.net_gain, scores.standalone_revenue - scores.cannibalized_revenue)
-    executed = (tmp_path / "site_selection.ipynb").read_text()
-    assert "Executive summary" in executed and "image/png" in executed
+    np.testing.assert_allclose(scores.profit, scores.net_gain * metrics["gross_margin_rate"] - scores.monthly_rent)
+    pnl = pd.read_csv(results / "portfolio_pnl.csv")
+    total, shared = pnl.iloc[-1], pnl.iloc[-2]
+    # Table 1's rows add up to its total, and the total is the set's figure
+    assert pnl.iloc[:-1].net_gain.sum() == pytest.approx(total.net_gain)
+    assert total.net_gain == pytest.approx(metrics["portfolio_net_gain_monthly"])
+    assert total.profit == pytest.approx(metrics["portfolio_profit_monthly"])
+    assert total.opening_cost == pytest.approx(metrics["opening_cost_total"])
+    page = page_one_text((latest / "report.html").read_text(), end="The evidence")
+    for figure in (money(total.standalone_revenue), money(total.cannibalized_revenue), money(-shared.net_gain),
+                   money(total.net_gain), money(metrics["portfolio_profit_monthly"], signed=True),
+                   money(metrics["opening_cost_total"]), money(metrics["monthly_rent_total"])):
+        assert figure in page, figure
+    for name in metrics["chosen_site_names"]:  # every recommended site by name, in the text and Table 1
+        assert page.count(name) >= 2, name
+    assert not re.search(r"\bS\d{3}\b", page)  # no platform codes on page one
+    est = Estimate(metrics["portfolio_profit_monthly"], metrics["portfolio_profit_low"],
+                   metrics["portfolio_profit_high"], metrics["interval_level"])
+    tiles = page[: page.index("Decision.")]
+    first_money = re.search(r"[+-]?\$[\d.,]+[KM]?", tiles).group(0)
+    if not est.significant:  # an unsure profit is never the first (lead) figure
+        assert first_money != money(est.value, signed=True) and "interval includes zero" in page
+    executed = (latest / "site_selection.ipynb").read_text()
     assert "PosixPath" not in executed and "Traceback" not in executed  # no stray outputs
 
 
@@ -83,7 +115,7 @@ def _fake_selection(regrets=(348.0, 0.0, 0.0, 0.0, 0.0), same=(1, 2, 2, 2, 2)):
     """A hand-made selection: 2 chosen sites, a decay table around the estimate 1.8 (CI 1.79-1.81)."""
     from types import SimpleNamespace
 
-    ch = pd.DataFrame({"site_id": ["A", "B"], "borough": ["Queens", "Brooklyn"],
+    ch = pd.DataFrame({"site_id": ["A", "B"], "label": ["Astoria", "Bushwick"], "borough": ["Queens", "Brooklyn"],
                        "standalone_revenue": [100.0, 80.0], "cannibalized_revenue": [10.0, 5.0],
                        "net_gain": [90.0, 75.0], "net_gain_low": [40.0, 30.0], "net_gain_high": [200.0, 150.0]})
     sens = pd.DataFrame({"decay": [1.3, 1.5, 1.8, 2.1, 2.3], "offset": [-0.5, -0.3, 0.0, 0.3, 0.5],
@@ -91,7 +123,7 @@ def _fake_selection(regrets=(348.0, 0.0, 0.0, 0.0, 0.0), same=(1, 2, 2, 2, 2)):
                          "net_gain_of_base_choice": [120.0, 135.0, 150.0, 170.0, 190.0]})
     metrics = {"portfolio_net_gain_monthly": 155.0, "ranking_net_gain_monthly": 150.0,
                "distance_decay": 1.8, "distance_decay_ci": [1.79, 1.81]}
-    return SimpleNamespace(chosen_table=lambda: ch, metrics=metrics, sensitivity=sens,
+    return SimpleNamespace(chosen_table=lambda: ch, metrics=metrics, sensitivity=sens, has_profit=False,
                            chosen=np.array([0, 1]), ranked=np.array([0, 2]))
 
 
@@ -106,6 +138,7 @@ def test_money_parts_add_up_and_the_set_beats_ranking_only_slightly():
     assert diff == 5 and small  # median interval half-width (160 + 120) / 2 / 2 = 70 > 5
     text = narrative.decision_text(sel)
     assert "$10 from each other" in text and "slightly better" in text
+    assert "**Astoria** (Queens)" in text and "not shown: this data source has no item costs" in text
 
 
 def test_sensitivity_text_says_where_the_choice_changes_and_caveat_only_when_negative():
@@ -114,7 +147,7 @@ def test_sensitivity_text_says_where_the_choice_changes_and_caveat_only_when_neg
     sel = _fake_selection()
     text = narrative.sensitivity_text(sel)
     assert "across the plausible range" in text and "changes only at 1.30 (1 of 2 sites kept)" in text
-    assert "$348" in text and "from $120 to $190" in text
+    assert "$348" in text and "from +$120 to +$190" in text
     assert narrative.sensitivity_note(sel) == ""
     assert "negative cost" in narrative.sensitivity_note(_fake_selection(regrets=(348.0, 0.0, 0.0, -3.0, 0.0)))
     # the change next to the estimate: tested decays no longer bracket the CI, so no claim about it
@@ -137,3 +170,101 @@ def test_params_view_blanks_the_interval_of_a_weight_at_its_bound():
     assert view.parameter.tolist()[0] == "opening boost: extra pull on opening day (+170%, ×2.7)"
     assert view.parameter.iloc[1].endswith("0 (at lower bound)") and view["95% CI low"].isna().tolist() == [
         False, True, False]
+
+
+def _cand_frame():
+    return pd.DataFrame({
+        "site_id": ["S1", "S2", "S3"], "label": ["Astoria", "Bushwick", "Harlem"],
+        "borough": ["Queens", "Brooklyn", "Manhattan"],
+        "standalone_revenue": [40_000.0, 30_000.0, 20_000.0], "cannibalized_revenue": [5_000.0, 2_000.0, 1_000.0],
+        "net_gain": [35_000.0, 28_000.0, 19_000.0], "net_gain_low": [10_000.0, 8_000.0, 5_000.0],
+        "net_gain_high": [90_000.0, 70_000.0, 50_000.0], "monthly_rent": [12_000.0, 10_000.0, 9_000.0],
+        "opening_cost": [500_000.0, 480_000.0, 450_000.0]})
+
+
+def test_pnl_per_site_and_the_set_add_up_to_page_one():
+    from luckin_lab.sites.pnl import candidate_pnl, portfolio_pnl
+
+    c = candidate_pnl(_cand_frame(), 0.6)
+    # Astoria: 35,000 x 0.6 - 12,000 = 9,000 a month; 500,000 / 9,000 = 55.6 months
+    assert c.profit[0] == pytest.approx(9_000) and c.payback_months[0] == pytest.approx(500_000 / 9_000)
+    assert c.profit_low[0] == pytest.approx(10_000 * 0.6 - 12_000)  # -6,000: never pays back at the low end
+    assert np.isinf(c.payback_months_high[0]) and c.payback_months_low[0] == pytest.approx(500_000 / 42_000)
+    t = portfolio_pnl(c.iloc[:2], shared_revenue=3_000.0, margin_rate=0.6)
+    assert t.site.tolist() == ["Astoria", "Bushwick", "customers the new sites share", "all 2 together"]
+    total = t.iloc[-1]
+    # set: (35,000 + 28,000 - 3,000) x 0.6 - 22,000 = 14,000 a month
+    assert total.net_gain == pytest.approx(60_000) and total.profit == pytest.approx(14_000)
+    assert total.opening_cost == pytest.approx(980_000) and total.payback_months == pytest.approx(70.0)
+    assert t.iloc[:-1].profit.sum() == pytest.approx(total.profit)  # the table's rows add up to its total
+
+
+def test_page_one_never_leads_with_a_profit_whose_range_includes_zero():
+    from types import SimpleNamespace
+
+    from luckin_lab.sites import narrative
+
+    metrics = {"portfolio_profit_monthly": 14_000.0, "portfolio_profit_low": -20_000.0,
+               "portfolio_profit_high": 80_000.0, "interval_level": 0.9, "opening_cost_total": 980_000.0,
+               "portfolio_payback_months": 70.0, "portfolio_payback_months_low": 12.0,
+               "portfolio_payback_months_high": float("inf"), "gross_margin_rate": 0.6}
+    sel = SimpleNamespace(metrics=metrics, chosen=np.array([0, 1]), has_profit=True)
+    tiles = list(narrative.kpi_items(sel))
+    assert tiles[:2] == ["recommended new sites", "opening cost"]  # certain figures first
+    assert "monthly profit" in tiles[2] and "interval includes zero" in tiles[2] and "-$20.0K to +$80.0K" in tiles[2]
+    sure = SimpleNamespace(metrics={**metrics, "portfolio_profit_low": 2_000.0}, chosen=np.array([0, 1]),
+                           has_profit=True)
+    assert list(narrative.kpi_items(sure))[0].startswith("monthly profit")
+
+
+def test_every_recommended_site_is_in_the_candidate_table_with_its_name():
+    from types import SimpleNamespace
+
+    from luckin_lab.sites import narrative
+    from luckin_lab.sites.pnl import candidate_pnl
+
+    n = 20
+    c = pd.concat([_cand_frame()] * 7, ignore_index=True).head(n)
+    c["site_id"] = [f"S{i:03d}" for i in range(n)]
+    c["label"] = [f"Place {i}" for i in range(n)]
+    c["net_gain"] = np.linspace(40_000, 20_000, n)
+    c["monthly_rent"] = 10_000.0
+    c["cannibalization_rate"] = 0.1
+    c = candidate_pnl(c, 0.6)
+    c["chosen"] = False
+    c.loc[[0, 1, 15], "chosen"] = True  # one recommended site ranks 16th (S006 in the old report)
+    view = narrative.candidates_view(SimpleNamespace(candidates=c, has_profit=True), top=15)
+    assert set(c.label[c.chosen]) <= set(view.site) and len(view) == 16
+    assert view.loc[view.site == "Place 15", "rank"].item() == 16
+    assert not view.site.str.match(r"^S\d{3}$").any()
+
+
+def test_site_names_readers_know():
+    from luckin_lab.sites.places import site_labels
+
+    c = pd.DataFrame({"site_id": ["S1", "S2", "S3", "S4"],
+                      "site_name": ["Queens site 1", "Queens site 2", "Brooklyn site 3", "Hudson Yards kiosk"],
+                      "borough": ["Queens", "Queens", "Brooklyn", "Manhattan"],
+                      "lat": [40.7644, 40.7650, 40.6944, 40.754], "lon": [-73.9300, -73.9200, -73.9213, -74.002]})
+    assert site_labels(c).tolist() == ["Astoria west", "Astoria east", "Bushwick", "Hudson Yards kiosk"]
+
+
+def test_area_jackknife_widens_an_implausibly_narrow_interval():
+    from types import SimpleNamespace
+
+    from luckin_lab.sites.uncertainty import jackknife_se, widen_by_area
+
+    x = np.array([1.70, 1.85, 1.80, 1.95, 1.75, 1.83])
+    # (g-1)/g * sum of squared deviations, by hand
+    assert jackknife_se(1.8, x) == pytest.approx(np.sqrt(5 / 6 * ((x - x.mean()) ** 2).sum()))
+    params = pd.DataFrame({"parameter": ["distance decay", "grand-opening boost"], "estimate": [1.8, 1.5],
+                           "se": [0.006, 0.5], "ci_low": [1.788, 0.52], "ci_high": [1.812, 2.48]})
+    fit = SimpleNamespace(params=params, decay=1.8, boost=1.5)
+    folds = [SimpleNamespace(decay=d, boost=1.5 + 0.01 * i) for i, d in enumerate(x)]
+    widen_by_area(fit, folds)
+    dec = fit.params.set_index("parameter").loc["distance decay"]
+    t = 2.5705818366147395  # Student t, 5 degrees of freedom, 97.5 %
+    assert dec.ci_high - dec.ci_low == pytest.approx(2 * t * jackknife_se(1.8, x))
+    assert dec.ci_high - dec.ci_low > 0.2 and "6 areas" in dec.interval_from
+    boost = fit.params.set_index("parameter").loc["grand-opening boost"]
+    assert boost.ci_low == 0.52 and boost.interval_from.startswith("sandwich")  # sandwich already wider

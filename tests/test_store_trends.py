@@ -96,7 +96,8 @@ def test_orders_at_unknown_store_fail_with_a_clear_message(tmp_path):
     con.execute("UPDATE orders SET store_id = 42 WHERE order_id IN (1, 2)")
     con.close()
     store = open_store(f"duckdb:{tmp_path / 's.duckdb'}")
-    with pytest.raises(ValueError, match=r"orders: 2 order\(s\) have a store_id missing from table 'stores'"):
+    # the contract's foreign key catches it on load, naming column, check and rows
+    with pytest.raises(ValueError, match=r"column 'store_id' · check references stores.store_id · 2 failing rows"):
         sales.store_weekly(store)
     assert len(frames["orders"]) > 2
 
@@ -133,7 +134,7 @@ def test_scheduled_run_renders_html_and_pdf(tiny, tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     latest = tmp_path / "reports" / "store_trends" / "weekly" / "latest"
     html = (latest / "report.html").read_text()
-    assert "Store trends: revenue, orders and order value" in html
+    assert "Store trends: gross profit, revenue and orders" in html
     assert "Figure 1:" in html and "Table 1:" in html and html.count("data:image/png") == 2
     assert "Executive summary" in html and "NZD test-store orders" in html
     for code in ("open_store(", "import ", "results_dir", "nb.show_table"):
@@ -172,3 +173,105 @@ def test_young_stores_settling_after_opening_are_not_flagged():
     new = card.set_index("store").loc["New"]
     assert new.vs_4wk_avg < -0.10 and new.weeks_open <= MATURE_WEEKS
     assert head["stores_below_4wk_avg"] == ["Old"]
+
+
+def _card(rows):
+    cols = ["store", "revenue", "vs_4wk_avg", "weeks_open"]
+    card = pd.DataFrame(rows, columns=cols).assign(
+        store_id=range(len(rows)), orders=100, aov=5.0, customers=50, discount_rate=0.1, revenue_wow=0.01)
+    ramping = card.weeks_open <= sales.MATURE_WEEKS
+    below = card.vs_4wk_avg < sales.ALERT_DROP
+    card["status"] = sales.STATUS_OK
+    card.loc[card.vs_4wk_avg.isna(), "status"] = sales.STATUS_TOO_NEW
+    card.loc[below & ramping, "status"] = sales.STATUS_SETTLING
+    card.loc[below & ~ramping, "status"] = sales.STATUS_ALERT
+    return card
+
+
+def _totals(week, revenue):
+    return pd.DataFrame({"week": [pd.Timestamp(week)], "revenue": [revenue], "orders": [1000], "aov": [5.0],
+                         "stores": [3], "complete": [True]})
+
+
+def test_headline_never_says_no_store_is_below_while_the_table_shows_one():
+    """The old contradiction: page one said "no store is more than 10% below" beside -23.5 % in Table 1."""
+    from luckin_lab.trends import narrative
+
+    week = dt.date(2026, 2, 2)
+    card = _card([("8th Ave (flagship)", 12_900, 0.08, 36), ("JFK Terminal 4", 8_239, -0.235, 8),
+                  ("Flatiron", 6_765, -0.196, 5)])
+    head = sales.week_headline(_totals(week, 27_904), card, week)
+    text = narrative.summary_text(head, 1000, 10)
+    assert "No store is more than" not in text
+    for store, change in (("JFK Terminal 4", "-23.5%"), ("Flatiron", "-19.6%")):
+        assert f"**{store}** ({change})" in text  # named with the table's own figure
+    assert "Watch, no action yet" in text and "Decision needed" not in text
+    # every store the table shows more than 10 % below its average is named on page one
+    shown_below = card.loc[card.vs_4wk_avg < -0.10, "store"]
+    assert all(s in text for s in shown_below)
+    # a mature store below its average is a decision
+    card2 = _card([("8th Ave (flagship)", 9_000, -0.15, 36), ("Flatiron", 6_765, -0.196, 5)])
+    text2 = narrative.summary_text(sales.week_headline(_totals(week, 15_765), card2, week), 1000, 10)
+    assert "**Decision needed:** **8th Ave (flagship)** (-15.0%)" in text2 and "Flatiron" in text2
+    card3 = _card([("8th Ave (flagship)", 9_000, 0.02, 36), ("Flatiron", 6_765, float("nan"), 2)])
+    text3 = narrative.summary_text(sales.week_headline(_totals(week, 15_765), card3, week), 1000, 10)
+    assert "No store is more than 10% below" in text3 and "Too new for a four-week comparison: Flatiron" in text3
+
+
+def test_gross_profit_matches_item_costs_and_revenue_only_without_costs(small_store_uri, tiny):
+    from luckin_lab.trends import narrative
+
+    store = open_store(small_store_uri)
+    weekly = store.execute(sales.store_weekly(store))
+    con = duckdb.connect(small_store_uri.split(":", 1)[1], read_only=True)
+    cogs = con.execute(
+        """SELECT sum(i.quantity * p.unit_cost) FROM order_items i JOIN products p USING (product_id)
+           JOIN orders o USING (order_id) JOIN stores s ON o.store_id = s.store_id
+           WHERE o.currency = 'USD' AND NOT s.is_test_store AND o.status = 'completed'""").fetchone()[0]
+    con.close()
+    assert weekly["cost_of_goods"].sum() == pytest.approx(cogs, rel=1e-9)
+    last_day = pd.Timestamp(weekly["week"].max()).date() + dt.timedelta(days=6)
+    totals = sales.weekly_totals(weekly, last_day)
+    assert (totals.gross_profit == totals.revenue - totals.cost_of_goods).all()
+    assert 0.3 < totals.margin_rate.median() < 0.9
+    week = sales.last_complete_week(last_day)
+    head = sales.week_headline(totals, sales.store_scorecard(weekly, week), week)
+    assert list(narrative.kpi_items(head))[0].startswith("Gross profit")
+    # the tiny store has no item costs: page one says revenue, and why
+    t = open_store(tiny[0])
+    assert not sales.has_costs(t)
+    tw = t.execute(sales.store_weekly(t))
+    tt = sales.weekly_totals(tw, TINY_LAST_DAY)
+    wk = sales.last_complete_week(TINY_LAST_DAY)
+    th = sales.week_headline(tt, sales.store_scorecard(tw, wk), wk)
+    assert th["gross_profit"] is None and list(narrative.kpi_items(th))[0].startswith("Revenue")
+    assert "revenue, not profit" in narrative.summary_text(th, 1, 1)
+
+
+def test_weekly_run_page_one_matches_results(small_store_uri, tmp_path, monkeypatch):
+    """`luckin-lab run params/store_trends/weekly.yaml`: every page-one figure is in results/."""
+    from luckin_lab.reporting import nb
+    from luckin_lab.reporting.testing import page_one_text
+
+    monkeypatch.setenv("LUCKIN_LAB_REPORTS", str(tmp_path / "reports"))
+    res = CliRunner().invoke(app, ["run", str(params_dir() / "store_trends" / "weekly.yaml"),
+                                   "-p", f"source={small_store_uri}"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    latest = tmp_path / "reports" / "store_trends" / "weekly" / "latest"
+    page = page_one_text((latest / "report.html").read_text())
+    m = json.loads((latest / "results" / "metrics.json").read_text())
+    card = pd.read_csv(latest / "results" / "store_scorecard.csv")
+    totals = pd.read_csv(latest / "results" / "weekly_totals.csv", parse_dates=["week"])
+    row = totals.set_index("week").loc[pd.Timestamp(m["week_start"])]
+    assert row.complete  # page one reports a complete week, never the partial one
+    assert nb.money(row.gross_profit) in page and nb.money(row.revenue) in page
+    assert nb.money(m["aov"], 2) in page and nb.pct(row.margin_rate, 0) in page
+    assert f"{m['stores']} stores" in page
+    below = card[card.vs_4wk_avg < -0.10]
+    for _, r in below.iterrows():  # every store the table shows below is on page one, with its figure
+        assert f"{r.store} ({nb.pct(r.vs_4wk_avg, signed=True)})" in page
+    if len(below):
+        assert "No store is more than" not in page
+    for _, r in card[card.status == sales.STATUS_TOO_NEW].iterrows():
+        assert r.store in page
+    assert "store id" not in page.lower() and "store_id" not in page

@@ -74,6 +74,7 @@ def test_text_columns_become_indicators_and_group_is_optional(folder):
     d, _ = folder
     data = generic_events(open_store(f"folder:{d}"))
     assert data.group_col == "_all"
+    assert data.frame.unit_id.map(type).eq(str).all()
     assert "asset_type[self_order_kiosk]" in data.covariates
 
 

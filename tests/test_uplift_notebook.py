@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from luckin_lab.paths import notebooks_dir, params_dir
-from luckin_lab.reporting.params import RENDER_KEYS
+from luckin_lab.reporting.params import RENDER_KEYS, RUN_LEVEL_KEYS
 from luckin_lab.reporting.params_models.coupon_uplift import Params
 from luckin_lab.reporting.runner import run_report
 from luckin_lab.uplift import words
@@ -40,7 +40,7 @@ def test_params_files_validate_and_notebook_is_clean():
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
-    for field in set(Params.model_fields) - set(RENDER_KEYS):  # render settings: not the kernel's
+    for field in set(Params.model_fields) - set(RENDER_KEYS + RUN_LEVEL_KEYS):  # not the kernel's
         assert f"{field} =" in tagged[0].source, field
 
 

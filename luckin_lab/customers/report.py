@@ -15,6 +15,7 @@ from luckin_lab.customers import winback
 from luckin_lab.customers.analysis import CustomerAnalysis, WinBackPlan
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.certainty import Estimate, interval_text
+from luckin_lab.reporting.headline import Headline, write_headline
 
 # what the catalog (UC-MK-02) claims: 5-10 % of 76K lapsed users x $4.71 AOV x 12 orders a year
 CATALOG_CLAIM = (200_000, 430_000)
@@ -54,6 +55,20 @@ def headline(a: CustomerAnalysis, plan: WinBackPlan | None) -> dict:
             "winback_reactivations": float(plan.customers["expected_reactivation"].sum()),
         })
     return h
+
+
+def brief_headline(h: dict) -> Headline:
+    """The leadership brief's block: the decision and its 12-month value with the interval."""
+    if "winback_value" not in h:
+        return Headline(decision(h), f"12-month {h['value_measure']} of the customers at risk",
+                        h["at_risk_value_12m"], unit="USD", is_profit=h["value_measure"] == "profit",
+                        for_whom=f"{h['at_risk']:,} customers at risk",
+                        confidence="a model estimate (no interval)")
+    return Headline(decision(h), f"12-month {h['value_measure']} of the win-back list",
+                    h["winback_value"], h["winback_value_low"], h["winback_value_high"], "USD",
+                    is_profit=h["value_measure"] == "profit", level=0.9,
+                    for_whom=f"{h['winback_customers']:,} lapsed and at-risk customers",
+                    follow_up_days=60)
 
 
 def decision(h: dict) -> str:
@@ -224,6 +239,7 @@ def write_results(a: CustomerAnalysis, plan: WinBackPlan | None, results: nb.Res
     """Tables and metrics for results/; returns the headline (same figures as page one)."""
     h = headline(a, plan)
     results.metrics(h)
+    write_headline(results, brief_headline(h))
     results.table("calibration", a.evaluation.calibration)
     results.table("lift", a.evaluation.lift)
     results.table("cohorts", cohort_table(a))

@@ -57,16 +57,19 @@ class DmlResult:
 
 def _features(df: pd.DataFrame, spec: PanelSpec, by: str | None) -> np.ndarray:
     period = pd.to_datetime(df["period"])
-    cols = {
-        "unit": pd.factorize(df["unit"])[0],
-        "t": (period - period.min()).dt.days.to_numpy(),
-    }
-    if is_daily(df):
+    cols = {}
+    if spec.unit_effects:  # a single series has one unit; in a cross-section each row is one
+        cols["unit"] = pd.factorize(df["unit"])[0]
+    if spec.design != "cross_section":
+        cols["t"] = (period - period.min()).dt.days.to_numpy()
+    if is_daily(df) and spec.design != "cross_section":
         cols["weekday"] = period.dt.dayofweek.to_numpy()
     if by:
         cols[by] = pd.factorize(df[by])[0]
     for c in spec.controls:
         cols[c] = df[c].to_numpy(dtype=float)
+    if not cols:
+        cols["const"] = np.zeros(len(df))
     return pd.DataFrame(cols).to_numpy(dtype=float)
 
 

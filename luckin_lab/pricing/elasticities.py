@@ -29,12 +29,16 @@ from luckin_lab.pricing.panel import (
     aggregate_segments,
     clusters,
     fixed_effects,
+    nested_effects,
 )
 from luckin_lab.pricing.ppml import poisson_iv
 
-METHODS = {"naive": "Naive OLS (log-log)", "2sls": "2SLS (randomized discount)",
+METHODS = {"naive": "Naive OLS (log-log)", "2sls": "2SLS (instrumented)",
            "dml": "DML-IV (count model)", "poisson": "Poisson IV (fixed effects)"}
 CAUSAL = "poisson"  # the estimate the recommendations, segments and headline numbers use
+# below this many rows per group the machine-learned adjustments of DML have nothing to learn
+# from (LightGBM leaves need 20 rows, five folds): DML is left out, with the reason
+DML_MIN_ROWS = 500
 
 
 @dataclass
@@ -46,6 +50,8 @@ class ElasticityResults:
     weak_instrument: list[str] = field(default_factory=list)
     zero_rows: int = 0  # group x period cells without sales (left out of the log-log models)
     skipped: dict[str, str] = field(default_factory=dict)  # group -> why it was not estimated
+    omitted: dict[str, str] = field(default_factory=dict)  # method -> why it was not run
+    design: str = "panel"
 
     def causal(self, method: str = CAUSAL) -> pd.Series:
         t = self.by_group[self.by_group["method"] == method]
@@ -64,9 +70,11 @@ def loglog_fits(agg: pd.DataFrame, spec: PanelSpec) -> tuple[dict, dict]:
     y = np.log(pos["quantity"].to_numpy(dtype=float))
     d = np.log(pos["price"].to_numpy(dtype=float))
     cl = clusters(pos, spec)
+    nested = nested_effects(pos, spec)
     naive_x = fixed_effects(pos, replace(spec, controls=()))
-    naive = tsls(y, d, d, naive_x, cl)
-    iv = tsls(y, d, pos[list(spec.instruments)].to_numpy(dtype=float), fixed_effects(pos, spec), cl)
+    naive = tsls(y, d, d, naive_x, cl, nested)
+    iv = tsls(y, d, pos[list(spec.instruments)].to_numpy(dtype=float), fixed_effects(pos, spec),
+              cl, nested)
     return (
         dict(est=float(naive.coef[0]), se=float(naive.se[0]), n=naive.n),
         dict(est=float(iv.coef[0]), se=float(iv.se[0]), n=iv.n, f=iv.first_stage_f[0]),
@@ -89,7 +97,7 @@ def estimate_elasticities(
         raise PanelError(f"no group has {min_quantity:.0f} units sold: {totals.to_dict()}")
     rows, cells, causal_results, weak = [], [], {}, []
     skipped = {g: f"not estimated: {totals[g]:.0f} units < {min_quantity:.0f}" for g in thin.index}
-    zero_rows = 0
+    zero_rows, omitted = 0, {}
     for group in totals.index:
         if group in skipped:
             continue
@@ -105,10 +113,15 @@ def estimate_elasticities(
                          weak_iv=iv["f"] < WEAK_IV_F))
         if iv["f"] < WEAK_IV_F:
             weak.append(group)
-        dml = dml_count_iv(sub, spec, by="segment", n_folds=dml_folds, seed=seed)
-        res = poisson_iv(sub, spec, by="segment")
+        fits = {}
+        if len(sub) >= DML_MIN_ROWS:
+            fits["dml"] = dml_count_iv(sub, spec, by="segment", n_folds=dml_folds, seed=seed)
+        else:
+            omitted["dml"] = (f"not run: {len(sub)} rows in {group}, fewer than the "
+                              f"{DML_MIN_ROWS} its machine-learned adjustments need")
+        res = fits["poisson"] = poisson_iv(sub, spec, by="segment")
         causal_results[group] = res
-        for method, r in (("dml", dml), ("poisson", res)):
+        for method, r in fits.items():
             est, se = combine([(r, _shares({c.key: c.quantity for c in r.cells}))])
             rows.append(_row(group, method, est, se, int(agg.shape[0]), first_stage_f=iv["f"],
                              weak_iv=iv["f"] < WEAK_IV_F))
@@ -122,12 +135,14 @@ def estimate_elasticities(
     by_cell = pd.DataFrame(cells)
     by_segment = _pool_segments(by_cell, causal_results) if "segment" in panel.columns else pd.DataFrame()
     main = [g for g in totals.index if g not in skipped][:n_main_groups]
-    cross = cross_price(panel, spec, main) if "market" in panel.columns and len(main) > 1 else pd.DataFrame()
+    has_cross = "market" in panel.columns and len(main) > 1 and spec.design == "panel"
+    cross = cross_price(panel, spec, main) if has_cross else pd.DataFrame()
     for g, why in skipped.items():
         by_group = pd.concat([by_group, pd.DataFrame([dict(
             group=g, method=CAUSAL, label=METHODS[CAUSAL], elasticity=np.nan, se=np.nan,
             ci_low=np.nan, ci_high=np.nan, n_obs=0, note=why)])], ignore_index=True)
-    return ElasticityResults(by_group, by_cell, by_segment, cross, weak, zero_rows, skipped)
+    return ElasticityResults(by_group, by_cell, by_segment, cross, weak, zero_rows, skipped,
+                             omitted, spec.design)
 
 
 def _shares(q: dict[str, float]) -> dict[str, float]:

@@ -75,10 +75,13 @@ def tsls(
     instruments: np.ndarray,
     controls: np.ndarray,
     cluster: np.ndarray | None = None,
+    nested: int = 0,
 ) -> LinearFit:
     """2SLS of y on endogenous regressors, instruments excluded, controls included.
 
     With ``instruments`` equal to ``endog`` this is OLS (no first stage is reported).
+    ``nested``: control columns nested in the clusters (e.g. unit dummies when clustering by
+    unit), left out of the small-sample count k as pyfixest and fixest do.
     """
     endog = endog.reshape(len(y), -1)
     instruments = instruments.reshape(len(y), -1)
@@ -98,12 +101,12 @@ def tsls(
     bread = np.linalg.inv(dhat.T @ dt)
     coef = bread @ (dhat.T @ yt)
     resid = yt - dt @ coef
-    k = rank + endog.shape[1]
+    k = rank - nested + endog.shape[1]
     cov = _robust_cov(bread, dhat * resid[:, None], cluster, n, k)
     f_stats: list[float] = []
     if not is_ols:
         for j in range(dt.shape[1]):
-            f_stats.append(first_stage_f(dt[:, j], zt, cluster, rank))
+            f_stats.append(first_stage_f(dt[:, j], zt, cluster, rank - nested))
     return LinearFit(coef, cov, n, f_stats, dof=n - k)
 
 

@@ -30,11 +30,9 @@ def load_demo_panel(
 
 def load_generic_panel(
     store: DataStore, instruments: list[str], controls: list[str] | None = None,
-    time_effects: str = "week",
 ) -> tuple[pd.DataFrame, PanelSpec]:
     """A panel from elsewhere, validated by the generic contract, with the named columns."""
-    spec = PanelSpec(instruments=tuple(instruments), controls=tuple(controls or ()),
-                     time_effects=time_effects)  # type: ignore[arg-type]
+    spec = PanelSpec(instruments=tuple(instruments), controls=tuple(controls or ()))
     panel = store.load(GENERIC_TABLE)
     check_panel(panel, spec, table=GENERIC_TABLE)
     return panel, spec

@@ -6,14 +6,68 @@ import pandas as pd
 
 from luckin_lab.pricing.analysis import PricingAnalysis
 from luckin_lab.pricing.elasticities import CAUSAL
+from luckin_lab.pricing.panel import DESIGN_WORDS
 from luckin_lab.pricing.recommend import cross_units_shift
+from luckin_lab.reporting.certainty import Estimate, interval_text, probability_sentence
 from luckin_lab.reporting.nb import money, pct
+
+DEMO_ASSUMPTION = ("customers respond to a lasting menu-price change as they did to the price "
+                   "test's temporary discounts")
+GENERIC_ASSUMPTION = ("buyers respond to a lasting price change as they did to the price "
+                      "movements in these data")
+
+
+def assumption(a: PricingAnalysis) -> str:
+    """What every projected probability rests on: the estimates come from temporary moves."""
+    return DEMO_ASSUMPTION if a.words.demo else GENERIC_ASSUMPTION
+
+
+def design_text(a: PricingAnalysis) -> str:
+    """Page one's sentence naming the design the data's shape allowed, and what it compares."""
+    w, spec = a.words, a.spec
+    n_units = int(a.panel.groupby("group")["unit"].nunique().max())
+    n_periods = int(a.panel["period"].nunique())
+    shape = {"panel": f"{n_units} {w.unit}s over {n_periods} {w.period}s",
+             "series": f"one {w.unit} over {n_periods} {w.period}s",
+             "cross_section": f"{n_units} {w.unit}s in one {w.period}"}[spec.design]
+    errors = {"period": f"allow for shocks shared within a {w.period}",
+              "unit": f"allow for shocks shared within a {w.unit}",
+              "none": "are robust to unequal noise"}[spec.cluster]
+    if spec.design != "panel" and spec.cluster != "none":
+        errors = "are robust to unequal noise across observations"
+    inst = ", ".join(spec.instruments)
+    return (f"**Design:** {DESIGN_WORDS[spec.design]} ({shape}). Price effects are measured "
+            f"only from the price changes caused by {inst}; the intervals {errors}.")
+
+
+def elasticity_text(a: PricingAnalysis) -> str:
+    """Each estimated group's causal elasticity with its interval, in the data's own nouns."""
+    w = a.words
+    causal = a.results.by_group[a.results.by_group["method"] == CAUSAL].dropna(subset=["elasticity"])
+    parts = []
+    for r in causal.itertuples():
+        est = Estimate(r.elasticity, r.ci_low, r.ci_high)
+        side = ("more than proportionally" if r.ci_high < -1 else
+                "less than proportionally" if r.ci_low > -1 else "about proportionally")
+        move = "lowers" if r.elasticity < 0 else "raises"
+        parts.append(
+            f"{r.group}: a 10 % higher price {move} {w.quantity} sold by about "
+            f"{pct(abs(1.1 ** r.elasticity - 1))} (elasticity {interval_text(est, _e)}, 95 % "
+            f"interval; demand responds {side})")
+    return "**What the data show:** " + "; ".join(parts) + "."
+
+
+def _e(x: float) -> str:
+    return f"{x:.2f}".replace("-", "−")
 
 
 def headline(a: PricingAnalysis) -> str:
-    """The decision in two sentences: which prices move, and what that does to margin."""
-    total = a.projection.set_index("group").loc["All groups"]
+    """The decision: which prices move, and revenue, units and margin together."""
+    if a.recommendations is None:
+        return elasticity_text(a) + " " + a.no_prices_reason
+    total = a.total
     recs = a.recommendations.sort_values("change", ascending=False)
+    w = a.words
 
     def moves(rows: pd.DataFrame) -> str:
         return ", ".join(f"{r.group} {money(r.today_price, 2)} → {money(r.recommended_price, 2)}"
@@ -22,43 +76,76 @@ def headline(a: PricingAnalysis) -> str:
     ups, downs = recs[recs["change"] > 0], recs[recs["change"] < 0]
     parts = []
     if len(ups):
-        parts.append(f"raise {_count(len(ups), 'menu price')} ({moves(ups)})")
+        parts.append(f"raise {_count(len(ups), w.list_price)} ({moves(ups)})")
     if len(downs):
         parts.append(f"lower {len(downs)} ({moves(downs)})")
     kept = len(recs) - len(ups) - len(downs)
     if parts and kept:
         parts.append(f"keep {kept} at today's price")
-    decision = "; ".join(parts) or "keep every menu price"
+    if not parts:  # nothing moves: no projection to report, and no probability of a change
+        why = "; ".join(dict.fromkeys(recs["binding"].str.removeprefix("kept: ")))
+        return f"**Decision:** keep every {w.list_price} as it is ({why})."
+    decision = "; ".join(parts)
+    margin = Estimate(total["margin_change"], total["margin_change_low"],
+                      total["margin_change_high"], 0.90)
+    revenue = Estimate(total["revenue_change"], total["revenue_change_low"],
+                       total["revenue_change_high"], 0.90)
+    sure = probability_sentence(total["p_margin_up"], "weekly margin rises", assumption(a))
     return (
-        f"**Decision:** {decision}. "
-        f"Projected weekly margin {money(total['margin_change'], signed=True)} "
-        f"({pct(total['margin_change_pct'], signed=True)}; 90% range "
-        f"{money(total['margin_change_low'], signed=True)} to "
-        f"{money(total['margin_change_high'], signed=True)}, "
-        f"chance it rises {chance(total['p_margin_up'])}), with weekly units "
-        f"{pct(total['units_change'], signed=True)}. " + cross_effect_note(a)
+        f"**Decision:** {decision}. Per week, projected: margin "
+        f"{interval_text(margin, _signed_money)} ({pct(total['margin_change_pct'], signed=True)}), "
+        f"revenue {interval_text(revenue, _signed_money)}, {w.quantity} "
+        f"{pct(total['units_change'], signed=True)} (90 % ranges). "
+        + _trade_off(total, w) + sure + " " + cross_effect_note(a)
     )
+
+
+def _signed_money(x: float) -> str:
+    return money(x, signed=True)
+
+
+def _trade_off(total: pd.Series, w) -> str:
+    """Say it plainly when margin rises while revenue and volume fall."""
+    if total["margin_change"] > 0 and total["revenue_change"] < 0:
+        return (f"Margin rises although revenue and {w.quantity} fall: fewer {w.quantity} are "
+                "sold, each at a higher margin. ")
+    return ""
+
+
+def kpis(a: PricingAnalysis) -> dict[str, str]:
+    """Page one's tiles: revenue, units and margin side by side, or the elasticity alone."""
+    if a.recommendations is None:
+        causal = a.results.by_group[a.results.by_group["method"] == CAUSAL].dropna(subset=["elasticity"])
+        r = causal.iloc[0]
+        tiles = {f"Price elasticity ({r.group})": _e(r.elasticity),
+                 "95 % interval": f"{_e(r.ci_low)} to {_e(r.ci_high)}"}
+        tiles["Design"] = {"panel": "Panel", "series": "Single time series",
+                           "cross_section": "Single cross-section"}[a.spec.design]
+        return tiles
+    t = a.total
+    tiles = {
+        "Weekly margin change": money(t["margin_change"], signed=True),
+        "Weekly revenue change": money(t["revenue_change"], signed=True),
+        f"Weekly {a.words.quantity} change": pct(t["units_change"], signed=True),
+    }
+    if a.aov is not None:
+        tiles["Average order value"] = (f"{money(a.aov.aov.iloc[0], 2)} → "
+                                        f"{money(a.aov.aov.iloc[1], 2)}")
+    return tiles
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def chance(p: float) -> str:
-    """A probability from draws: never "100%" or "0%", which a finite sample cannot show."""
-    if p > 0.99:
-        return ">99%"
-    if p < 0.01:
-        return "<1%"
-    return pct(p, 0)
-
-
 def cross_effect_note(a: PricingAnalysis) -> str:
     """Say what the projection includes of the cross-price effects, and their size."""
     cp = a.results.cross_price
     if cp.empty:
-        return ("Cross-category effects are not estimated for this panel, so the projection "
-                "treats categories as independent.")
+        if len(a.recommendations) < 2:
+            return ""
+        return (f"Effects of one {a.words.product}'s price on another's sales are not estimated "
+                f"for these data, so the projection treats each {a.words.product} on its own.")
     main = list(dict.fromkeys(cp["demand_of"]))
     shift = cross_units_shift(a.recommendations, cp)
     big = (shift.abs().idxmax(), shift.loc[shift.abs().idxmax()])
@@ -66,7 +153,7 @@ def cross_effect_note(a: PricingAnalysis) -> str:
     return (f"The projection includes the estimated cross-price effects among {', '.join(main)} "
             f"(largest: {big[0]} units {pct(big[1], signed=True)} from the other categories' moves)"
             + (f"; those involving {', '.join(rest)} are not estimated" if rest else "")
-            + "; prices were chosen category by category.")
+            + f"; prices were chosen {a.words.product} by {a.words.product}.")
 
 
 def sensitivity_text(a: PricingAnalysis) -> str:
@@ -104,33 +191,111 @@ def f_stat_text(f: float) -> str:
     return "> 10,000" if f > 1e4 else f"{f:,.0f}"
 
 
+DEMO_NAIVE = """The naive regression of units on price uses every price change, including the discounts marketing set *because* it expected a weak day. Low prices then coincide with weak demand, so the naive slope looks flatter than the true response. The causal estimates use only the randomized price-test discount."""
+
+DEMO_METHOD = """* **The panel.** For every store, category, customer segment and day we count the items sold and the average price actually paid (menu price minus promotion and coupon discounts). Days where nothing sold are kept, at the price that was on offer.
+* **Why not just regress sales on price.** Marketing set its "tactical" discounts deeper on days it expected to be slow. Those days have low prices *and* low sales, which makes customers look less price-sensitive than they are. That is the naive estimate, shown only as the biased baseline.
+* **The natural experiment.** Since the price test started, each store, category and day also got a random extra discount of 0, 10, 20 or 30 %. Because it was drawn at random, any difference in sales between deep and shallow test days is caused by price. Two-stage least squares (2SLS) uses only this random part of the price; the first-stage F says how strongly the random discount moved the price paid (above 10 is the usual bar, far above here).
+* **The planned discount, split in two.** Every category of a store gets the store's regular promotion that day; marketing then added extra depth for a category it expected to be slow. Only that extra part says something about expected demand, so all causal estimates adjust for the planned discount, for its gap to the store's shallowest discount that day, and for whether there was any gap. This absorbs much of the demand swing marketing foresaw and narrows every causal interval.
+* **Double machine learning (DML).** The same idea, with machine-learned adjustments for store, day, trend and the planned discount, and with a model for counts so that slow days with zero sales count too. Shown as a cross-check.
+* **Poisson IV with fixed effects (the estimate used for decisions).** Also a count model of the random discount's effect, keeping days with zero sales, but it compares a store's sales only with the same store in the same week, and each day's sales with the same day in the other stores, so slow local swings (a neighbour opening, a busy week) no longer blur the price effect. Its intervals are about as narrow as 2SLS's without dropping the zero-sale days or taking logs of small counts (both distort 2SLS where a cell sells a few items), on average narrower than DML's, it needs no random folds (the same data give the same answer), and in simulations with known elasticities its 95% intervals covered the truth 92-97% of the time. It estimates a separate elasticity per segment; a category's elasticity is the average over its segments, weighted by the items each buys. It measures the whole response of a category's item sales to its price, including the add-on items that ride along with the extra orders a cheaper category brings. For the smallest categories (a few items per store and day) the intervals stay near ±0.2: that is how much a five-month test can say about them, whatever the method.
+* **From elasticity to price.** With a constant elasticity *e* and unit cost *c*, margin is maximised at the price *c·e/(1+e)* when *e* < -1. When |*e*| ≤ 1 there is no such optimum (margin keeps rising with price), so the price is capped by the guard rails. Prices stay within the allowed change from today, inside the range the test actually tried, end in .49/.99, keep today's order across categories, and protected segments lose no more than the allowed share of their units (chosen jointly with an integer program, OR-Tools). A price stays exactly at today's when no allowed move adds at least the minimum weekly margin gain; the table says which rule holds each kept price.
+* **Uncertainty.** Projections are recomputed for thousands of elasticities drawn from their confidence intervals; the tables show the median and the 90% range. Prices are chosen category by category, but the projections also move each main category's units by the estimated cross-price effects of the other main categories' price changes (every estimate, drawn from its own confidence interval); cross effects of categories outside the cross-price matrix are not estimated."""
+
+
+def naive_text(a: PricingAnalysis) -> str:
+    """Why the naive slope differs from the causal ones, in the data's words."""
+    if a.words.demo:
+        return DEMO_NAIVE
+    naive = a.results.causal("naive")
+    causal = a.results.causal(CAUSAL)
+    g = next(iter(causal.index))
+    flatter = abs(naive[g]) < abs(causal[g])
+    return ("The naive regression of quantity on price uses every price change, including those "
+            "driven by demand itself (sellers raise prices when buyers want more), so it mixes "
+            "the demand response with the supply response. The instrumented estimates use only "
+            f"the price changes caused by {', '.join(a.spec.instruments)}. Here the naive slope "
+            f"({_e(naive[g])}) is {'flatter' if flatter else 'steeper'} than the instrumented "
+            f"one ({_e(causal[g])}) for {g}.")
+
+
+def method_text(a: PricingAnalysis) -> str:
+    """'Method in plain words': the demo's price test, or the user's design in neutral words."""
+    if a.words.demo:
+        return DEMO_METHOD
+    w, spec = a.words, a.spec
+    inst = ", ".join(spec.instruments)
+    controls = ", ".join(spec.controls) or "none"
+    comparison = {
+        "panel": (f"Each {w.unit} is compared with itself over time (unit effects) and, with "
+                  f"period effects, each {w.period} across {w.unit}s."),
+        "series": (f"There is one {w.unit}, so there are no unit effects: {w.period}s are "
+                   f"compared with each other, adjusting for the time controls given ({controls})."),
+        "cross_section": (f"There is one {w.period}, so there are no period effects: {w.unit}s "
+                          "are compared with each other."),
+    }[spec.design]
+    omitted = "".join(f" {why.removeprefix('not run: ')}." for why in a.results.omitted.values())
+    return "\n".join([
+        f"* **The data.** One row per {w.unit} and {w.period}: {w.quantity} sold and the price "
+        f"paid ({w.currency} per {w.per}).",
+        f"* **The design.** {comparison} Standard errors are "
+        + ("clustered by " + spec.cluster if spec.design == "panel" and spec.cluster != "none"
+           else "robust to unequal noise (heteroskedasticity-robust)") + ".",
+        "* **Why not just regress sales on price.** Prices respond to demand, so the naive "
+        "slope mixes the demand curve with the supply side. It is shown only as a baseline.",
+        f"* **Instruments.** {inst}: they move the price but, by assumption, not demand itself. "
+        "Two-stage least squares uses only the price movement they cause; the first-stage F says "
+        "how strongly they move the price (above 10 is the usual bar).",
+        "* **Poisson IV (the estimate used here).** The same instruments in a model of the "
+        "quantity's level rather than its logarithm, so periods or units with zero sales count "
+        "too; usually close to two-stage least squares." + (
+            " Double machine learning, the fourth comparison on larger data, is left out "
+            "here:" + omitted if omitted else ""),
+    ])
+
+
+def glossary_terms(a: PricingAnalysis) -> list[str]:
+    """The method terms this run's report uses (unused ones stay out of its glossary)."""
+    terms = ["Confidence interval", "Elasticity", "First-stage F", "Instrumental variable",
+             "Poisson IV", "Two-stage least squares"]
+    if not a.results.cross_price.empty:
+        terms.append("Cross-price effect")
+    if "dml" not in a.results.omitted:
+        terms.append("Double machine learning")
+    if a.spec.design == "panel":
+        terms.append("Fixed effects")
+    return sorted(terms)
+
+
 def naive_vs_causal(a: PricingAnalysis) -> pd.DataFrame:
     t = a.results.by_group.pivot(index="group", columns="method", values="elasticity")
     ci = a.results.by_group[a.results.by_group["method"] == CAUSAL].set_index("group")
     f = a.results.by_group[a.results.by_group["method"] == "2sls"].set_index("group")
+    name = a.words.product.capitalize()
     out = pd.DataFrame({
-        "Category": t.index,
+        name: t.index,
         "Naive OLS": t.get("naive"),
         "2SLS": t.get("2sls"),
-        "DML": t.get("dml"),
+        **({"DML": t.get("dml")} if "dml" in t.columns else {}),
         "Poisson IV": t.get(CAUSAL),
         "Poisson IV 95% low": ci["ci_low"].reindex(t.index),
         "Poisson IV 95% high": ci["ci_high"].reindex(t.index),
         "First-stage F": f["first_stage_f"].reindex(t.index).map(f_stat_text),
     }).reset_index(drop=True)
     order = a.results.by_group["group"].drop_duplicates().tolist()
-    return out.set_index("Category").loc[order].reset_index()
+    return out.set_index(name).loc[order].reset_index()
 
 
 def recommendation_table(a: PricingAnalysis) -> pd.DataFrame:
     """Page one's table: the price moves and their weekly effect (elasticities are in the evidence)."""
     r = a.recommendations.merge(a.projection, on="group")
     return pd.DataFrame({
-        "Category": r["group"],
-        "Menu price today": r["today_price"],
+        a.words.product.capitalize(): r["group"],
+        "Price today": r["today_price"],
         "Recommended": r["recommended_price"],
         "Price change": r["change"],
-        "Units/wk change": r["units_change"],
+        f"{a.words.quantity.capitalize()}/wk change": r["units_change"],
+        "Revenue/wk change": r["revenue_change"],
         "Margin/wk change": r["margin_change"],
         "Margin 90% range": [f"{money(lo, signed=True)}\u00a0to\u00a0{money(hi, signed=True)}"
                              for lo, hi in zip(r["margin_change_low"], r["margin_change_high"], strict=True)],
@@ -178,8 +343,9 @@ def cross_price_text(a: PricingAnalysis) -> str:
     if len(pos):
         text += "Substitutes (positive): " + "; ".join(
             f"{r.demand_of} units rise when {r.price_of} gets dearer" for r in pos.itertuples()) + ". "
+    g = a.words.product
     return text + ("Cross effects are small next to the own-price effects, so the prices are "
-                   "chosen category by category; the projections (Table 1) then add every "
+                   f"chosen {g} by {g}; the projections (Table 1) then add every "
                    "estimated cross effect, significant or not, with its uncertainty.")
 
 
@@ -191,7 +357,8 @@ def write_results(a: PricingAnalysis, results) -> None:
         results.table("elasticities_segment_pooled", a.results.by_segment)
     if not a.results.cross_price.empty:
         results.table("cross_price", a.results.cross_price)
-    results.table("recommendations", a.recommendations.merge(a.projection, on="group"))
+    if a.recommendations is not None:
+        results.table("recommendations", a.recommendations.merge(a.projection, on="group"))
     if a.aov is not None:
         results.table("aov_path", a.aov)
     results.table("exclusions", a.store.exclusions_frame())

@@ -112,21 +112,46 @@ def partial_out(x: np.ndarray, fixed_effects: list[np.ndarray]) -> np.ndarray:
 # ---- the headline causal estimator: Poisson IV with fixed effects ----------------------------
 
 
-def poisson_fixed_effects(df: pd.DataFrame, by: str | None) -> list[np.ndarray]:
-    """Fixed effects absorbed by :func:`poisson_iv` (integer codes per row).
+def poisson_fixed_effects(df: pd.DataFrame, by: str | None,
+                          spec: PanelSpec | None = None) -> tuple[list[np.ndarray], list[bool]]:
+    """Fixed effects absorbed by :func:`poisson_iv` (integer codes per row), and which of them
+    are nested in unit clusters.
 
-    Period (calendar shocks), ``by`` x unit (levels) and, on a daily panel, unit x week: slow
-    local movements (a neighbour opening, a Huff share drifting) are most of a unit's
-    day-to-day demand variance beyond the counts' own noise, and the randomized test is drawn
-    within the week, so absorbing them costs the instrument nothing. Segment x period effects
-    were tried: same estimates, wider intervals (660 more parameters for little variance).
+    On a panel with week effects: period (calendar shocks), ``by`` x unit (levels) and, on a
+    daily panel, unit x week: slow local movements (a neighbour opening, a Huff share
+    drifting) are most of a unit's day-to-day demand variance beyond the counts' own noise,
+    and the randomized test is drawn within the week, so absorbing them costs the instrument
+    nothing. Segment x period effects were tried: same estimates, wider intervals (660 more
+    parameters for little variance). ``time_effects: none`` or ``trend`` drop the period and
+    unit x week effects (a trend enters the regressors instead); a single series or
+    cross-section has no unit effects, only a level per ``by`` (and, on a daily series, the
+    weekday when weekday effects are on).
     """
+    spec = spec or PanelSpec(instruments=("_",))
     by_key = df[by].astype(str) if by else pd.Series("all", index=df.index)
     unit, period = df["unit"].astype(str), pd.to_datetime(df["period"])
-    fes = [pd.factorize(period)[0], pd.factorize(by_key + "|" + unit)[0]]
-    if is_daily(df):
-        fes.append(pd.factorize(unit + "|" + period.dt.to_period("W").astype(str))[0])
-    return fes
+    week = period.dt.to_period("W").astype(str)
+    fes, nested = [], []
+    if spec.unit_effects:
+        fes.append(pd.factorize(by_key + "|" + unit)[0])
+        nested.append(True)
+    else:
+        fes.append(pd.factorize(by_key)[0])
+        nested.append(False)
+    if spec.time_effects == "week" and spec.design == "panel":
+        fes.append(pd.factorize(period)[0])
+        nested.append(False)
+        if is_daily(df):
+            fes.append(pd.factorize(unit + "|" + week)[0])
+            nested.append(True)
+    elif spec.time_effects == "week" and spec.design == "series":
+        fes.append(pd.factorize(week)[0])
+        nested.append(False)
+    if (spec.weekday_effects and is_daily(df) and spec.design != "cross_section"
+            and not (spec.time_effects == "week" and spec.design == "panel")):
+        fes.append(period.dt.dayofweek.to_numpy())
+        nested.append(False)
+    return fes, nested
 
 
 def poisson_iv(df: pd.DataFrame, spec: PanelSpec, by: str | None = "segment") -> DmlResult:
@@ -148,9 +173,12 @@ def poisson_iv(df: pd.DataFrame, spec: PanelSpec, by: str | None = "segment") ->
     levels = list(dict.fromkeys(keys))
     wk = np.column_stack([w * (keys == k) for k in levels])
     ctrl = df[list(spec.controls)].to_numpy(dtype=float).reshape(len(df), -1)
+    if spec.time_effects == "trend":
+        t = (pd.to_datetime(df["period"]) - pd.to_datetime(df["period"]).min()).dt.days
+        ctrl = np.column_stack([ctrl, t.to_numpy(dtype=float) / max(float(t.max()), 1.0)])
     ctrl = ctrl[:, np.ptp(ctrl, axis=0) > 1e-12] if ctrl.shape[1] else ctrl
     x = np.column_stack([wk, ctrl])
-    fes = poisson_fixed_effects(df, by)
+    fes, nested = poisson_fixed_effects(df, by, spec)
     fit = ppml(q, x, fes)
     if not fit.converged:
         raise PanelError("Poisson IV did not converge")
@@ -167,7 +195,11 @@ def poisson_iv(df: pd.DataFrame, spec: PanelSpec, by: str | None = "segment") ->
         wt = wt - ct @ np.linalg.lstsq(ct, wt, rcond=None)[0]
     labels = _cluster_labels(df, spec)
     cluster = pd.factorize(labels)[0]
-    n_par = x.shape[1] + sum(int(g.max()) + 1 for g in fes) - (len(fes) - 1)
+    counted = [g for g, is_nested in zip(fes, nested, strict=True)
+               if not (is_nested and spec.cluster == "unit")]
+    # each further effect repeats one level of the first; nested effects are not counted
+    redundant = len(counted) - 1 if len(counted) == len(fes) else len(counted)
+    n_par = x.shape[1] + sum(int(g.max()) + 1 for g in counted) - redundant
     small = _small_sample(len(df), n_par, int(cluster.max()) + 1)
     cells, infl = [], []
     for j, k in enumerate(levels):

@@ -268,6 +268,8 @@ def _summary(group, d_units, d_rev, d_margin, base, lo_q, hi_q) -> dict:
         units_change_low=float(q(d_units, lo_q)) / units0,
         units_change_high=float(q(d_units, hi_q)) / units0,
         revenue_change=float(np.median(d_rev)),
+        revenue_change_low=float(q(d_rev, lo_q)),
+        revenue_change_high=float(q(d_rev, hi_q)),
         margin_change=float(np.median(d_margin)),
         margin_change_low=float(q(d_margin, lo_q)),
         margin_change_high=float(q(d_margin, hi_q)),

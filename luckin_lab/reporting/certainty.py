@@ -138,6 +138,9 @@ def calibration_sentence(expected: float, observed: float, skill: float, what: s
     """
     totals = f"The model expected {expected:,.1f} {what} and {observed:,.0f} happened"
     skill_pct = f"{skill:.1%}".replace("%", " %")
+    if skill <= 0:
+        return (f"{totals}, but it ranks them no better than assuming the same rate for everyone "
+                f"(skill {skill_pct}), so it tells how many, not which ones.")
     if skill < 0.05:
         return (
             f"{totals}, but it ranks them only {skill_pct} better than assuming the same rate "

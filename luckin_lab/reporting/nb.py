@@ -279,6 +279,7 @@ class Results:
             "data_end": end,  # "data as of" on page one, and the staleness check
             "source_kind": source_kind(store.uri),  # "demo" watermarks every page
             "exclusions": store.exclusions_frame().to_dict(orient="records"),
+            "flagged": store.flags_frame().to_dict(orient="records") if hasattr(store, "flags_frame") else [],
         }
         path = self.dir / "provenance.json"
         path.write_text(json.dumps(_jsonable(record), indent=2, default=str))

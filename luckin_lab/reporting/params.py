@@ -22,8 +22,13 @@ from luckin_lab.secrets import redact, secret_forms
 
 Group = Literal["daily", "weekly", "monthly"]
 GROUPS: tuple[str, ...] = ("daily", "weekly", "monthly")
+Audience = Literal["leadership", "analyst"]
+# Reports that summarise the others' latest runs: they run after every other report of a group.
+RUNS_LAST: tuple[str, ...] = ("brief",)
 # Parameters the runner owns: never written in a params file's ``parameters`` map.
-RUNNER_KEYS = ("source", "results_dir")
+RUNNER_KEYS = ("source", "results_dir", "audience")
+# Run-level keys a notebook's ``parameters`` cell need not assign.
+RUN_LEVEL_KEYS = ("audience",)
 # Parameters only the renderer reads (cover provenance): not required in a notebook's cell.
 RENDER_KEYS = ("stale_after_days",)
 # report and run names become folder names, URLs in index.html and notebook file names
@@ -37,6 +42,10 @@ class ReportParams(BaseModel):
 
     source: str = ""
     results_dir: str = "results"
+    # who reads the run: leadership runs feed the brief, the front page and the recommendation
+    # log; analyst runs (worked examples, other fleets) are listed apart. Set top-level in the
+    # params file, like ``source``; notebooks need not declare it.
+    audience: Audience = "leadership"
 
     # --- provenance on page one (renderer settings; notebooks need not declare them) ---
     stale_after_days: int = Field(
@@ -62,6 +71,7 @@ class _ParamsFileModel(BaseModel):
     notebook: str
     group: Group
     source: str = ""
+    audience: Audience = "leadership"
     parameters: dict[str, Any] = {}
 
 
@@ -78,8 +88,12 @@ class RunSpec:
 
     @property
     def parameters(self) -> dict[str, Any]:
-        """JSON-safe values for papermill (dates become ISO strings, not bare tokens)."""
-        return self.params.model_dump(mode="json", exclude=set(RENDER_KEYS))
+        """JSON-safe values for papermill (dates become ISO strings, not bare tokens).
+
+        Run-level keys (``audience``) and renderer settings stay out: the notebook does not
+        use them; run.json records them.
+        """
+        return self.params.model_dump(mode="json", exclude=set(RUN_LEVEL_KEYS + RENDER_KEYS))
 
     def for_cover(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """``parameters`` without the ones this run does not use (see ``not_applicable``)."""
@@ -208,11 +222,12 @@ def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> 
     allowed = [k for k in model.model_fields if k not in RUNNER_KEYS + RENDER_KEYS] + list(RENDER_KEYS)
     for key in RUNNER_KEYS:
         if key in spec.parameters:
-            where = "the top-level 'source' key" if key == "source" else "the runner (per run)"
+            where = (f"the top-level '{key}' key" if key in ("source", "audience")
+                     else "the runner (per run)")
             raise ParamsError(
                 f"{path}: key '{key}' does not belong under 'parameters'; it is set by {where}"
             )
-    values: dict[str, Any] = {"source": spec.source, **spec.parameters}
+    values: dict[str, Any] = {"source": spec.source, "audience": spec.audience, **spec.parameters}
     for key, value in (overrides or {}).items():
         if key not in model.model_fields:
             raise ParamsError(
@@ -229,7 +244,7 @@ def load_run_spec(path: Path | str, overrides: dict[str, Any] | None = None) -> 
 
     notebook = _notebook_path(path, spec.notebook)
     declared, complaints = notebook_parameters(notebook)
-    missing = sorted(set(model.model_fields) - declared - set(RENDER_KEYS))
+    missing = sorted(set(model.model_fields) - declared - set(RUN_LEVEL_KEYS + RENDER_KEYS))
     if missing:
         detail = "".join(f"\n  papermill: {c}" for c in complaints)
         raise ParamsError(
@@ -306,11 +321,15 @@ def check_no_secret(path: Path, key: str, value: Any) -> None:
 
 
 def discover(params_root: Path, group: str | None = None) -> list[Path]:
-    """Every ``params/<report>/<run>.yaml``, optionally only one schedule group (no validation)."""
+    """Every ``params/<report>/<run>.yaml``, optionally only one schedule group (no validation).
+
+    Reports in ``RUNS_LAST`` (the brief) come after all others, so they read today's runs.
+    """
     if group is not None and group not in GROUPS:
         raise ParamsError(f"unknown group '{group}'; groups: {', '.join(GROUPS)}")
     out = []
-    for path in sorted(params_root.glob("*/*.yaml")):
+    ordered = sorted(params_root.glob("*/*.yaml"), key=lambda p: (p.parent.name in RUNS_LAST, p))
+    for path in ordered:
         if group is not None:
             try:
                 raw = read_params_file(path)

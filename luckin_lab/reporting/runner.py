@@ -245,6 +245,19 @@ def _finish_files(folder: Path, executed: Path, extra: tuple[str, ...]) -> str:
     return ""
 
 
+def _log_recommendations(root: Path, folder: Path, record: dict[str, Any]) -> None:
+    """Append the run's recommendations to the log; a logging fault is recorded, not fatal
+    (the report is already published)."""
+    from luckin_lab.reporting.recommendation_log import record_run
+
+    try:
+        path = record_run(root, folder, record)
+        record["recommendation_log"] = path.name if path else None
+    except Exception as err:  # noqa: BLE001 - kept in run.json for the analyst
+        record["recommendation_log_error"] = redact(f"{type(err).__name__}: {err}")[:500]
+    write_record(folder, record)
+
+
 def run_report(
     params_path: Path | str | RunSpec,
     overrides: dict[str, Any] | None = None,
@@ -279,6 +292,7 @@ def _run_in(folder: Path, root: Path, spec: RunSpec, render: bool, signals: _Sig
         "report": spec.report,
         "run": spec.run,
         "group": spec.group,
+        "audience": spec.params.audience,
         "status": "running",
         "params_file": str(spec.path),
         "notebook": str(spec.notebook),
@@ -338,6 +352,8 @@ def _run_in(folder: Path, root: Path, spec: RunSpec, render: bool, signals: _Sig
     write_record(folder, record)
     if published:
         point_latest(folder)
+        if spec.params.audience == "leadership":
+            _log_recommendations(root, folder, record)
     write_index(root)
     result = RunResult(spec, folder, status, record, error, failed_step)
     if interrupt is None and signals.fired:  # came while the record was being finished

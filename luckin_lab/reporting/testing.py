@@ -102,3 +102,21 @@ def write_tiny_sales_store(path: Path, seed: int = 7) -> dict[str, pd.DataFrame]
     frames = tiny_sales_frames(seed)
     write_duckdb(path, frames)
     return frames
+
+
+def page_one_text(html: str, start: str = "Executive summary", end: str = "Evidence") -> str:
+    """The visible text of a rendered report's page one: from its summary heading to the next part.
+
+    Tests check every figure in it against ``results/``, so a headline cannot drift from its table.
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style"]):
+        tag.decompose()
+    text = " ".join(soup.get_text(" ").split())
+    i = text.find(start)
+    if i < 0:
+        raise ValueError(f"report has no '{start}' heading")
+    j = text.find(end, i + len(start))
+    return text[i: j if j > 0 else None]

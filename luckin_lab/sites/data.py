@@ -15,7 +15,7 @@ import pandas as pd
 
 from luckin_lab.sources import DataStore
 from luckin_lab.synth.spatial import distance_km
-from luckin_lab.transforms import sales
+from luckin_lab.transforms import metrics, sales
 from luckin_lab.transforms import sites as tf
 
 DAYS_PER_MONTH = 30.44
@@ -71,6 +71,8 @@ class SiteData:
     user_states: np.ndarray | None = None  # (cells, states, weeks + 1) registered users by state
     states: list[str] | None = None  # names of the state axis
     price: np.ndarray | None = None  # (stores, weeks) log promo price level relative to the chain
+    margin_rate: float | None = None  # chain gross margin (after cost of goods), recent complete weeks
+    weekly: pd.DataFrame | None = None  # store x Monday week, as in the weekly store report
 
     def price_level(self) -> np.ndarray:
         """Log of each store-week's promo price level (paid before coupons / list) relative to the
@@ -186,12 +188,22 @@ def load_site_data(store: DataStore) -> SiteData:
     sm = _with_month_days(sm, st, snapshot)
     promo = store.execute(tf.store_week_promo(orders, store.table("order_items"), start.date()))
     price = relative_price_level(promo, store_pos, n_weeks)
-    return SiteData(
+    weekly = store.execute(sales.store_weekly(store)).assign(week=lambda d: pd.to_datetime(d.week))
+    return SiteData(margin_rate=chain_margin_rate(weekly, snapshot.date()), weekly=weekly,
         cells=cells, stores=st[["store_id", "store_name", "borough", "lat", "lon", "open_date", "open_day"]],
         candidates=store.load("candidate_sites"), start=start, revenue=rev,
         store_week=sw.reset_index(drop=True), store_month=sm, snapshot=snapshot,
         user_states=states, states=state_names(), price=price,
     )
+
+
+def chain_margin_rate(weekly: pd.DataFrame, last_day: pd.Timestamp) -> float | None:
+    """Gross margin of the whole chain over the last four complete weeks; None without item costs."""
+    if "cost_of_goods" not in weekly.columns:
+        return None
+    w = metrics.complete_weeks(weekly, last_day)
+    recent = w[w.week > w.week.max() - pd.Timedelta(weeks=metrics.RECENT_WEEKS)]
+    return float(metrics.gross_margin_rate(recent.revenue.sum(), recent.cost_of_goods.sum()))
 
 
 def relative_price_level(promo: pd.DataFrame, store_pos: pd.Series, n_weeks: int) -> np.ndarray:

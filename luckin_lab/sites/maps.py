@@ -17,6 +17,7 @@ from luckin_lab.reporting.charts import axis_formatter
 from luckin_lab.reporting.nb import ACCENT, BAD, GOOD, NEUTRAL, money
 from luckin_lab.sites.pipeline import SiteSelection
 from luckin_lab.synth.spatial import KM_PER_DEG_LAT, KM_PER_DEG_LON
+from luckin_lab.transforms.metrics import ramp_weeks
 
 _LAND = LinearSegmentedColormap.from_list("land", ["#f2efe9", "#b9c4d6"])
 _CELL_DEG = 0.0055
@@ -25,6 +26,10 @@ _CELL_DEG = 0.0055
 def _tex_money(x: float) -> str:
     """Money for matplotlib text: a bare "$" would start mathtext."""
     return money(x).replace("$", r"\$")
+
+
+def _tex_money_signed(x: float) -> str:
+    return money(x, signed=True).replace("$", r"\$")
 
 
 def _money_axis(ax: plt.Axes, axis: str = "y") -> None:
@@ -85,32 +90,34 @@ def site_map(sel: SiteSelection) -> plt.Figure:
     ch = cand[cand.chosen].sort_values("net_gain", ascending=False)
     ax.scatter(ch.lon, ch.lat, s=150, c=ACCENT, marker="*", edgecolors="white", lw=0.8, zorder=5,
                label="recommended")
-    for r in ch.itertuples():
-        ax.annotate(r.site_id, (r.lon, r.lat), xytext=(5, 3), textcoords="offset points", fontsize=7.5,
+    for n, r in enumerate(ch.itertuples(), start=1):  # numbers match the side panel: names never overlap
+        ax.annotate(str(n), (r.lon, r.lat), xytext=(5, 3), textcoords="offset points", fontsize=7.5,
                     weight="bold", color=ACCENT, zorder=6,
                     bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.8))
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.01), ncol=3, fontsize=6.5, frameon=False,
               handletextpad=0.2, columnspacing=0.8)
-    # the side panel: what each recommended site adds and takes, monthly
+    # the side panel: what each recommended site earns a month, and its range
     side.axis("off")
     level = f"{sel.metrics['interval_level']:.0%}"
-    lines = [(f"Net gain a month ({level} range)", "bold", "#222222", 8.5)]
+    what, col = ("Profit a month after rent", "profit") if sel.has_profit else ("Net gain a month", "net_gain")
+    lines = [(f"{what} ({level} range)", "bold", "#222222", 8.5)]
     shown = ch.head(6)
-    for r in shown.itertuples():
+    for n, r in enumerate(shown.itertuples(), start=1):
         taken = sel.cannibalization[sel.cannibalization.site_id == r.site_id]
         worst = taken.sort_values("revenue_taken").iloc[-1]
-        lines += [(f"{r.site_id} {r.borough}: +{_tex_money(r.net_gain)}", "bold", ACCENT, 8.5),
-                  (f"   {_tex_money(r.net_gain_low)}–{_tex_money(r.net_gain_high)}; takes "
-                   f"{_tex_money(r.cannibalized_revenue)} from us (most: {str(worst.store_name).split(' (')[0]})",
+        v, lo, hi = getattr(r, col), getattr(r, f"{col}_low"), getattr(r, f"{col}_high")
+        lines += [(f"{n} {r.label} ({r.borough}): {_tex_money_signed(v)}", "bold", ACCENT, 8.5),
+                  (f"   {_tex_money_signed(lo)} to {_tex_money_signed(hi)}; takes "
+                   f"{_tex_money(r.cannibalized_revenue)} sales from {str(worst.store_name).split(' (')[0]}"
+                   + (" and others" if (taken.revenue_taken > 1).sum() > 1 else ""),
                    "normal", "#222222", 7.5)]
     if len(ch) > len(shown):
         lines.append((f"... and {len(ch) - len(shown)} more sites (table below)", "normal", "#222222", 7.5))
-    own, taken = ch.standalone_revenue.sum(), ch.cannibalized_revenue.sum()
-    total = sel.metrics["portfolio_net_gain_monthly"]
-    lines += [(f"Own sales {_tex_money(own)}, less {_tex_money(taken)} taken from our", "normal", "#222222", 7.5),
-              (f"stores and {_tex_money(own - taken - total)} the new sites take from each other:", "normal",
-               "#222222", 7.5),
-              (f"All together: +{_tex_money(total)} a month", "bold", "#222222", 8.5)]
+    tab = sel.portfolio_table()
+    shared, total = tab.iloc[-2], tab.iloc[-1]
+    lines += [(f"Less {_tex_money(-shared[col if col == 'profit' else 'net_gain'])} for customers the new sites share:",
+               "normal", "#222222", 7.5),
+              (f"All together: {_tex_money_signed(total[col])} a month", "bold", "#222222", 8.5)]
     y = 0.99
     for text, weight, color, size in lines:
         side.text(0.0, y, text, fontsize=size, weight=weight, color=color, va="top", transform=side.transAxes)
@@ -154,9 +161,13 @@ def _place_labels(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: list[str],
 
 def cannibalization_heatmap(sel: SiteSelection, top_sites: int = 12) -> plt.Figure:
     """Share of each store's revenue each leading candidate would take."""
-    cand = sel.candidates.sort_values("net_gain", ascending=False).head(top_sites)
+    key = "profit" if sel.has_profit else "net_gain"
+    ranked = sel.candidates.sort_values(key, ascending=False)
+    cand = pd.concat([ranked.head(top_sites), ranked[ranked.chosen]]).drop_duplicates("site_id")
+    cand = cand.sort_values(key, ascending=False)
     m = sel.cannibalization.pivot(index="site_id", columns="store_name", values="share_of_store_revenue")
     m = m.loc[cand.site_id, sel.data.stores.store_name]
+    m.index = cand.label
     fig, ax = plt.subplots(figsize=(8.5, 0.35 * len(m) + 1.8))
     im = ax.imshow(100 * m.to_numpy(), cmap="Reds", aspect="auto", vmin=0)
     ax.set_yticks(range(len(m)), [f"{s}{' *' if c else ''}" for s, c in zip(m.index, cand.chosen, strict=True)])
@@ -224,7 +235,7 @@ def ramp_chart(sel: SiteSelection) -> plt.Figure:
     ax.set_xlabel("weeks since opening")
     ax.set_ylabel("revenue / mature level")
     ax.set_title("New stores open high and settle within about "
-                 f"{3 * sel.fit.boost_weeks:.0f} weeks (grey: each store)")
+                 f"{ramp_weeks(sel.fit.boost, sel.fit.boost_weeks):.0f} weeks (grey: each store)")
     ax.legend()
     return fig
 
@@ -254,12 +265,13 @@ def flagship_chart(sel: SiteSelection) -> plt.Figure:
 def sensitivity_chart(sel: SiteSelection) -> plt.Figure:
     s = sel.sensitivity
     fig, ax = plt.subplots(figsize=(7.5, 3.0))
-    ax.plot(s.decay, s.net_gain_of_choice, "o-", color=ACCENT, label="best sites for that decay")
-    ax.plot(s.decay, s.net_gain_of_base_choice, "s--", color=BAD, label="our recommended sites")
+    ax.plot(s.decay, s.profit_of_choice, "o-", color=ACCENT, label="best sites for that decay")
+    ax.plot(s.decay, s.profit_of_base_choice, "s--", color=BAD, label="our recommended sites")
     ax.axvline(sel.fit.decay, color=NEUTRAL, lw=0.8)
     ax.set_xlabel("distance decay (higher = customers travel less)")
-    ax.set_ylabel("monthly net gain, USD")
+    ax.set_ylabel("monthly profit after rent, USD" if sel.has_profit else "monthly net gain, USD")
     _money_axis(ax)
     ax.set_title("If customers travel more or less than estimated")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
+    fig.tight_layout()
     return fig

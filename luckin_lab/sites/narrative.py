@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from luckin_lab.reporting.nb import money
+from luckin_lab.reporting.certainty import Estimate, confidence_words, lead_figure
+from luckin_lab.reporting.nb import money, pct
 from luckin_lab.sites.huff import _BOUNDS_WEIGHT, HuffFit
 from luckin_lab.sites.pipeline import SiteSelection
+from luckin_lab.transforms import metrics as shared
 
 # quoted in the issue ("The existing model reports R² = 0.94"); in-sample, not ours
 EXISTING_MODEL_CLAIMED_R2 = 0.94
@@ -30,65 +32,123 @@ def money_parts(sel: SiteSelection) -> dict[str, float]:
 
 
 def vs_ranking(sel: SiteSelection) -> tuple[float, bool]:
-    """Extra monthly gain over the one-by-one top k, and whether it is small against one site's interval."""
-    diff = float(sel.metrics["portfolio_net_gain_monthly"] - sel.metrics["ranking_net_gain_monthly"])
+    """Extra monthly value over the one-by-one top k, and whether it is small against one site's range.
+
+    Value is profit after rent when the source has item costs (what the sites are chosen by),
+    else net revenue.
+    """
+    m = sel.metrics
     ch = sel.chosen_table()
-    half_width = float(np.median(ch.net_gain_high - ch.net_gain_low)) / 2
+    if sel.has_profit:
+        diff = float(m["portfolio_profit_monthly"] - m["ranking_profit_monthly"])
+        half_width = float(np.median(ch.profit_high - ch.profit_low)) / 2
+    else:
+        diff = float(m["portfolio_net_gain_monthly"] - m["ranking_net_gain_monthly"])
+        half_width = float(np.median(ch.net_gain_high - ch.net_gain_low)) / 2
     return diff, diff < half_width
 
 
-def kpi_items(sel: SiteSelection) -> dict[str, str]:
-    """Page-one figures: the scoring model's held-out R² is the headline, not the best of the models."""
+def _months(x: float) -> str:
+    return "never" if not np.isfinite(x) else f"{x:.0f} months"
+
+
+def portfolio_estimate(sel: SiteSelection) -> Estimate:
+    """The set's monthly profit after rent with its range (sites at the low or high end together)."""
     m = sel.metrics
-    diff, _ = vs_ranking(sel)
-    n_rank = len(sel.ranked)
-    return {
-        "recommended new sites": f"{len(sel.chosen)}",
-        "monthly net gain (all together)": money(m["portfolio_net_gain_monthly"]),
-        f"a month vs picking the top {n_rank} one by one": money(diff, signed=True),
-        (f"held-out R² of our scoring model (existing model's claimed {EXISTING_MODEL_CLAIMED_R2:.2f}: "
-         "in-sample)"):
-            f"{m['r2_huff_spatial_cv']:.2f}",
-    }
+    return Estimate(m["portfolio_profit_monthly"], m["portfolio_profit_low"], m["portfolio_profit_high"],
+                    level=m["interval_level"])
+
+
+def kpi_items(sel: SiteSelection) -> dict[str, str]:
+    """Page-one tiles in profit; a figure whose range includes zero never leads (certainty rules)."""
+    m = sel.metrics
+    k = len(sel.chosen)
+    if not sel.has_profit:
+        return {"recommended new sites": f"{k}",
+                "monthly net revenue (all together; no item costs, so not profit)":
+                    money(m["portfolio_net_gain_monthly"]),
+                "opening cost": money(m["opening_cost_total"])}
+    est = portfolio_estimate(sel)
+    level = f"{m['interval_level']:.0%}"
+    profit_tile = (f"monthly profit of the {k} sites after cost of goods and rent ({level} range "
+                   f"{money(est.low, signed=True)} to {money(est.high, signed=True)})")
+    payback_tile = (f"to earn back the {money(m['opening_cost_total'])} opening cost (range "
+                    f"{_months(m['portfolio_payback_months_low'])} to {_months(m['portfolio_payback_months_high'])})")
+    tiles = {profit_tile: money(est.value, signed=True), payback_tile: _months(m["portfolio_payback_months"]),
+             "recommended new sites": f"{k}",
+             "gross margin (after cost of goods)": pct(m["gross_margin_rate"], 0)}
+    if lead_figure({profit_tile: est}) is None:
+        # not sure the set makes money: the profit must not be the lead or the largest figure on the page,
+        # so the certain figures come first and the profit tile says in words how unsure it is
+        unsure = (f"monthly profit of the {k} sites after cost of goods and rent: "
+                  f"{confidence_words(est, 'positive', 'negative')} ({level} range {money(est.low, signed=True)} "
+                  f"to {money(est.high, signed=True)})")
+        tiles = {"recommended new sites": f"{k}", "opening cost": money(m["opening_cost_total"]),
+                 unsure: money(est.value, signed=True), payback_tile: _months(m["portfolio_payback_months"])}
+    return tiles
+
+
+def site_list(sel: SiteSelection) -> str:
+    ch = sel.chosen_table()
+    return ", ".join(f"**{n}** ({b})" for n, b in zip(ch.label, ch.borough, strict=True))
 
 
 def decision_text(sel: SiteSelection) -> str:
-    """What to open and what it is worth, with the money adding up."""
-    ch = sel.chosen_table()
+    """What to open and what it is worth, as a P&L whose lines add up to Table 1."""
     p = money_parts(sel)
     diff, small = vs_ranking(sel)
     n_rank = len(sel.ranked)
-    sites = ", ".join(f"**{s}** ({b})" for s, b in zip(ch.site_id, ch.borough, strict=True))
+    m = sel.metrics
     text = (
-        f"**Decision.** Open {sites}. Their own sales would be about {money(p['own'])} a month; "
+        f"**Decision.** Open {site_list(sel)}. Their own sales would be about {money(p['own'])} a month; "
         f"{money(p['taken_from_ours'])} of that is taken from our existing stores and "
-        f"{money(p['taken_from_each_other'])} from each other, so together they add an estimated "
-        f"**{money(p['total'])} a month** to the chain. "
+        f"{money(p['taken_from_each_other'])} from each other, so the chain gains {money(p['total'])} a month "
+        "of sales. "
     )
-    if diff < 0.5:
+    if sel.has_profit:
+        est = portfolio_estimate(sel)
+        gross = p["total"] * m["gross_margin_rate"]
+        text += (
+            f"At our gross margin of {pct(m['gross_margin_rate'], 0)} that is {money(gross)} after the cost of goods; "
+            f"after {money(m['monthly_rent_total'])} of rent **the {len(sel.chosen)} sites make "
+            f"{money(est.value, signed=True)} a month** before staff costs (not in our data), "
+            f"{confidence_words(est, 'positive', 'negative')}. They cost {money(m['opening_cost_total'])} to open: "
+        )
+        pb, pb_hi = m["portfolio_payback_months"], m["portfolio_payback_months_high"]
+        if np.isfinite(pb):
+            text += f"earned back in about {_months(pb)} ({_months(m['portfolio_payback_months_low'])} to "
+            text += ("never, if they land at the low end of the range). " if not np.isfinite(pb_hi)
+                     else f"{_months(pb_hi)}). ")
+        else:
+            text += "at the central estimate they do not cover their rent, so the cost is never earned back. "
+    else:
+        text += ("Profit is not shown: this data source has no item costs, so these are sales, before the cost "
+                 "of goods and rent. ")
+    unit = "profit" if sel.has_profit else "net revenue"
+    if abs(diff) < 0.5:
         text += f"Here the top {n_rank} of the one-by-one ranking is an equally good set. "
     elif small:
         text += (f"Choosing them together is slightly better than picking the top {n_rank} one by one "
-                 f"(+{money(diff)} a month), well within the uncertainty of each site's figure. ")
+                 f"({money(diff, signed=True)} a month of {unit}), well within the uncertainty of each site's figure. ")
     else:
-        text += (f"Choosing them together is worth +{money(diff)} a month more than picking the top {n_rank} "
-                 "one by one, because nearby candidates would share customers. ")
+        text += (f"Choosing them together is worth {money(diff, signed=True)} a month of {unit} more than picking "
+                 f"the top {n_rank} one by one, because nearby candidates would share customers. ")
     return text
 
 
 def confidence_text(sel: SiteSelection, level: str) -> str:
-    """How sure we are: interval width, held-out accuracy of the scoring model, travel-distance risk."""
+    """How sure we are, in plain words: range width, how well new stores are predicted, travel distance."""
     m = sel.metrics
     text = (
-        f"**Confidence.** Each site's {level} interval is wide (about ×/÷ {np.exp(sel.log_q):.1f} on its own "
-        f"revenue): with {m['n_stores']} stores, how well a new store turns out is the main unknown. "
-        f"The existing model's claimed R² of {EXISTING_MODEL_CLAIMED_R2:.2f} is in-sample; on stores it has not "
-        f"seen, the store-choice model that scores the sites reaches R² {m['r2_huff_spatial_cv']:.2f} "
-        f"(gradient boosting {m['r2_gbm_spatial_cv']:.2f})"
+        f"**How sure.** Each site's {level} range is wide (its own sales could be {np.exp(sel.log_q):.1f} times "
+        f"lower or higher than the central figure): with {m['n_stores']} stores, how well a new store turns out is "
+        "the main unknown. "
     )
     best = max(m["r2_gbm_spatial_cv"], m["r2_huff_spatial_cv"])
-    text += (" — a store's own pull (the flagship draws far more than its location explains) cannot be predicted "
-             "from where it is, so plan on the intervals, not the point figures. " if best < 0.5 else ". ")
+    if best < 0.5:
+        text += ("On stores it has not seen, no model predicts a store's sales well (the existing model's claimed "
+                 f"fit of {EXISTING_MODEL_CLAIMED_R2:.2f} is on the stores it learnt from): a store's own pull, like "
+                 "the flagship's, cannot be read from its location, so plan on the ranges, not the central figures. ")
     return text + sensitivity_text(sel)
 
 
@@ -108,7 +168,7 @@ def sensitivity_text(sel: SiteSelection) -> str:
     s = sel.sensitivity
     k = len(sel.chosen)
     ci_lo, ci_hi = sel.metrics["distance_decay_ci"]
-    ci = f"{sel.metrics['distance_decay']:.2f}, 95% CI {ci_lo:.2f}–{ci_hi:.2f}"
+    ci = f"{sel.metrics['distance_decay']:.2f}, 95% range {ci_lo:.2f}–{ci_hi:.2f}"
     lo, hi = _same_block(s, k)
     changed = s[s.same_sites_as_base != k]
     if changed.empty:
@@ -118,7 +178,8 @@ def sensitivity_text(sel: SiteSelection) -> str:
         where = ", ".join(f"{d:.2f} ({n} of {k} sites kept)" for d, n in
                           zip(changed.decay, changed.same_sites_as_base, strict=True))
         if changed.decay.between(ci_lo, ci_hi).any():
-            text = f"The choice is not settled within the plausible range (distance decay {ci}): "
+            text = ("The choice is not settled within the plausible range of how far customers travel "
+                    f"(distance decay {ci}): ")
         elif lo <= ci_lo + 1e-9 and hi >= ci_hi - 1e-9:
             text = ("The same sites are chosen across the plausible range of how far customers travel "
                     f"(distance decay {ci}) and at every tested decay from {lo:.2f} to {hi:.2f}; ")
@@ -126,9 +187,11 @@ def sensitivity_text(sel: SiteSelection) -> str:
             text = f"The same sites are chosen at the tested decays from {lo:.2f} to {hi:.2f} (estimate {ci}); "
         text += (f"the choice changes only at {where}, where keeping ours would cost up to "
                  f"{money(max(changed.regret_of_base_choice.max(), 0.0))} a month. ")
-    g = s.net_gain_of_base_choice
-    return text + (f"The recommended set's net gain moves from {money(g.min())} to {money(g.max())} a month "
-                   f"across the decays tested ({s.decay.min():.2f} to {s.decay.max():.2f}).")
+    g = s.profit_of_base_choice if sel.has_profit else s.net_gain_of_base_choice
+    what = "profit after rent" if sel.has_profit else "net gain"
+    return text + (f"The recommended set's {what} moves from {money(g.min(), signed=True)} to "
+                   f"{money(g.max(), signed=True)} a month across the decays tested "
+                   f"({s.decay.min():.2f} to {s.decay.max():.2f}).")
 
 
 def sensitivity_note(sel: SiteSelection) -> str:
@@ -141,13 +204,48 @@ def sensitivity_note(sel: SiteSelection) -> str:
 
 
 def opening_text(fit: HuffFit) -> str:
-    """The opening boost in one consistent unit (+x% = ×(1+x)) and its fade in plain weeks."""
+    """The opening boost in one consistent unit (+x% = ×(1+x)) and one ramp length (shared definition)."""
+    weeks = shared.ramp_weeks(fit.boost, fit.boost_weeks)
     return (
         f"Estimated opening effect: +{fit.boost:.0%} attraction on opening day (×{1 + fit.boost:.1f} the mature "
-        f"pull), halving about every {np.log(2) * fit.boost_weeks:.1f} weeks and down to a third of it after "
-        f"{fit.boost_weeks:.1f} weeks, net of the opening discount's own effect on sales. Plan a new store's "
-        "first two months above its mature revenue."
+        f"pull), halving about every {np.log(2) * fit.boost_weeks:.1f} weeks and within "
+        f"{shared.RAMP_SETTLED_WITHIN:.0%} of the mature level after about {weeks:.0f} weeks, net of the opening "
+        f"discount's own effect on sales. The weekly store report treats a store as new for its first "
+        f"{shared.OPENING_RAMP_WEEKS} weeks for the same reason. Plan a new store's first two months above its "
+        "mature revenue."
     )
+
+
+def flagship_text(sel: SiteSelection) -> str:
+    """The flagship's fall between two named full months, and where it stands in the latest week.
+
+    The weekly store report compares the flagship's last complete week with its own previous
+    four weeks (shared definition); saying both, with their periods, keeps "halved" here and
+    "+8 % vs its four-week average" there from reading as a contradiction.
+    """
+    f = sel.flagship
+    ft = f["table"].set_index("short")
+    plain = {"Opening boost fading": "its opening boost fading", "Taken by later stores": "later stores taking its customers",
+             "Customer base": "its area's customer base (sign-ups, less one-time triers)",
+             "Chain-wide spend": "launch deals ending (chain-wide)", "Unexplained": "what the model does not explain"}
+    parts = [(plain.get(c, c), v) for c, v in ft.revenue_change.items()]
+    fell = "; ".join(f"{n} {money(-v)}" for n, v in sorted(parts, key=lambda x: x[1]) if v < 0)
+    rose = "; ".join(f"{n} {money(v)}" for n, v in parts if v > 0)
+    ratio = f["revenue_to"] / f["revenue_from"]
+    shape = "halved" if 0.4 <= ratio <= 0.6 else f"changed by {pct(ratio - 1, 0, signed=True)}"
+    text = (f"**The flagship.** {f['store_name']} {shape} between its first and its latest full month, from "
+            f"{money(f['revenue_from'])} ({f['month_from']:%B %Y}) to {money(f['revenue_to'])} "
+            f"({f['month_to']:%B %Y}) a month. Pulling it down: {fell}. " + (f"Adding back: {rose}. " if rose else ""))
+    w = sel.data.weekly
+    if w is not None and len(w):
+        last = shared.last_complete_week(sel.data.snapshot.date())
+        own = w[w.store_id == f["store_id"]].set_index("week").revenue
+        chg = shared.vs_own_average(own, last)
+        if np.isfinite(chg):
+            lead = "The fall has levelled off" if chg > -0.10 else "It is still falling"
+            text += (f"{lead}: in the week of {last:%B} {last.day} it took {pct(chg, signed=True)} against its "
+                     "own previous four weeks (the weekly store report's figure).")
+    return text
 
 
 def params_view(fit: HuffFit) -> tuple[pd.DataFrame, bool]:
@@ -168,3 +266,100 @@ def params_view(fit: HuffFit) -> tuple[pd.DataFrame, bool]:
     view = pd.DataFrame({"parameter": name, "estimate": p.estimate.where(~at_bound, 0.0),
                          "95% CI low": p.ci_low.where(~at_bound), "95% CI high": p.ci_high.where(~at_bound)})
     return view, bool(at_bound.any())
+
+
+GLOSSARY_TERMS = ["Cannibalization", "Conformal interval", "CP-SAT", "Distance decay", "Gross margin",
+                  "Held-out data", "Huff model", "Jackknife", "Payback", "R²", "Spatial cross-validation"]
+
+
+def _money_cols(df: pd.DataFrame, cols: list[str]) -> dict[str, str]:
+    return {c: "money" for c in cols if c in df.columns}
+
+
+def portfolio_view(sel: SiteSelection) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Table 1: the P&L of each recommended site, the customers they share and the total (= page one)."""
+    t = sel.portfolio_table()
+    level = f"{sel.metrics['interval_level']:.0%}"
+    view = pd.DataFrame({
+        "site": t.site, "own sales": t.standalone_revenue, "taken from our stores": t.cannibalized_revenue,
+        "net sales": t.net_gain,
+    })
+    if sel.has_profit:
+        view["gross profit"] = t.gross_profit
+        view["rent"] = t.monthly_rent
+        view["profit after rent"] = t.profit
+        view[f"profit, {level} range"] = [
+            "" if lo == hi else f"{money(lo, signed=True)} to {money(hi, signed=True)}"
+            for lo, hi in zip(t.profit_low, t.profit_high, strict=True)]
+        view["opening cost"] = t.opening_cost
+        view["payback"] = [("" if not np.isfinite(lo) and np.isnan(pb) else _months(pb))
+                           for lo, pb in zip(t.payback_months_low, t.payback_months, strict=True)]
+    shared = (t.site == "customers the new sites share").to_numpy()
+    for col in ("own sales", "taken from our stores", "rent", "opening cost", f"profit, {level} range"):
+        if col in view:
+            view[col] = view[col].astype(object).where(~shared, np.nan if col != f"profit, {level} range" else "")
+    return view, _money_cols(view, ["own sales", "taken from our stores", "net sales", "gross profit", "rent",
+                                    "profit after rent", "opening cost"])
+
+
+def candidates_view(sel: SiteSelection, top: int = 15) -> pd.DataFrame:
+    """The best candidates by what they are chosen on, always including every recommended site."""
+    key = "profit" if sel.has_profit else "net_gain"
+    ranked = sel.candidates.sort_values(key, ascending=False).reset_index(drop=True)
+    ranked["rank"] = np.arange(1, len(ranked) + 1)
+    keep = ranked[(ranked["rank"] <= top) | ranked.chosen]
+    cols = {"rank": "rank", "label": "site", "borough": "borough", "net_gain": "net sales",
+            "profit": "profit after rent", "profit_low": "profit low", "profit_high": "profit high",
+            "payback_months": "payback (months)", "cannibalization_rate": "share of own sales taken from us",
+            "chosen": "recommended"}
+    if not sel.has_profit:
+        cols = {k: v for k, v in cols.items() if not k.startswith(("profit", "payback"))}
+        cols.update(net_gain_low="net sales low", net_gain_high="net sales high")
+    out = keep[list(cols)].rename(columns=cols)
+    out["recommended"] = out["recommended"].map({True: "yes", False: ""})
+    if "payback (months)" in out:
+        out["payback (months)"] = [_months(x).replace(" months", "") for x in out["payback (months)"]]
+    return out
+
+
+def codes_view(sel: SiteSelection) -> pd.DataFrame:
+    """Appendix: the platform's codes behind the names used in this report."""
+    c = sel.candidates.sort_values("site_id")
+    return pd.DataFrame({"site": c.label, "code": c.site_id, "platform name": c.site_name, "borough": c.borough,
+                         "monthly rent": c.monthly_rent, "opening cost": c.opening_cost})
+
+
+def sensitivity_view(sel: SiteSelection) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The decay table with site names instead of codes."""
+    names = dict(zip(sel.candidates.site_id, sel.candidates.label, strict=True))
+    s = sel.sensitivity
+    val = "profit_of_choice" if sel.has_profit else "net_gain_of_choice"
+    view = pd.DataFrame({
+        "distance decay": s.decay,
+        "sites chosen": [", ".join(names[x] for x in str(c).split(", ")) for c in s.chosen],
+        "same sites as ours": s.same_sites_as_base,
+        "value of that choice a month": s[val],
+        "cost of keeping ours a month": s.regret_of_base_choice,
+    })
+    return view, {"distance decay": "float2", "same sites as ours": "int",
+                  "value of that choice a month": "money", "cost of keeping ours a month": "money"}
+
+
+def decay_interval_text(sel: SiteSelection) -> str:
+    """Why the distance decay's interval is what it is (sandwich vs leave-one-area-out), honestly."""
+    m = sel.metrics
+    lo, hi = m["distance_decay_ci"]
+    sw, area = m["distance_decay_se_sandwich"], m["distance_decay_se_by_area"]
+    text = (f"The distance decay's 95 % interval is {lo:.2f} to {hi:.2f}, from {m['distance_decay_interval_from']}. "
+            f"A narrow interval with {m['n_stores']} stores deserves a check: the robust (sandwich) standard error "
+            f"counts every home area and week as evidence ({sw:.3f}); refitting the model with each area's stores "
+            f"left out moves the estimate by a standard error of {area:.3f}, and the wider of the two is used for "
+            "every shape parameter. ")
+    if np.isfinite(area) and area < 3 * sw:
+        text += ("Both agree that, if the model's form is right, the openings pin the decay down closely; what "
+                 "no interval covers is the form being wrong, which is why the sites are re-chosen at decays "
+                 "well outside it (the sensitivity table above).")
+    else:
+        text += ("The areas disagree far more than the sandwich says, so the sandwich interval would overstate "
+                 "how sure we are.")
+    return text

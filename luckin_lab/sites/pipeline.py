@@ -10,6 +10,8 @@ import pandas as pd
 from luckin_lab.reporting.nb import Results
 from luckin_lab.sites.data import SiteData
 from luckin_lab.sites.huff import HuffFit, fit_huff, param
+from luckin_lab.sites.places import site_labels
+from luckin_lab.sites.pnl import candidate_pnl, portfolio_pnl, site_value
 from luckin_lab.sites.portfolio import rank_one_by_one, solve_portfolio
 from luckin_lab.sites.ramp import flagship_decomposition, ramp_curves
 from luckin_lab.sites.revenue_model import RevenueCV, cross_validate
@@ -22,6 +24,7 @@ from luckin_lab.sites.scoring import (
 )
 from luckin_lab.sites.sensitivity import decay_sensitivity
 from luckin_lab.sites.spatial_cv import conformal_quantile, leave_one_out_coverage, log_residuals
+from luckin_lab.sites.uncertainty import widen_by_area
 
 
 @dataclass
@@ -41,9 +44,20 @@ class SiteSelection:
     flagship: dict
     sensitivity: pd.DataFrame
     metrics: dict
+    margin_rate: float = float("nan")  # NaN: no item costs, so the P&L columns are revenue-only
+
+    @property
+    def has_profit(self) -> bool:
+        return bool(np.isfinite(self.margin_rate))
 
     def chosen_table(self) -> pd.DataFrame:
-        return self.candidates[self.candidates.chosen].sort_values("net_gain", ascending=False)
+        key = "profit" if self.has_profit else "net_gain"
+        return self.candidates[self.candidates.chosen].sort_values(key, ascending=False)
+
+    def portfolio_table(self) -> pd.DataFrame:
+        """Table 1: recommended sites, the customers they share, the total (= page one)."""
+        shared = float(self.chosen_table().net_gain.sum() - self.metrics["portfolio_net_gain_monthly"])
+        return portfolio_pnl(self.chosen_table(), shared, self.margin_rate)
 
 
 def run_site_selection(data: SiteData, k: int | None = 5, budget: float | None = None,
@@ -58,6 +72,7 @@ def run_site_selection(data: SiteData, k: int | None = 5, budget: float | None =
     market = build_market(fit, data, recent_weeks)
     cand, cann = candidate_table(data, market, new_attraction)
     cv = cross_validate(data, fit, block_km, buffer_km, recent_weeks)
+    widen_by_area(fit, cv.fold_fits)  # the sandwich alone was implausibly narrow (decay 1.79-1.81)
     per = cv.per_store.dropna(subset=["huff_spatial_cv"])
     res = log_residuals(per.y, per.huff_spatial_cv)
     log_q = conformal_quantile(res, alpha)
@@ -69,14 +84,24 @@ def run_site_selection(data: SiteData, k: int | None = 5, budget: float | None =
     cand = pd.concat([cand, iv[["standalone_low", "standalone_high", "net_gain_low", "net_gain_high",
                                 "cannibalized_low", "cannibalized_high"]]], axis=1)
     overlap = pairwise_overlap(market, new_attraction)
-    net = cand.net_gain.to_numpy()
+    margin = float(data.margin_rate) if data.margin_rate is not None else float("nan")
+    has_profit = np.isfinite(margin)
+    cand["label"] = site_labels(cand)
+    cand = candidate_pnl(cand, margin)  # NaN profit columns without item costs
+    if has_profit:
+        # choose by monthly profit after rent: net revenue at the gross margin less the site's rent
+        net = site_value(cand.net_gain.to_numpy(), cand.monthly_rent.to_numpy(), margin)
+        overlap_value = overlap * margin
+    else:
+        net, overlap_value = cand.net_gain.to_numpy(), overlap
     costs = cand.opening_cost.to_numpy(float)
-    chosen = solve_portfolio(net, overlap, k=k, costs=costs, budget=budget)
+    chosen = solve_portfolio(net, overlap_value, k=k, costs=costs, budget=budget)
     ranked = rank_one_by_one(net, k=k, costs=costs, budget=budget)
     cand["rank_one_by_one"] = (-net).argsort().argsort() + 1
     cand["chosen"] = np.isin(np.arange(len(cand)), chosen)
     cand["in_ranking_shortlist"] = np.isin(np.arange(len(cand)), ranked)
-    sens = decay_sensitivity(data, fit, chosen, k, budget, decay_offsets, new_attraction)
+    sens = decay_sensitivity(data, fit, chosen, k, budget, decay_offsets, new_attraction,
+                             margin_rate=margin if has_profit else None)
     ramp = ramp_curves(fit, data)
     flag = flagship_decomposition(fit, data)
     r2 = cv.r2.set_index(["model", "evaluation"]).r2
@@ -107,9 +132,26 @@ def run_site_selection(data: SiteData, k: int | None = 5, budget: float | None =
         "flagship_cannibalization_share_of_decline": float(
             flag["table"].share_of_change.iloc[1]),
         "decision_robust_to_decay": bool((sens.same_sites_as_base == len(chosen)).all()),
+        "distance_decay_se_sandwich": float(dec.se_sandwich), "distance_decay_se_by_area": float(dec.se_by_area),
+        "distance_decay_interval_from": str(dec.interval_from),
+        "chosen_site_names": cand.label[chosen].tolist(),
+        "gross_margin_rate": margin if has_profit else None,
+        "opening_cost_total": float(costs[chosen].sum()),
+        "monthly_rent_total": float(cand.monthly_rent.to_numpy(float)[chosen].sum()),
     }
-    return SiteSelection(data, fit, market, cand, cann, overlap, chosen, ranked, cv, log_q, coverage,
-                         ramp, flag, sens, metrics)
+    if has_profit:
+        rent = cand.monthly_rent.to_numpy(float)
+        metrics["portfolio_profit_monthly"] = metrics["portfolio_net_gain_monthly"] * margin - rent[chosen].sum()
+        metrics["ranking_profit_monthly"] = metrics["ranking_net_gain_monthly"] * margin - rent[ranked].sum()
+    sel = SiteSelection(data, fit, market, cand, cann, overlap, chosen, ranked, cv, log_q, coverage,
+                        ramp, flag, sens, metrics, margin)
+    if has_profit:
+        total = sel.portfolio_table().iloc[-1]
+        metrics.update(portfolio_profit_low=float(total.profit_low), portfolio_profit_high=float(total.profit_high),
+                       portfolio_payback_months=float(total.payback_months),
+                       portfolio_payback_months_low=float(total.payback_months_low),
+                       portfolio_payback_months_high=float(total.payback_months_high))
+    return sel
 
 
 def write_results(sel: SiteSelection, results: Results) -> None:
@@ -117,6 +159,7 @@ def write_results(sel: SiteSelection, results: Results) -> None:
     results.table("candidate_scores", sel.candidates)
     results.table("cannibalization", sel.cannibalization)
     results.table("portfolio", sel.chosen_table())
+    results.table("portfolio_pnl", sel.portfolio_table())
     results.table("huff_parameters", sel.fit.params)
     results.table("revenue_model_cv", sel.cv.per_store)
     results.table("revenue_model_r2", sel.cv.r2)

@@ -14,10 +14,17 @@ import pandas as pd
 from luckin_lab.sources import DataStore
 from luckin_lab.survival import models as M
 from luckin_lab.survival.episodes import EventData, as_of, device_events, generic_events
-from luckin_lab.survival.plan import MaintenancePlan, maintenance_plan, plan_inputs
+from luckin_lab.survival.plan import (
+    MaintenancePlan,
+    maintenance_plan,
+    plan_inputs,
+    staffing_options,
+)
 from luckin_lab.survival.prediction import holdout_calibration, risk_table
 from luckin_lab.survival.service import ServicePlan, service_priority
+from luckin_lab.survival.words import Nouns
 from luckin_lab.transforms import iot as tx
+from luckin_lab.transforms.sales import revenue_orders
 
 
 @dataclass
@@ -35,6 +42,9 @@ class SurvivalAnalysis:
     backlog: pd.DataFrame | None = None
     shapes: pd.DataFrame | None = None
     service: ServicePlan | None = None
+    backlog_devices: pd.DataFrame | None = None
+    staffing: pd.DataFrame | None = None
+    margin: dict = field(default_factory=dict)
 
     @property
     def chosen(self) -> M.GroupModels:
@@ -60,6 +70,21 @@ def offline_backlog(state: pd.DataFrame, devices: pd.DataFrame, stores: pd.DataF
     return names.merge(g, on="store_id").sort_values("share_down", ascending=False).reset_index(drop=True)
 
 
+def margin_per_cup(store: DataStore, fallback: float) -> dict:
+    """Margin of one drink (paid price minus recipe cost, revenue orders only), from the order
+    items and products tables; the run's assumed value when the source has no sales tables."""
+    if not all(store.has(t) for t in ("orders", "order_items", "products")):
+        return {"margin_per_cup": float(fallback), "cups": 0,
+                "how": "the run's assumed value: this source has no order items or products"}
+    m = store.execute(tx.drink_margin(store.table("order_items"), store.table("products"),
+                                      revenue_orders(store))).iloc[0]
+    if not m.cups:
+        return {"margin_per_cup": float(fallback), "cups": 0, "how": "the run's assumed value: no drinks sold"}
+    return {"margin_per_cup": float(m.margin / m.cups), "revenue_per_cup": float(m.revenue / m.cups),
+            "cups": int(m.cups),
+            "how": f"paid price minus recipe cost, averaged over {int(m.cups):,} drinks sold"}
+
+
 def analyse(
     store: DataStore,
     dataset: str = "devices",
@@ -78,16 +103,24 @@ def analyse(
     service_capacity: int = 20,
     failure_cost: float = 0.0,
     service_cost: float = 0.0,
+    cox_design: str = "time_split",
+    covariate_labels: dict[str, str] | None = None,
+    covariate_units: dict[str, str] | None = None,
+    nouns: Nouns | None = None,
+    max_technicians: int = 4,
+    technician_day_cost: float = 320.0,
+    assumed_margin_per_cup: float = 3.0,
 ) -> SurvivalAnalysis:
     """Run every step; ``dataset`` is "devices" (IoT tables) or "generic" (generic_time_to_event)."""
     if dataset == "devices":
         data = device_events(store, blip_hours=blip_hours, snapshot=snapshot or None)
     elif dataset == "generic":
-        data = generic_events(store, group_col=group_col, covariates=covariates)
+        data = generic_events(store, group_col=group_col, covariates=covariates,
+                              covariate_labels=covariate_labels, covariate_units=covariate_units, nouns=nouns)
     else:
         raise ValueError(f"dataset must be 'devices' or 'generic', not {dataset!r}")
     km = M.kaplan_meier(data)
-    cox = M.fit_cox(data, ph_p=ph_p)
+    cox = M.fit_cox(data, ph_p=ph_p, design=cox_design)
     comparison = M.compare_models(data, cox, seed=seed)
     out = SurvivalAnalysis(
         data=data,
@@ -113,6 +146,12 @@ def analyse(
     out.backlog = offline_backlog(state, store.load("iot_devices"), stores, data.snapshot)
     inp = plan_inputs(data, out.chosen, state, stores, plan_horizon_days)
     out.plan = maintenance_plan(inp, data.snapshot, technicians, visits_per_technician_day, visit_hours)
+    out.backlog_devices = store.load("iot_devices")[["device_id", "store_id", "device_type"]].merge(
+        state[["device_id", "down"]], on="device_id", how="left").fillna({"down": False})
+    out.backlog_devices["down"] = out.backlog_devices.down.astype(bool)
+    out.margin = margin_per_cup(store, assumed_margin_per_cup)
+    out.staffing = staffing_options(inp, max(max_technicians, technicians), visits_per_technician_day,
+                                    visit_hours, out.margin["margin_per_cup"], technician_day_cost)
     return out
 
 
@@ -122,13 +161,18 @@ def headline_metrics(a: SurvivalAnalysis) -> dict:
     m = {
         **{f"n_{k}": v for k, v in a.data.counts.items()},
         "cox_concordance": a.cox.concordance,
+        "cox_design": a.cox.design,
+        "cox_time_split_at": a.cox.t_split,
+        "cox_plain_concordance": a.cox.plain_concordance if a.cox.plain is not None else a.cox.concordance,
+        "cox_left_out": a.cox.dropped,
         "cox_stratified": a.cox.stratified,
         "chosen_model": a.comparison.chosen,
         "hazard_ratios": {c: float(hr.loc[c, "hr"]) for c in hr.index},
         "weibull_shapes": dict(zip(a.shapes.group, a.shapes["shape"], strict=True)) if a.shapes is not None else {},
         "devices_online": len(a.risk),
-        "expected_failures_7d": float(a.risk.filter(like="_7d").iloc[:, 0].sum()) if len(a.risk) else 0.0,
-        "expected_failures_30d": float(a.risk.filter(like="_30d").iloc[:, 0].sum()) if len(a.risk) else 0.0,
+        # one per risk horizon, e.g. expected_failures_7d (the suffix is the time unit's count)
+        **{f"expected_failures_{c[len('p_fail_'):]}": float(a.risk[c].sum())
+           for c in a.risk.columns if c.startswith("p_fail_")},
     }
     if a.calibration_summary:
         m["calibration"] = a.calibration_summary
@@ -145,6 +189,13 @@ def headline_metrics(a: SurvivalAnalysis) -> dict:
         )
     if a.service is not None:
         m["service"] = a.service.summary
+    if a.staffing is not None:
+        best = a.staffing[a.staffing.recommended].iloc[0]
+        m["recommended_technicians"] = int(best.technicians)
+        m["expected_profit_usd"] = float(best.expected_profit_usd)
+        m["margin_kept_usd"] = float(best.margin_kept_usd)
+        m["technician_cost_usd"] = float(best.technician_cost_usd)
+        m["margin_per_cup_usd"] = a.margin["margin_per_cup"]
     if a.backlog is not None:
         m["devices_down_at_snapshot"] = int(a.backlog.down.sum())
         m["share_down_at_snapshot"] = float(a.backlog.down.sum() / a.backlog.devices.sum())
@@ -154,8 +205,8 @@ def headline_metrics(a: SurvivalAnalysis) -> dict:
 def spell_window_label(data: EventData) -> str:
     """The generic extract's observation window in its own units (days since renewal): it
     carries no calendar dates, so the cover states the span of spell times instead."""
-    f = data.frame
-    return (f"spells observed from day {f.entry.min():.0f} to day {f.stop.max():.0f} after renewal "
-            f"({data.counts.get('units', data.n_units)} units; the extract has no calendar dates)")
+    f, n = data.frame, data.nouns
+    return (f"spells observed from {n.time_unit} {f.entry.min():.0f} to {n.time_unit} {f.stop.max():.0f} "
+            f"({data.counts.get('units', data.n_units):,} {n.units}; the extract has no calendar dates)")
 
 

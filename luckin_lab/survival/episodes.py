@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from luckin_lab.sources import DataStore
+from luckin_lab.survival.words import DEVICES, Nouns
 from luckin_lab.transforms import iot as tx
 
 # covariates of the device model, per 100 cups where a cup count is involved
@@ -29,6 +30,7 @@ class EventData:
     snapshot: pd.Timestamp | None = None
     counts: dict[str, int] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    nouns: Nouns = DEVICES
 
     @property
     def n_units(self) -> int:
@@ -121,20 +123,24 @@ def device_events(
             "cups_per_day_100": "100 cups a day",
             "peak_to_mean": "unit of peak-hour-to-average-hour ratio",
             "store_cups_per_day_100": "100 store cups a day",
-            "age_years": "1 year of age",
+            "age_years": "year of age",
         },
     )
 
 
 def generic_events(
-    store: DataStore, group_col: str = "", covariates: list[str] | None = None
+    store: DataStore, group_col: str = "", covariates: list[str] | None = None,
+    covariate_labels: dict[str, str] | None = None, covariate_units: dict[str, str] | None = None,
+    nouns: Nouns | None = None,
 ) -> EventData:
-    """Any asset fleet from the ``generic_time_to_event`` contract.
+    """Any fleet (assets, people, accounts) from the ``generic_time_to_event`` contract.
 
     Text columns other than ``group_col`` become 0/1 indicators; ``covariates`` (default:
-    every other column) picks the model's covariates. Rows with stop <= start break the
-    counting-process form and raise, naming a few of them.
+    every other column) picks the model's covariates; ``covariate_labels`` and
+    ``covariate_units`` name them in words ("age": "age", "years"). Rows with stop <= start
+    break the counting-process form and raise, naming a few of them.
     """
+    names, units = covariate_labels or {}, covariate_units or {}
     df = store.load("generic_time_to_event").copy()
     bad = df[df.stop <= df.start]
     if len(bad):
@@ -148,7 +154,7 @@ def generic_events(
     if group_col and group_col not in df.columns:
         raise KeyError(f"group column '{group_col}' not in generic_time_to_event; columns: {extra}")
     if not group_col:
-        df["_all"] = "all units"
+        df["_all"] = "all"
         group_col = "_all"
     chosen = covariates if covariates else [c for c in extra if c != group_col]
     missing = [c for c in chosen if c not in df.columns]
@@ -156,24 +162,32 @@ def generic_events(
         raise KeyError(f"covariates {missing} not in generic_time_to_event; columns: {extra}")
     cols, labels = [], {}
     for c in chosen:
+        name_c = names.get(c, c.replace("_", " "))
         if pd.api.types.is_bool_dtype(df[c]) or (
             pd.api.types.is_numeric_dtype(df[c]) and set(df[c].dropna().unique()) <= {0, 1}
         ):
             df[c] = df[c].astype(float)
             cols.append(c)
+            labels[c] = f"{name_c[:1].upper()}{name_c[1:]} (yes vs no)"
+        elif pd.api.types.is_numeric_dtype(df[c]) and df[c].nunique() == 2:
+            lo, hi = sorted(df[c].dropna().unique())
+            df[c] = (df[c] == hi).astype(float) * (hi - lo)  # per unit of the code, as published fits report it
+            cols.append(c)
+            labels[c] = f"{name_c[:1].upper()}{name_c[1:]} {hi:g} (vs {lo:g})"
         elif pd.api.types.is_numeric_dtype(df[c]):
             # raw units make hazard ratios read "+0 %" per print; use a step the data spans
             step = reporting_step(df[c])
             name = c if step == 1 else f"{c}_per_{step:g}"
             df[name] = df[c].astype(float) / step
             cols.append(name)
-            labels[name] = unit_label(c, step)
+            labels[name] = unit_label(c, step, names.get(c), units.get(c))
         else:
             levels = sorted(df[c].dropna().astype(str).unique())
             for lv in levels[1:]:
                 name = f"{c}[{lv}]"
                 df[name] = (df[c].astype(str) == lv).astype(float)
                 cols.append(name)
+                labels[name] = f"{name_c[:1].upper()}{name_c[1:]} {lv} (vs {levels[0]})"
     na = df[cols].isna().any(axis=1)
     if na.any():
         store.exclude("generic_time_to_event", "missing covariate values", int(na.sum()))
@@ -191,7 +205,9 @@ def generic_events(
         "repeat_failures": int(((df.spell_no > 1) & (df.event == 1)).sum()),
         "rows_excluded_missing_covariates": int(na.sum()),
     }
-    return EventData(df.reset_index(drop=True), group_col, cols, None, counts, labels)
+    return EventData(df.reset_index(drop=True), group_col, cols, None, counts, labels,
+                     nouns or Nouns("unit", "units", "failure", "failures", "day", "days", "group",
+                                    "the last renewal"))
 
 
 def reporting_step(values: pd.Series) -> float:
@@ -205,12 +221,17 @@ def reporting_step(values: pd.Series) -> float:
     return float(cands[np.argmin(np.abs(np.log(cands) - np.log(sd)))])
 
 
-def unit_label(column: str, step: float) -> str:
-    """'100 prints per day', '10 percentage points of humidity' for plain-words hazard ratios."""
-    words = column.replace("_", " ")
+def unit_label(column: str, step: float, name: str | None = None, unit: str | None = None) -> str:
+    """'100 prints per day', '10 percentage points of humidity', '5 years of age' (with the
+    user's name and unit for the column) or 'An increase of 5 in age' for plain-words HRs."""
+    words = name or column.replace("_", " ")
+    if unit:
+        return f"{step:g} {unit} of {words}"
     if column.endswith("_pct"):
-        return f"{step:g} percentage points of {column[:-4].replace('_', ' ')}"
-    return f"{step:g} {words}"
+        return f"{step:g} percentage points of {name or column[:-4].replace('_', ' ')}"
+    if "_per_" in column:  # a rate reads as a count: "100 prints per day"
+        return f"{step:g} {words}"
+    return f"An increase of {step:g} in {words}"
 
 
 def split_at(frame: pd.DataFrame, t_cut: float) -> pd.DataFrame:

@@ -71,6 +71,8 @@ class CoxFit:
     variance: np.ndarray
     loglik: float
     iterations: int
+    converged: bool = True
+    gradient_max: float = 0.0
 
     @property
     def se(self) -> pd.Series:
@@ -84,25 +86,83 @@ def _split(frame: pd.DataFrame, cols: list[str], strata: str | None):
     return groups, sorteds, Xs
 
 
-def cox_ph(frame: pd.DataFrame, cols: list[str], strata: str | None = None, tol: float = 1e-8) -> CoxFit:
-    """Cox PH (Breslow ties, late entry, optional strata) by Newton-Raphson with step halving."""
+def cox_ph(frame: pd.DataFrame, cols: list[str], strata: str | None = None, tol: float = 1e-9,
+           max_steps: int = 60, max_step_length: float = 2.0) -> CoxFit:
+    """Cox PH (Breslow ties, late entry, optional strata) by damped Newton-Raphson.
+
+    Each Newton step is capped at ``max_step_length`` on the log-hazard scale and halved until
+    the partial likelihood does not fall, so a flat or separated direction cannot jump to a
+    hazard ratio of 1e114. ``converged`` is False when the likelihood still moved or the
+    score was not ~0 after ``max_steps``: callers must not report such a fit.
+    """
     _, sorteds, Xs = _split(frame, cols, strata)
     beta = np.zeros(len(cols))
     ll, g, h = _cox_pieces(sorteds, Xs, beta, True)
-    iterations = 0
-    for iterations in range(1, 50):  # noqa: B007 - the count is reported
-        step = np.linalg.solve(-h, g)
-        for _ in range(20):
+    iterations, converged = 0, False
+    for iterations in range(1, max_steps + 1):  # noqa: B007 - the count is reported
+        try:
+            step = np.linalg.solve(-h, g)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(-h, g, rcond=None)[0]
+        longest = np.abs(step).max() if len(step) else 0.0
+        if longest > max_step_length:
+            step *= max_step_length / longest
+        for _ in range(30):
             new = beta + step
             ll_new, g_new, h_new = _cox_pieces(sorteds, Xs, new, True)
-            if ll_new >= ll - 1e-10:
+            if np.isfinite(ll_new) and ll_new >= ll - 1e-10:
                 break
             step /= 2
-        done = abs(ll_new - ll) < tol * (1 + abs(ll))
+        small = abs(ll_new - ll) < tol * (1 + abs(ll))
         beta, ll, g, h = new, ll_new, g_new, h_new
-        if done:
+        if small and (not len(g) or np.abs(g).max() < 1e-4 * (1 + abs(ll)) ** 0.5):
+            converged = True
             break
-    return CoxFit(pd.Series(beta, index=cols), np.linalg.inv(-h), ll, iterations)
+    try:
+        var = np.linalg.inv(-h)
+    except np.linalg.LinAlgError:
+        var, converged = np.full((len(cols), len(cols)), np.nan), False
+    return CoxFit(pd.Series(beta, index=cols), var, ll, iterations, converged,
+                  float(np.abs(g).max()) if len(g) else 0.0)
+
+
+def score_residuals(frame: pd.DataFrame, cols: list[str], beta: np.ndarray,
+                    strata: str | None = None) -> np.ndarray:
+    """Per-row Cox score residuals (Breslow, late entry): the row's contribution to the score.
+
+    L_i = d_i (x_i - xbar(t_i)) - w_i sum over event times t in (entry_i, stop_i] of
+    (x_i - xbar(t)) / S0(t); their cluster sums give the robust (sandwich) variance.
+    """
+    beta = np.asarray(beta, float)
+    out = np.zeros((len(frame), len(cols)))
+    pos = pd.Series(np.arange(len(frame)), index=frame.index)
+    groups, sorteds, Xs = _split(frame, cols, strata)
+    for grp, s, X in zip(groups, sorteds, Xs, strict=True):
+        eta = X @ beta
+        w = np.exp(eta - eta.max())
+        s0 = _risk_sum(s, w)
+        xbar = _risk_sum(s, w[:, None] * X) / s0[:, None]
+        o = np.argsort(s.t_ev, kind="stable")
+        t_sorted = s.t_ev[o]
+        c1 = np.concatenate([[0.0], np.cumsum(1.0 / s0[o])])
+        c2 = np.concatenate([np.zeros((1, X.shape[1])), np.cumsum(xbar[o] / s0[o, None], axis=0)])
+        hi = np.searchsorted(t_sorted, grp.stop.to_numpy(float), side="right")
+        lo = np.searchsorted(t_sorted, grp.entry.to_numpy(float), side="right")
+        a = c1[hi] - c1[lo]
+        b = c2[hi] - c2[lo]
+        r = -w[:, None] * (X * a[:, None] - b)
+        r[s.i_ev] += X[s.i_ev] - xbar
+        out[pos[grp.index].to_numpy()] = r
+    return out
+
+
+def robust_variance(frame: pd.DataFrame, cols: list[str], fit: CoxFit, cluster: str,
+                    strata: str | None = None) -> np.ndarray:
+    """Sandwich variance V (sum over clusters of U_c U_c') V, clusters = ``cluster`` values
+    (repeat spells of one unit are not independent)."""
+    u = score_residuals(frame, cols, fit.params.to_numpy(), strata)
+    uc = pd.DataFrame(u).groupby(frame[cluster].to_numpy()).sum().to_numpy()
+    return fit.variance @ (uc.T @ uc) @ fit.variance
 
 
 def model_variance(frame: pd.DataFrame, cols: list[str], beta: np.ndarray, strata: str | None = None) -> np.ndarray:

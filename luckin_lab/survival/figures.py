@@ -13,7 +13,31 @@ from matplotlib.figure import Figure
 from luckin_lab.reporting import nb
 
 
-def km_curves(fits: dict, title: str, xmax: float | None = None) -> Figure:
+def _legend_outside(ax, **kw) -> None:
+    """Legend to the right of the axes, never over the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, **kw)
+
+
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Readable ticks for a log axis from ``lo`` to ``hi``: the coarsest 'nice' set giving at
+    least four ticks in range (so a narrow axis never shows only '1')."""
+    sets = [(1, 2, 5), (1, 1.5, 2, 3, 5, 7), (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8),
+            (1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2, 2.5, 3, 4, 5, 6, 7, 8, 9),
+            tuple(round(1 + 0.05 * i, 2) for i in range(180)),
+            tuple(round(1 + 0.02 * i, 2) for i in range(450))]
+    e0, e1 = int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1
+    for subs in sets:
+        ticks = sorted({round(m * 10.0**e, 6) for e in range(e0, e1) for m in subs})
+        inside = [t for t in ticks if lo <= t <= hi]
+        if len(inside) >= 4:
+            if len(inside) > 9:
+                inside = inside[:: int(np.ceil(len(inside) / 9))]
+            return sorted(set(inside) | ({1.0} if lo <= 1 <= hi else set()))
+    return [lo, 1.0, hi]
+
+
+def km_curves(fits: dict, title: str, xmax: float | None = None,
+              xlabel: str = "days since last installation or repair") -> Figure:
     """Kaplan-Meier survival with 95 % bands, one line per group."""
     fig, ax = plt.subplots()
     for i, (label, kmf) in enumerate(fits.items()):
@@ -25,9 +49,10 @@ def km_curves(fits: dict, title: str, xmax: float | None = None) -> Figure:
     ax.set_xlim(0, xmax or max(k.survival_function_.index.max() for k in fits.values()))
     ax.set_ylim(0, 1.02)
     ax.set_title(title)
-    ax.set_xlabel("days since last installation or repair")
-    ax.set_ylabel("share still running")
-    ax.legend(ncols=2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share still without the event" if "install" not in xlabel else "share still running")
+    if len(fits) > 1:
+        _legend_outside(ax)
     return fig
 
 
@@ -47,7 +72,7 @@ def km_small_multiples(fits_by_panel: dict[str, dict], title: str, xmax: float =
         ax.set_title(panel.replace("_", " "), fontsize=9.5)
         ax.set_xlim(0, xmax)
         ax.set_xlabel("days since renewal")
-        ax.legend(fontsize=7.5)
+        ax.legend(fontsize=7.5, loc="lower left", frameon=False)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
@@ -57,7 +82,7 @@ def km_small_multiples(fits_by_panel: dict[str, dict], title: str, xmax: float =
     return fig
 
 
-def hazard_ratio_forest(hr: pd.DataFrame, title: str) -> Figure:
+def hazard_ratio_forest(hr: pd.DataFrame, title: str, labels: dict[str, str] | None = None) -> Figure:
     """Hazard ratios with 95 % CIs on a log axis; 1 = no effect."""
     d = hr.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 0.35 * len(d) + 1.2))
@@ -68,11 +93,15 @@ def hazard_ratio_forest(hr: pd.DataFrame, title: str) -> Figure:
         ax.scatter([h], [yi], color=c, zorder=3)
     ax.axvline(1, color="black", lw=0.8)
     ax.set_xscale("log")
-    ax.xaxis.set_major_locator(mticker.LogLocator(base=10, subs=(0.5, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0)))
+    lo, hi = min(float(d.hr_lo.min()), 1.0), max(float(d.hr_hi.max()), 1.0)
+    pad = (hi / lo) ** 0.06
+    ax.set_xlim(lo / pad, hi * pad)
+    ax.xaxis.set_major_locator(mticker.FixedLocator(log_ticks(lo / pad, hi * pad)))
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(mticker.NullFormatter())
-    labels = [str(c).replace("[", ": ").rstrip("]").replace("_", " ") for c in d.covariate]
-    ax.set_yticks(y, labels)
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
+    names = labels or {}
+    ax.set_yticks(y, [names.get(c, str(c).replace("[", ": ").rstrip("]").replace("_", " "))
+                      .removeprefix("Each extra ").replace(" (yes vs no)", "") for c in d.covariate])
     ax.set_xlabel("hazard ratio (log scale; > 1 = fails sooner)")
     ax.set_title(title)
     return fig
@@ -87,7 +116,7 @@ def calibration_plot(table: pd.DataFrame, horizon: int) -> Figure:
     ax.set_xlabel(f"predicted chance of failing within {horizon} days")
     ax.set_ylabel("share that failed (held-out days)")
     ax.set_title(f"{horizon}-day failure risk: predicted vs observed")
-    ax.legend(loc="upper left")
+    _legend_outside(ax)
     return fig
 
 
@@ -101,5 +130,5 @@ def backlog_bars(backlog: pd.DataFrame) -> Figure:
         ax.text(tot + 0.3, yv, f"{dn}/{tot}", va="center", fontsize=8)
     ax.set_xlabel("devices")
     ax.set_title("Offline backlog by store")
-    ax.legend(loc="lower right")
+    _legend_outside(ax)
     return fig

@@ -7,68 +7,75 @@ a fixed markdown cell so a printer report never talks about ice makers.
 
 from __future__ import annotations
 
+from luckin_lab.survival.words import DEVICES, Nouns
 
-def method_text(
-    dataset: str,
-    horizons: tuple[int, int],
-    calibration_days: int,
-    blip_hours: float = 4.0,
-    group_label: str = "group",
-    covariate_labels: list[str] | None = None,
-) -> str:
-    """Markdown bullets explaining events, spells, covariates, models, risk and the decision."""
-    h1, h2 = horizons
-    models = (
-        f"- **Models.** Kaplan-Meier curves describe time to failure; a Cox model measures how much "
-        f"each factor raises the failure hazard. Its proportional-hazards assumption is tested; when "
-        f"the {group_label} breaks it, each {group_label} gets its own baseline (stratification); a "
-        f"covariate that breaks it gets separate early and late effects. Weibull, log-normal and "
-        f"log-logistic models are fitted per {group_label} and the one with the lowest AIC is used "
-        f"unless it ranks held-out units clearly worse."
+
+def _models(nouns: Nouns, grouped: bool) -> str:
+    per = f" per {nouns.group}" if grouped else ""
+    strat = (f" when the {nouns.group} breaks it, each {nouns.group} gets its own baseline (stratification);"
+             if grouped else "")
+    return (
+        f"- **Models.** Kaplan-Meier curves describe the time to {nouns.event}; a Cox model measures how much "
+        f"each characteristic raises or lowers the {nouns.event} rate. Its proportional-hazards assumption is "
+        f"tested;{strat} a characteristic that breaks it gets separate early and late effects unless the run "
+        f"asks for the plain model. Weibull, log-normal and log-logistic models are fitted{per} and the one "
+        f"with the lowest AIC is used unless it ranks held-out {nouns.units} clearly worse."
     )
-    if dataset == "devices":
-        return "\n".join([
-            f"- **A failure** is a device going offline for at least {blip_hours:g} hours (a parameter; "
-            "shorter drop-outs are connectivity blips and ignored). Repeated status heartbeats are "
-            "collapsed first.",
-            "- **A spell** runs from a device's last installation or repair to its next failure. Spells "
-            "still running at the snapshot are *censored*: we know the device lasted at least that long. "
-            "Devices installed before the status log began enter late (*left truncation*): their first "
-            "spell counts only from the day logging started, using the registry's last service date. A "
-            "device that is repaired and fails again contributes a new spell every time, so repeat "
-            "failures count; standard errors are clustered by device.",
-            "- **Usage** comes from the cup log: cups per day a device is online (cup makers), or the "
-            "store's cups per day shared among the devices of that type (grinders, ice makers); peak load "
-            "is the busiest hour against the average hour; age is years since the device was built, at "
-            "the start of each spell.",
-            models,
-            f"- **Risk.** For a running device, the chance of failing within {h1} or {h2} days is the "
-            "model's probability of failure in that window given it has already run for its current "
-            f"spell's age. The check: refit on data up to {calibration_days} days ago and compare "
-            "predictions with what happened.",
-            "- **The plan.** Each visit brings a device back as good as new. OR-Tools picks the visits "
-            "(device and day) that avoid the most expected lost cups, within technicians × visits a day "
-            "and the visits a store can host during its opening hours. Without a visit a failed device "
-            "is assumed down for the rest of the plan (the repair backlog is weeks long). The same "
-            "expected-value model scores run-to-failure and a fixed calendar.",
-        ])
+
+
+def device_method_text(horizons: tuple[int, int], calibration_days: int, blip_hours: float = 4.0) -> str:
+    """Markdown bullets explaining failures, spells, usage, models, risk and the plan for devices."""
+    h1, h2 = horizons
+    return "\n".join([
+        f"- **A failure** is a device going offline for at least {blip_hours:g} hours (a parameter; "
+        "shorter drop-outs are connectivity blips and ignored). Repeated status heartbeats are "
+        "collapsed first.",
+        "- **A spell** runs from a device's last installation or repair to its next failure. Spells "
+        "still running at the snapshot are *censored*: we know the device lasted at least that long. "
+        "Devices installed before the status log began enter late (*left truncation*): their first "
+        "spell counts only from the day logging started, using the registry's last service date. A "
+        "device that is repaired and fails again contributes a new spell every time, so repeat "
+        "failures count; standard errors are clustered by device.",
+        "- **Usage** comes from the cup log: cups per day a device is online (cup makers), or the "
+        "store's cups per day shared among the devices of that type (grinders, ice makers); peak load "
+        "is the busiest hour against the average hour; age is years since the device was built, at "
+        "the start of each spell.",
+        _models(DEVICES, True),
+        f"- **Risk.** For a running device, the chance of failing within {h1} or {h2} days is the "
+        "model's probability of failure in that window given it has already run for its current "
+        f"spell's age. The check: refit on data up to {calibration_days} days ago and compare "
+        "predictions with what happened, and with a constant rate for every device (skill).",
+        "- **The plan.** Each visit brings a device back as good as new. OR-Tools picks the visits "
+        "(device and day) that avoid the most expected lost cups, within technicians x visits a day "
+        "and the visits a store can host during its opening hours. Without a visit a failed device "
+        "is assumed down for the rest of the plan (the repair backlog is weeks long). The same "
+        "expected-value model scores run-to-failure and a fixed calendar.",
+        "- **The money.** A lost cup is valued at the average margin of a drink sold (paid price minus "
+        "recipe cost, from the order items and products tables). Each number of technicians from none "
+        "up gets its own optimised plan; its expected profit is the margin it keeps against sending "
+        "nobody, minus the technicians' cost per day (a parameter). The recommendation is the most "
+        "profitable number.",
+    ])
+
+
+def fleet_method_text(horizons: tuple[int, int], nouns: Nouns, grouped: bool,
+                      covariate_labels: list[str] | None = None) -> str:
+    """Markdown bullets for a generic run, in the run's own nouns."""
+    h1, h2 = horizons
     covs = ", ".join(covariate_labels or []) or "none"
     return "\n".join([
-        "- **The data** is the fleet owner's extract in the generic time-to-event form: one row per "
-        "spell of a unit, from its last renewal (installation or repair) to a failure (event = 1) or "
-        "to the end of observation (event = 0, *censored*: it lasted at least that long). A spell "
-        "whose start is above zero began before observation did and enters late (*left truncation*). "
-        "A unit that fails, is repaired and fails again contributes one spell each time; standard "
-        "errors are clustered by unit.",
-        f"- **Covariates** are the extract's own columns ({covs}); each effect is stated per a step "
-        "close to the covariate's spread across the fleet, so it reads as a change that really "
-        "occurs.",
-        models,
-        f"- **Risk.** For a running unit, the chance of failing within {h1} or {h2} days is the model's "
-        "probability of failure in that window given it has already run for its current spell's age.",
-        f"- **The decision.** A preventive service is assumed to renew a unit (as good as new). It "
-        f"pays where the cut in the {h2}-day failure chance, times the cost of a failure, exceeds the "
-        "cost of the service; the units where it pays most are serviced first, up to the service "
-        "capacity, and the expected cost is compared with running every unit to failure. The extract "
-        "carries no calendar dates, so no held-out-time calibration check is made.",
+        f"- **The data** is the extract in the generic time-to-event form: one row per spell of a "
+        f"{nouns.unit}, from {nouns.renewal} to a {nouns.event} (event = 1) or to the end of observation "
+        "(event = 0, *censored*: it lasted at least that long). A spell whose start is above zero began "
+        f"before observation did and enters late (*left truncation*). A {nouns.unit} with several spells "
+        f"contributes each; standard errors are clustered by {nouns.unit}. Times are in {nouns.time_units}.",
+        f"- **Characteristics** are the extract's own columns ({covs}); each numeric effect is stated per "
+        f"a round step close to its spread across the {nouns.units}, so it reads as a change that really occurs.",
+        _models(nouns, grouped),
+        f"- **Risk.** For a {nouns.unit} still at risk, the chance of a {nouns.event} within {nouns.span(h1)} "
+        f"or {nouns.span(h2)} is the model's probability in that window given the time it has already "
+        "lasted.",
+        f"- **The decision.** A preventive action is assumed to renew a {nouns.unit} (as good as new). It "
+        f"pays where the cut in the {nouns.span(h2)} chance of a {nouns.event}, times its cost, exceeds the "
+        "cost of the action; the units where it pays most come first, up to the capacity.",
     ])

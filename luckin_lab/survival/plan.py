@@ -246,3 +246,36 @@ def maintenance_plan(
         "visits_per_store_day": int(slots.min()),
     }
     return MaintenancePlan(sched.reset_index(drop=True), comp, capacity)
+
+
+def staffing_options(
+    inp: PlanInputs,
+    max_technicians: int,
+    visits_per_technician_day: int,
+    visit_hours: float,
+    margin_per_cup: float,
+    technician_day_cost: float,
+    time_limit_s: float = 10.0,
+) -> pd.DataFrame:
+    """Expected profit of sending 0..``max_technicians`` technicians over the plan horizon.
+
+    Each option gets its own optimised plan; its lost margin is the expected lost cups times
+    the margin per cup, its cost the technician days. Profit is against sending nobody (every
+    down device stays down, every failure stays down): margin kept minus technician cost.
+    """
+    if max_technicians < 1:
+        raise ValueError("max_technicians must be at least 1")
+    slots = _store_slots(inp, visit_hours)
+    none = evaluate(inp, np.full(len(inp.devices), -1))
+    rows = []
+    for k in range(0, max_technicians + 1):
+        visit = optimise(inp, k * visits_per_technician_day, slots, time_limit_s) if k else np.full(len(inp.devices), -1)
+        ev = evaluate(inp, visit)
+        kept = (none["expected_lost_cups"] - ev["expected_lost_cups"]) * margin_per_cup
+        cost = k * inp.horizon * technician_day_cost
+        rows.append({"technicians": k, "visits": ev["visits"], "expected_lost_cups": ev["expected_lost_cups"],
+                     "expected_lost_margin_usd": ev["expected_lost_cups"] * margin_per_cup,
+                     "margin_kept_usd": kept, "technician_cost_usd": cost, "expected_profit_usd": kept - cost})
+    t = pd.DataFrame(rows)
+    t["recommended"] = t.technicians == int(t.loc[t.expected_profit_usd.idxmax(), "technicians"])
+    return t

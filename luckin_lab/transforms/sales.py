@@ -15,11 +15,16 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from luckin_lab.sources import DataStore
+from luckin_lab.transforms import metrics
+from luckin_lab.transforms.metrics import last_complete_week  # noqa: F401  (re-exported for callers)
 
 NZD_REASON = "NZD test-store orders (Cook Islands): never revenue"
 TEST_STORE_REASON = "USD orders at an engineering test store: never revenue"
 NOT_COMPLETED_REASON = "refunded or cancelled orders: not revenue"
-MATURE_WEEKS = 10
+MATURE_WEEKS = metrics.OPENING_RAMP_WEEKS
+ALERT_DROP = -0.10  # a store more than 10 % below its own four-week average is an alert
+NO_COST_REASON = ("profit not shown: the source has no item costs (tables order_items and products "
+                  "with unit_cost), so figures are revenue")
 
 
 def revenue_orders(store: DataStore, as_of: dt.date | None = None) -> ir.Table:
@@ -76,39 +81,68 @@ def store_daily(store: DataStore, as_of: dt.date | None = None) -> ir.Table:
     )
 
 
+def has_costs(store: DataStore) -> bool:
+    """Whether the source can price the cost of goods (item lines and product unit costs)."""
+    return store.has("order_items") and store.has("products")
+
+
+def order_cost_of_goods(store: DataStore) -> ir.Table:
+    """Cost of goods per order: sum of quantity x the product's unit (recipe) cost."""
+    items = store.table("order_items")
+    products = store.table("products").select("product_id", "unit_cost")
+    lines = items.join(products, "product_id", how="left")
+    missing = store.execute(lines.filter(lines.unit_cost.isnull()).count())
+    if missing:
+        raise ValueError(f"order_items: {missing} line(s) have a product_id missing from table "
+                         "'products' (check references order_items.product_id -> products.product_id)")
+    return lines.group_by("order_id").aggregate(cost_of_goods=(lines.quantity * lines.unit_cost).sum())
+
+
 def store_weekly(store: DataStore, as_of: dt.date | None = None) -> ir.Table:
-    """Store x ISO week (Monday start): the same measures; customers distinct within the week."""
+    """Store x ISO week (Monday start): the same measures; customers distinct within the week.
+
+    When the source has item costs (:func:`has_costs`) a ``cost_of_goods`` column is added, so
+    reports can show gross profit rather than revenue.
+    """
     o = revenue_orders(store, as_of)
     o = o.mutate(week=o.order_time.truncate("W").cast("date"))
+    extra = {}
+    if has_costs(store):
+        o = o.left_join(order_cost_of_goods(store), "order_id")
+        extra["cost_of_goods"] = o.cost_of_goods.fill_null(0.0).sum()
     return o.group_by("store_id", "store_name", "open_date", "week").aggregate(
-        **_sales_measures(o), days=o.date.nunique()
+        **_sales_measures(o), days=o.date.nunique(), **extra
     )
 
 
 # -- analysis grain (pandas) -------------------------------------------------------------
 
 
-def last_complete_week(last_day: dt.date) -> dt.date:
-    """Monday of the last Monday-Sunday week fully covered by data ending on ``last_day``."""
-    monday = last_day - dt.timedelta(days=last_day.weekday())
-    return monday if last_day.weekday() == 6 else monday - dt.timedelta(days=7)
+def _with_profit(frame: pd.DataFrame) -> pd.DataFrame:
+    """Gross profit and margin rate where the frame carries the cost of goods."""
+    if "cost_of_goods" in frame.columns:
+        frame["gross_profit"] = frame["revenue"] - frame["cost_of_goods"]
+        frame["margin_rate"] = frame["gross_profit"] / frame["revenue"]
+    return frame
 
 
 def weekly_totals(weekly: pd.DataFrame, last_day: dt.date) -> pd.DataFrame:
-    """All stores per week: revenue, orders, AOV, stores trading; partial weeks flagged."""
+    """All stores per week: revenue (and gross profit), orders, AOV, stores trading; partial weeks flagged."""
     w = weekly.copy()
     w["week"] = pd.to_datetime(w["week"])
-    out = (
-        w.groupby("week", as_index=False)
-        .agg(revenue=("revenue", "sum"), orders=("orders", "sum"),
-             discount_amount=("discount_amount", "sum"), list_amount=("list_amount", "sum"),
-             stores=("store_id", "nunique"))
-        .sort_values("week")
-    )
-    out["aov"] = out["revenue"] / out["orders"]
+    sums = {c: (c, "sum") for c in ("revenue", "orders", "discount_amount", "list_amount", "cost_of_goods")
+            if c in w.columns}
+    out = w.groupby("week", as_index=False).agg(**sums, stores=("store_id", "nunique")).sort_values("week")
+    out["aov"] = metrics.aov(out["revenue"], out["orders"])
     out["discount_rate"] = out["discount_amount"] / out["list_amount"]
-    out["complete"] = out["week"] <= pd.Timestamp(last_complete_week(last_day))
-    return out.reset_index(drop=True)
+    out["complete"] = metrics.is_complete_week(out["week"], last_day)
+    return _with_profit(out).reset_index(drop=True)
+
+
+STATUS_ALERT = "check: below its own average"
+STATUS_SETTLING = "new: settling after opening"
+STATUS_TOO_NEW = "new: too new to compare"
+STATUS_OK = "on track"
 
 
 def store_scorecard(weekly: pd.DataFrame, week: dt.date) -> pd.DataFrame:
@@ -119,6 +153,11 @@ def store_scorecard(weekly: pd.DataFrame, week: dt.date) -> pd.DataFrame:
 
     Week-on-week change is left empty for a store that was not open for the whole prior week:
     a grand-opening week would otherwise show as a meaningless +500%.
+
+    ``status`` says what the table means for each store, so the page-one sentence and the table
+    are the same frame: an alert (more than 10 % below its own average, open longer than the
+    opening ramp), a new store below its average while settling after its opening, a store too
+    new to compare, or on track.
     """
     w = weekly.copy()
     w["week"] = pd.to_datetime(w["week"])
@@ -135,41 +174,53 @@ def store_scorecard(weekly: pd.DataFrame, week: dt.date) -> pd.DataFrame:
         "store": cur["store_name"],
         "revenue": cur["revenue"],
         "orders": cur["orders"],
-        "aov": cur["revenue"] / cur["orders"],
+        "aov": metrics.aov(cur["revenue"], cur["orders"]),
         "customers": cur["customers"],
         "discount_rate": cur["discount_amount"] / cur["list_amount"],
     })
+    if "cost_of_goods" in cur.columns:
+        card["gross_profit"] = cur["revenue"] - cur["cost_of_goods"]
+        card["margin_rate"] = card["gross_profit"] / card["revenue"]
     full_prev = open_date.reindex(card.index) <= prev
     card["revenue_wow"] = (cur["revenue"] / before["revenue"].reindex(card.index) - 1).where(full_prev)
     full_4 = open_date.reindex(card.index) <= first_week
     card["vs_4wk_avg"] = (cur["revenue"] / mean4.reindex(card.index) - 1).where(full_4)
     card["weeks_open"] = ((this - open_date.reindex(card.index)).dt.days // 7 + 1).clip(lower=1)
+    ramping = metrics.is_ramping(card["weeks_open"])
+    below = card["vs_4wk_avg"] < ALERT_DROP
+    card["status"] = STATUS_OK
+    card.loc[card["vs_4wk_avg"].isna(), "status"] = STATUS_TOO_NEW
+    card.loc[below & ramping, "status"] = STATUS_SETTLING
+    card.loc[below & ~ramping, "status"] = STATUS_ALERT
     return card.reset_index().sort_values("revenue", ascending=False).reset_index(drop=True)
 
 
 def week_headline(totals: pd.DataFrame, card: pd.DataFrame, week: dt.date) -> dict:
-    """The executive-summary figures for ``week``: totals, change vs prior week, movers."""
+    """The executive-summary figures for ``week``, read off the totals and the scorecard itself."""
     t = totals.set_index("week")
     this, prev = pd.Timestamp(week), pd.Timestamp(week) - pd.Timedelta(days=7)
     cur = t.loc[this]
     before = t.loc[prev] if prev in t.index else None
 
     def change(col: str) -> float | None:
-        if before is None or not before[col]:
+        if before is None or col not in before or not before[col]:
             return None
         return float(cur[col] / before[col] - 1)
 
     comparable = card.dropna(subset=["revenue_wow"])
-    # young stores are still settling after their opening spike (about 9 weeks): not an alert
-    flagged = card[(card["vs_4wk_avg"] < -0.10) & (card["weeks_open"] > MATURE_WEEKS)]
+    below = card[card["vs_4wk_avg"] < ALERT_DROP].sort_values("vs_4wk_avg")
+    has_profit = "gross_profit" in t.columns
     return {
         "week_start": this.date().isoformat(),
         "week_end": (this + pd.Timedelta(days=6)).date().isoformat(),
         "revenue": float(cur["revenue"]),
+        "gross_profit": float(cur["gross_profit"]) if has_profit else None,
+        "margin_rate": float(cur["margin_rate"]) if has_profit else None,
         "orders": int(cur["orders"]),
         "aov": float(cur["aov"]),
         "stores": int(cur["stores"]),
         "revenue_wow": change("revenue"),
+        "gross_profit_wow": change("gross_profit") if has_profit else None,
         "orders_wow": change("orders"),
         "aov_wow": change("aov"),
         "top_store": card.iloc[0]["store"] if len(card) else None,
@@ -180,6 +231,9 @@ def week_headline(totals: pd.DataFrame, card: pd.DataFrame, week: dt.date) -> di
         "worst_mover": (comparable.loc[comparable["revenue_wow"].idxmin(), "store"]
                         if len(comparable) else None),
         "worst_mover_wow": float(comparable["revenue_wow"].min()) if len(comparable) else None,
-        "stores_below_4wk_avg": sorted(flagged["store"].tolist()),
+        "stores_below_4wk_avg": sorted(card.loc[card["status"] == STATUS_ALERT, "store"].tolist()),
+        "new_stores_below_4wk_avg": below.loc[below["status"] == STATUS_SETTLING, "store"].tolist(),
+        "below_4wk_avg_change": dict(zip(below["store"], below["vs_4wk_avg"].astype(float), strict=True)),
+        "stores_too_new_to_compare": sorted(card.loc[card["status"] == STATUS_TOO_NEW, "store"].tolist()),
         "new_stores": sorted(card.loc[card["weeks_open"] <= 4, "store"].tolist()),
     }

@@ -218,6 +218,11 @@ def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
     })
 
 
+def _interval(a: UpliftAnalysis, lo: float, hi: float) -> str:
+    """'-$205.8K to $2.6K': both ends in one unit."""
+    return f"{summary.value_text(a, lo, like=hi)} to {summary.value_text(a, hi, like=lo)}"
+
+
 def policy_table(a: UpliftAnalysis, d: decision.Decision) -> pd.DataFrame:
     """The decision frame as readers see it: measured gains (used) and the model's (not used)."""
     f, per = summary.total_factor(a, d), summary.per_period(a)
@@ -232,7 +237,7 @@ def policy_table(a: UpliftAnalysis, d: decision.Decision) -> pd.DataFrame:
                    for k, today, rec in zip(t["policy"], t["today"], t["recommended"], strict=True)],
         f"{a.data.nouns.units} treated": t["units_treated"].to_numpy(),
         f"measured gain {per}": [fmt(x * f) for x in t["gain_vs_none"]],
-        "95 % interval": [f"{fmt((g - 1.96 * s) * f)} to {fmt((g + 1.96 * s) * f)}" if s else "–"
+        "95 % interval": [_interval(a, (g - 1.96 * s) * f, (g + 1.96 * s) * f) if s else "–"
                           for g, s in zip(t["gain_vs_none"], t["gain_vs_none_se"], strict=True)],
         "measured on": np.where(t["measured_on"] == "experiment", f"all {a.data.nouns.units}",
                                 f"held-out {a.data.nouns.units}"),

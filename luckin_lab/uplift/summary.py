@@ -34,8 +34,10 @@ def value_text(a: UpliftAnalysis, x: float, like: float | None = None, signed: b
     return w.diff(x, a.data.nouns.value_unit, like=like, signed=signed)
 
 
-def fmt_value(a: UpliftAnalysis):
-    return lambda x: value_text(a, x)
+def fmt_value(a: UpliftAnalysis, *figures: float):
+    """Formatter for the page's value unit; ``figures`` printed together share one scale."""
+    ref = max((abs(x) for x in figures), default=None)
+    return lambda x: value_text(a, x, like=ref)
 
 
 def policy_label(a: UpliftAnalysis, key: str) -> str:
@@ -122,7 +124,8 @@ def what_to_do(a: UpliftAnalysis, d: Decision) -> str:
     nn, f = a.data.nouns, total_factor(a, d)
     gain = estimate(d.gain_vs_today, f)
     per = per_period(a)
-    gain_text = (f"{certainty.interval_text(gain, fmt_value(a))} {per} against today's policy "
+    fmt = fmt_value(a, gain.value, gain.low, gain.high)
+    gain_text = (f"{certainty.interval_text(gain, fmt)} {per} against today's policy "
                  f"({policy_label(a, d.today)}): {certainty.confidence_words(gain, 'a gain', 'a loss')}")
     if d.reason == "targeting":
         return (f"**What to do.** Give each {nn.unit} the {nn.treatment} the model picks (the "
@@ -163,7 +166,8 @@ def disagreement(a: UpliftAnalysis, d: Decision) -> str | None:
                      row["model_gain_vs_none"] * f)
     exp = Estimate.from_se(row["gain_vs_none"], row["gain_vs_none_se"]).scaled(f)
     what = f"{a.data.nouns.value} {per_period(a)} of {policy_label(a, key)}"
-    text = certainty.disagreement_sentence(model, exp, what, fmt_value(a))
+    fmt = fmt_value(a, model.value, exp.value, exp.low, exp.high)
+    text = certainty.disagreement_sentence(model, exp, what, fmt)
     return f"**Model and experiment disagree.** {text}" if text else None
 
 

@@ -1,0 +1,1 @@
+"""The leadership brief: one page across every report, what changed, alerts, follow-ups."""

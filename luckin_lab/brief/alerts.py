@@ -1,0 +1,93 @@
+"""Alerts: each one names the rule that fired, with the threshold from the brief's params."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from luckin_lab.brief.inputs import ReportStatus
+from luckin_lab.reporting import nb
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Alert thresholds (the brief's params)."""
+
+    store_drop: float = 0.15  # store revenue this far under its 28-day baseline...
+    store_drop_noise_sd: float = 2.0  # ...and further below it than this many baseline spreads
+    devices_down_max: float = 0.40  # share of installed devices down
+    devices_down_jump: float = 0.10  # rise of that share over its 7-day baseline (points)
+    stale_grace_days: float = 1.0  # a report is stale this long after its schedule says
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # store_drop | devices_down | stale_report | failed_run
+    subject: str  # the store, "devices", or the report title
+    message: str  # what happened, in plain words
+    rule: str  # the rule that fired, with its threshold
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def store_alerts(stores: pd.DataFrame, rules: Rules, period_word: str) -> list[Alert]:
+    """Mature stores whose revenue fell more than ``store_drop`` below their 28-day baseline,
+    by more than their usual window-to-window spread (so ordinary noise does not alert)."""
+    out = []
+    for r in stores.itertuples():
+        if not r.mature or not r.baseline:
+            continue
+        noise = 0.0 if pd.isna(r.baseline_sd) else rules.store_drop_noise_sd * r.baseline_sd
+        if r.change < -rules.store_drop and r.revenue < r.baseline - noise:
+            out.append(Alert(
+                "store_drop", r.store,
+                f"{r.store} took {nb.money(r.revenue, like=r.baseline)} {period_word}, "
+                f"{nb.pct(-r.change, 0)} under its usual {nb.money(r.baseline, like=r.revenue)}.",
+                f"store revenue more than {nb.pct(rules.store_drop, 0)} under its 28-day baseline "
+                f"and beyond {rules.store_drop_noise_sd:g} times its usual spread"))
+    return out
+
+
+def device_alert(kpis: pd.DataFrame, rules: Rules) -> list[Alert]:
+    """The fleet's share of devices down: above the level, or jumped over its 7-day baseline."""
+    row = kpis.set_index("kpi").loc["share_devices_down"]
+    share, base = row["value"], row["base_7d"]
+    if pd.isna(share):
+        return []
+    fired = []
+    if share > rules.devices_down_max:
+        fired.append(f"more than {nb.pct(rules.devices_down_max, 0)} of devices down")
+    if not pd.isna(base) and share - base > rules.devices_down_jump:
+        fired.append(f"share down up more than {rules.devices_down_jump * 100:.0f} points on "
+                     "its 7-day baseline")
+    if not fired:
+        return []
+    return [Alert("devices_down", "Store devices",
+                  f"{nb.pct(share, 0)} of store devices are down (7-day baseline "
+                  f"{nb.pct(base, 0)}).", "; ".join(fired))]
+
+
+SCHEDULE_DAYS = {"daily": 1, "weekly": 7, "monthly": 31}
+
+
+def report_alerts(statuses: list[ReportStatus], rules: Rules) -> list[Alert]:
+    """A leadership report whose last attempt failed, or whose latest good run is overdue."""
+    out = []
+    for s in statuses:
+        if s.last_status not in ("succeeded", "running"):
+            out.append(Alert("failed_run", s.title,
+                             f"The last run of {s.title} ({s.run}) {s.last_status}; "
+                             "the page shows its last good run.",
+                             "a scheduled run did not succeed"))
+        allowed = SCHEDULE_DAYS.get(s.group, 31) + rules.stale_grace_days
+        if s.run_age_days is None or s.run_age_days > allowed:
+            age = ("has no successful run yet" if s.run_age_days is None
+                   else f"is {s.run_age_days:.0f} days old")
+            out.append(Alert("stale_report", s.title,
+                             f"{s.title} ({s.run}) {age}." if s.run_age_days is None else
+                             f"The latest good run of {s.title} ({s.run}) {age}.",
+                             f"a {s.group} report older than {allowed:g} days "
+                             f"(schedule + {rules.stale_grace_days:g} day grace)"))
+    return out

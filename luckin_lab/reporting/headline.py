@@ -1,0 +1,256 @@
+"""The headline of a leadership report: one decision, one figure with its interval, in metrics.json.
+
+Every leadership report states the same four things on page one (decision, money, how sure,
+what changed). The brief, the front page and the recommendation log read them from one small,
+versioned block of ``metrics.json`` instead of each report's own keys:
+
+```json
+"headline": {
+  "version": 1,
+  "decision": "Apply the recommended prices in 4 categories.",
+  "for_whom": "all stores",
+  "figure": "weekly margin change",
+  "value": 812.0, "low": 120.0, "high": 1490.0, "level": 0.95,
+  "unit": "USD per week",
+  "is_profit": true,
+  "confidence": "clearly a gain (the 95 % interval excludes zero)",
+  "follow_up_days": 28
+}
+```
+
+``value``/``low``/``high`` may be null (no figure, no interval); ``unit`` starting with "USD"
+marks money; ``is_profit`` is false for revenue or non-money figures, so no page calls revenue
+profit. A report writes it with :func:`write_headline`. Runs written before the block existed
+are read by :func:`headline_of`, which derives the same fields from that report's older keys
+(``derive_headline``), or returns None ("no headline recorded").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from luckin_lab.reporting.certainty import Estimate, confidence_words, lead_figure
+
+HEADLINE_KEY = "headline"
+HEADLINE_VERSION = 1
+
+# Plain titles for readers (front page, brief); a report not listed reads as its words.
+TITLES: dict[str, str] = {
+    "brief": "Leadership brief",
+    "coupon_uplift": "Coupon targeting",
+    "customers": "Customers at risk and win-back",
+    "iot_survival": "Equipment maintenance",
+    "price_elasticity": "Menu prices",
+    "site_selection": "Where to open next",
+    "store_trends": "Store sales",
+}
+
+
+def title_of(report: str) -> str:
+    return TITLES.get(report, report.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What page one says, in numbers the brief can compare between runs (schema version 1)."""
+
+    decision: str
+    figure: str = ""
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    is_profit: bool = False
+    level: float = 0.95
+    for_whom: str = ""
+    confidence: str = ""
+    follow_up_days: int | None = None
+    version: int = HEADLINE_VERSION
+
+    def __post_init__(self) -> None:
+        if not self.decision.strip():
+            raise ValueError("a headline needs a decision (what leadership should do)")
+        if (self.low is None) != (self.high is None):
+            raise ValueError("a headline interval needs both low and high, or neither")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"headline interval low {self.low} is above high {self.high}")
+
+    @property
+    def is_money(self) -> bool:
+        return self.unit.startswith("USD")
+
+    @property
+    def estimate(self) -> Estimate | None:
+        if self.value is None or self.low is None or self.high is None:
+            return None
+        return Estimate(self.value, self.low, self.high, self.level)
+
+    @property
+    def significant(self) -> bool | None:
+        """True/False when there is an interval; None when there is none to judge by."""
+        est = self.estimate
+        return None if est is None else est.significant
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Headline:
+        """Read a stored block; newer versions keep the version-1 fields, extra keys are ignored."""
+        fields = {k: doc[k] for k in cls.__dataclass_fields__ if k in doc}
+        for key in ("value", "low", "high"):
+            v = fields.get(key)
+            fields[key] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+        return cls(**fields)
+
+
+def with_confidence(h: Headline) -> Headline:
+    """Fill ``confidence`` in words from the interval (certainty rules), when it is empty."""
+    if h.confidence:
+        return h
+    est = h.estimate
+    words = ("no interval: a planning figure, not a measured effect" if est is None
+             else confidence_words(est, positive="a gain", negative="a loss"))
+    return Headline(**{**h.to_dict(), "confidence": words})
+
+
+def write_headline(results: Any, headline: Headline) -> None:
+    """Add the headline block to the run's metrics.json (``results`` is an ``nb.Results``)."""
+    results.metrics({HEADLINE_KEY: with_confidence(headline).to_dict()})
+
+
+def headline_of(report: str, metrics: Mapping[str, Any] | None,
+                parameters: Mapping[str, Any] | None = None) -> Headline | None:
+    """The run's headline: the written block, else derived from older keys, else None."""
+    if not metrics:
+        return None
+    block = metrics.get(HEADLINE_KEY)
+    if isinstance(block, Mapping) and block.get("decision"):
+        return with_confidence(Headline.from_dict(block))
+    derive = _DERIVE.get(report)
+    if derive is None:
+        return None
+    try:
+        h = derive(metrics, parameters or {})
+    except (KeyError, TypeError, ValueError):
+        return None  # an older run without the keys this derivation needs
+    return None if h is None else with_confidence(h)
+
+
+# -- headlines of runs written before the block existed (each report's own keys) ------------
+
+
+def _f(m: Mapping[str, Any], key: str) -> float | None:
+    v = m.get(key)
+    return None if v is None else float(v)
+
+
+def _coupon(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
+    if "gain_vs_today" in m:
+        return _coupon_v2(m, p)
+    arm = p.get("current_arm") or "today's coupon"
+    gain = Estimate(m["monthly_gain_vs_today"], m["monthly_gain_vs_today_ci_low"],
+                    m["monthly_gain_vs_today_ci_high"])
+    blanket = Estimate(m["monthly_today_vs_none"], m["monthly_today_vs_none_ci_low"],
+                       m["monthly_today_vs_none_ci_high"])
+    lead = lead_figure({"targeting": gain, "blanket": blanket})
+    if gain.low > 0:
+        decision = f"Target coupons by predicted response instead of sending {arm} to everyone."
+    elif gain.high < 0:
+        decision = "Keep today's coupon policy: targeting did worse on held-out users."
+    elif blanket.high < 0:
+        decision = (f"Stop sending {arm} to everyone: it loses margin against no coupon; "
+                    "test the targeting on a fresh holdout.")
+    else:
+        decision = "Keep today's coupon policy for now; test the targeting on a fresh holdout."
+    if lead == "blanket":
+        return Headline(decision, f"margin per month of sending {arm} to everyone vs no coupons",
+                        blanket.value, blanket.low, blanket.high, "USD per month", True,
+                        for_whom="app users in the campaign", follow_up_days=30)
+    return Headline(decision, "margin per month vs today's coupons", gain.value, gain.low,
+                    gain.high, "USD per month", True, for_whom="app users in the campaign",
+                    follow_up_days=30)
+
+
+def _coupon_v2(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
+    """The experiment report's keys since its decision rules (summary.headline)."""
+    per = str(m.get("figures_per") or "per month")
+    unit = "USD " + per
+    who = f"{m.get('unit_noun') or 'users'} in the experiment"
+    today = str(m.get("today_policy") or "")
+    if m.get("recommended_policy") != today:
+        return Headline(f"Switch to {m['recommended_label']}.", "margin vs today's policy",
+                        m["gain_vs_today"], m["gain_vs_today_ci_low"], m["gain_vs_today_ci_high"],
+                        unit, True, for_whom=who, follow_up_days=30)
+    value = next((c for c, u in (m.get("outcome_units") or {}).items() if u == "usd"), None)
+    e = m.get(f"effect_{value}_{today.removeprefix('everyone ')}") if value else None
+    decision = f"Keep today's policy ({m.get('recommended_label') or today}): no change is supported."
+    if not isinstance(e, Mapping):
+        return Headline(decision, for_whom=who, follow_up_days=30)
+    k = float(e.get("page_one_factor") or 1.0)
+    return Headline(decision, "margin of today's policy against none", e["effect"] * k,
+                    e["ci_low"] * k, e["ci_high"] * k, unit, True, for_whom=who, follow_up_days=30)
+
+
+def _pricing(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
+    lo, hi = m["weekly_margin_change_low"], m["weekly_margin_change_high"]
+    if lo == hi == m["weekly_margin_change"] == 0:
+        decision = "Keep today's prices: no price change is worth making."
+    elif lo > 0:
+        decision = "Apply the recommended prices: margin rises."
+    elif hi < 0:
+        decision = "Keep today's prices: the recommended changes would lose margin."
+    else:
+        decision = "Keep today's prices until the margin gain is clear."
+    return Headline(decision, "margin change per week at the recommended prices",
+                    m["weekly_margin_change"], lo, hi, "USD per week", True,
+                    for_whom="menu prices in every store", follow_up_days=28)
+
+
+def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
+    if "plan_visits" in m:
+        days = int(p.get("plan_horizon_days") or 7)
+        return Headline(
+            f"Send technicians on the {m['plan_visits']} planned visits over the next {days} days.",
+            f"lost cups avoided over {days} days vs repairing after failures",
+            _f(m, "lost_cups_avoided_vs_run_to_failure"), unit="cups", is_profit=False,
+            for_whom="store technicians",
+            confidence="a plan figure from the failure model (no interval)", follow_up_days=days)
+    service = m.get("service")
+    if isinstance(service, Mapping):
+        return Headline(f"Service the {service.get('services', 0)} units listed in the report.",
+                        "saving vs running to failure", _f(service, "saving_usd"),
+                        unit="USD", is_profit=True, for_whom="the maintenance team",
+                        follow_up_days=int(p.get("horizon_long_days") or 30))
+    return None
+
+
+def _sites(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
+    sites = ", ".join(str(s) for s in m["chosen_sites"])
+    return Headline(f"Open the {len(m['chosen_sites'])} recommended sites ({sites}).",
+                    "added revenue per month, net of sales taken from our stores (revenue, not profit)",
+                    _f(m, "portfolio_net_gain_monthly"), unit="USD per month", is_profit=False,
+                    for_whom="the expansion committee",
+                    confidence="a model estimate; the report gives each site's range")
+
+
+def _stores(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
+    below = list(m.get("stores_below_4wk_avg") or [])
+    their = "its" if len(below) == 1 else "their"
+    decision = (f"Look into {', '.join(below)}: revenue more than 10 % below {their} 4-week average."
+                if below else "No action: every mature store is within 10 % of its 4-week average.")
+    return Headline(decision, f"revenue, week of {m['week_start']} (revenue, not profit)",
+                    _f(m, "revenue"), unit="USD per week", is_profit=False,
+                    for_whom="store operations", confidence="measured directly from the sales data")
+
+
+_DERIVE: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Headline | None]] = {
+    "coupon_uplift": _coupon,
+    "iot_survival": _iot,
+    "price_elasticity": _pricing,
+    "site_selection": _sites,
+    "store_trends": _stores,
+}

@@ -1,0 +1,1 @@
+"""Weekly store trends: the page-one wording built from the scorecard (see ``narrative``)."""

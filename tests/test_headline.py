@@ -1,0 +1,74 @@
+"""The headline block every leadership report writes into metrics.json (schema version 1)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from luckin_lab.paths import params_dir
+from luckin_lab.reporting import nb
+from luckin_lab.reporting.headline import HEADLINE_VERSION, Headline, headline_of, write_headline
+from luckin_lab.reporting.recommendation_log import read_log
+from luckin_lab.reporting.runner import run_report
+
+
+def test_a_written_headline_is_read_back_with_confidence_in_words(tmp_path):
+    results = nb.Results(tmp_path)
+    results.metrics({"weekly_margin_change": 5.0, "weekly_margin_change_low": -1.0,
+                     "weekly_margin_change_high": 9.0})
+    write_headline(results, Headline("Raise the price of cold brew by $0.30.", "margin per week",
+                                     812.0, 120.0, 1490.0, "USD per week", True,
+                                     for_whom="all stores", follow_up_days=28))
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["headline"]["version"] == HEADLINE_VERSION
+    h = headline_of("price_elasticity", metrics)  # the written block wins over older keys
+    assert h.decision == "Raise the price of cold brew by $0.30." and h.value == 812.0
+    assert h.significant and h.confidence.startswith("clearly a gain")
+
+
+def test_an_interval_including_zero_is_never_called_clear():
+    h = headline_of("coupon_uplift", {
+        "monthly_gain_vs_today": 2046.0, "monthly_gain_vs_today_ci_low": -2253.0,
+        "monthly_gain_vs_today_ci_high": 6346.0, "monthly_today_vs_none": -500.0,
+        "monthly_today_vs_none_ci_low": -900.0, "monthly_today_vs_none_ci_high": -100.0,
+    }, {"current_arm": "off30"})
+    # the clear figure (today's blanket coupon loses margin) leads, not the unclear gain
+    assert h.value == -500.0 and h.significant
+    assert h.decision.startswith("Stop sending off30 to everyone")
+
+
+@pytest.mark.parametrize("bad", [dict(low=1.0, high=None), dict(low=3.0, high=1.0), dict(decision=" ")])
+def test_malformed_headlines_are_refused(bad):
+    with pytest.raises(ValueError):
+        Headline(**{"decision": "Do it.", "value": 2.0, **bad})
+
+
+def test_a_published_leadership_run_is_logged_and_recorded(small_store_uri, tmp_path):
+    result = run_report(params_dir() / "store_trends" / "weekly.yaml", {"source": small_store_uri},
+                        reports_root=tmp_path)
+    assert result.ok and result.record["audience"] == "leadership"
+    metrics = json.loads((result.folder / "results" / "metrics.json").read_text())
+    log = read_log(tmp_path)
+    assert len(log) == 1 and log.loc[0, "report"] == "store_trends"
+    assert log.loc[0, "expected"] == pytest.approx(metrics["revenue"])
+    assert not bool(log.loc[0, "is_profit"])  # store revenue is never logged as profit
+    assert json.loads((result.folder / "run.json").read_text())["recommendation_log"].endswith(".parquet")
+    assert "Store sales" in (tmp_path / "index.html").read_text()
+
+
+def test_the_experiment_reports_newer_keys_give_a_headline():
+    base = {"figures_per": "per month", "unit_noun": "users", "today_policy": "everyone off30",
+            "outcome_units": {"ordered": "share", "margin": "usd"},
+            "gain_vs_today": 1200.0, "gain_vs_today_ci_low": 300.0, "gain_vs_today_ci_high": 2100.0,
+            "effect_margin_off30": {"effect": -0.05, "ci_low": -0.09, "ci_high": -0.01,
+                                    "page_one_factor": 10_000.0}}
+    switch = headline_of("coupon_uplift", {**base, "recommended_policy": "targeted",
+                                           "recommended_label": "each user the offer the model picks"})
+    assert switch.decision == "Switch to each user the offer the model picks."
+    assert (switch.value, switch.low, switch.unit) == (1200.0, 300.0, "USD per month")
+    keep = headline_of("coupon_uplift", {**base, "recommended_policy": "everyone off30",
+                                         "recommended_label": "30 % off for every user"})
+    assert keep.decision.startswith("Keep today's policy (30 % off for every user)")
+    assert keep.value == pytest.approx(-500.0) and keep.high == pytest.approx(-100.0)
+    assert keep.significant  # the blanket coupon's loss is clear: it is the figure shown
