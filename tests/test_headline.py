@@ -51,10 +51,27 @@ def test_a_published_leadership_run_is_logged_and_recorded(small_store_uri, tmp_
     metrics = json.loads((result.folder / "results" / "metrics.json").read_text())
     log = read_log(tmp_path)
     assert len(log) == 1 and log.loc[0, "report"] == "store_trends"
-    assert log.loc[0, "expected"] == pytest.approx(metrics["revenue"])
-    assert not bool(log.loc[0, "is_profit"])  # store revenue is never logged as profit
+    # the demo store has item costs, so the store report's figure is gross profit, logged as such
+    assert metrics["profit_available"]
+    assert log.loc[0, "expected"] == pytest.approx(metrics["gross_profit"])
+    assert bool(log.loc[0, "is_profit"])
     assert json.loads((result.folder / "run.json").read_text())["recommendation_log"].endswith(".parquet")
     assert "Store sales" in (tmp_path / "index.html").read_text()
+
+
+def test_store_revenue_without_costs_is_never_called_profit():
+    h = headline_of("store_trends", {"revenue": 1000.0, "week_start": "2026-02-02",
+                                     "profit_available": False, "stores_below_4wk_avg": []})
+    assert h.value == 1000.0 and not h.is_profit and "revenue, not profit" in h.figure
+
+
+def test_the_site_headline_is_profit_and_not_a_decision_to_open_when_unclear():
+    m = {"chosen_sites": ["Harlem", "Flatbush"], "portfolio_profit_monthly": 38345.0,
+         "portfolio_profit_low": -18404.0, "portfolio_profit_high": 177941.0, "interval_level": 0.9,
+         "decision_robust_to_decay": False, "portfolio_net_gain_monthly": 149491.0}
+    h = headline_of("site_selection", m)
+    assert h.is_profit and h.value == 38345.0 and (h.low, h.high) == (-18404.0, 177941.0)
+    assert h.decision.startswith("Shortlist") and not h.significant
 
 
 def test_the_experiment_reports_newer_keys_give_a_headline():

@@ -203,4 +203,8 @@ def test_quarto_report_matches_the_pip_only_report(report, executed):
     p_nums = set(_NUMBER.findall(_normal(_visible_text(p_html))))
     assert q_nums == p_nums, (report, sorted(q_nums ^ p_nums)[:20])
     q_money = {n for n in _NUMBER.findall(_normal(" ".join(q_pages))) if "$" in n or "%" in n}
-    assert q_money <= p_nums, (report, sorted(q_money - p_nums)[:20])
+    # PDF text may wrap a line right after a minus sign ("range -" / "$28.6K"), so a PDF figure
+    # counts as found when it is in the HTML with or without its sign
+    unsigned = {n.lstrip("+-") for n in p_nums}
+    missing = {n for n in q_money if n not in p_nums and n.lstrip("+-") not in unsigned}
+    assert not missing, (report, sorted(missing)[:20])

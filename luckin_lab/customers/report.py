@@ -139,7 +139,7 @@ def catalog_check(a: CustomerAnalysis) -> dict | None:
 def catalog_sentence(c: dict | None, h: dict) -> str:
     if c is None:
         return ""
-    return (f"The catalog expects $200K–$430K a year from win-back (5–10 % of lapsed customers "
+    return (f"The AI use-case catalog expects $200K–$430K a year from win-back (5–10 % of lapsed customers "
             f"returning at 12 orders a year, in revenue). The randomized test supports "
             f"{nb.money(c['value'])} ({nb.money(c['value_low'])} to {nb.money(c['value_high'])}) in "
             f"12-month {h['value_measure']} from one offer to all {c['lapsed_targeted']:,} lapsed "
@@ -172,7 +172,11 @@ def effects_table(a: CustomerAnalysis) -> pd.DataFrame:
     if e.empty:
         return e
     best = e.loc[e.groupby("group")["value_effect"].idxmax()]
-    return best.sort_values("value_effect", ascending=False).reset_index(drop=True)
+    best = best.sort_values("value_effect", ascending=False).reset_index(drop=True)
+    best["group"] = best["group"].map(group_label)
+    best["clear"] = np.where(best["value_effect"] - 1.96 * best["value_se"] > 0, "yes", "no")
+    return best.rename(columns={"reactivation_se": "reactivation_std_error",
+                                "value_se": "value_std_error"})
 
 
 def all_effects(a: CustomerAnalysis) -> pd.DataFrame:
@@ -262,8 +266,9 @@ COHORT_FORMATS = {"customers": "int", "still_active": "pct0", "purchases_12m": "
                   "value_12m": "money", "value_per_customer": "money2"}
 HOLDOUT_FORMATS = {"customers": "int", "predicted": "int", "actual": "int", "error": "pct"}
 EFFECT_FORMATS = {"campaign_customers": "int", "reactivation_control": "pct",
-                  "reactivation_effect": "pct", "reactivation_se": "pct", "margin_effect": "money2",
-                  "discount": "money2", "value_effect": "money2", "value_se": "money2"}
+                  "reactivation_effect": "pct", "reactivation_std_error": "pct",
+                  "margin_effect": "money2", "discount": "money2", "value_effect": "money2",
+                  "value_std_error": "money2"}
 GLOSSARY_TERMS = ["BG/NBD model", "Calibration", "Gamma-Gamma model", "Held-out data",
                   "Lifetime value", "Out-of-time test", "Uplift"]
 
@@ -297,8 +302,13 @@ def page_one_text(h: dict, check: dict | None) -> str:
                      "period's orders, after discounts.".replace("%", " %"))
     if check:
         parts.append(catalog_sentence(check, h))
-    parts.append(f"Data up to {h['as_of']}.")
     return "\n\n".join(p for p in parts if p)
+
+
+def group_label(group: str) -> str:
+    """'60-119 days since last order · price_sensitive' -> '... · price-sensitive customers'."""
+    band, _, segment = str(group).partition(" · ")
+    return f"{band} · {segment.replace('_', '-')} customers" if segment else band
 
 
 def winback_text(a: CustomerAnalysis) -> str:
@@ -313,7 +323,10 @@ def winback_text(a: CustomerAnalysis) -> str:
             "purchases they are then expected to make over 12 months. The list picks, for the budget, "
             "the customers and coupon depths with the most value per dollar of discount. Each group's "
             "measured effect is pulled toward the offer's average over all groups by its noise, so the "
-            "list does not chase groups that were merely lucky in the test.")
+            "list does not chase groups that were merely lucky in the test. The chart below shows what "
+            "the best list is worth for each discount budget, and the table the offer that worked best "
+            "for each group (every offer is in results/); 'clear' marks a value whose 95 % interval "
+            "excludes zero.")
 
 
 def method_text(a: CustomerAnalysis) -> str:

@@ -211,8 +211,16 @@ def _pricing(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
 
 
 def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
+    days = int(p.get("plan_horizon_days") or 7)
+    if "expected_profit_usd" in m:
+        k = int(m["recommended_technicians"])
+        return Headline(
+            f"Send {k} technician{'s' if k != 1 else ''} on the {m.get('plan_visits', 0)} planned "
+            f"visits over the next {days} days.",
+            f"drink margin kept minus technician cost over {days} days", _f(m, "expected_profit_usd"),
+            unit="USD", is_profit=True, for_whom="store technicians",
+            confidence="a plan figure from the failure model (no interval)", follow_up_days=days)
     if "plan_visits" in m:
-        days = int(p.get("plan_horizon_days") or 7)
         return Headline(
             f"Send technicians on the {m['plan_visits']} planned visits over the next {days} days.",
             f"lost cups avoided over {days} days vs repairing after failures",
@@ -230,7 +238,19 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
 
 def _sites(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
     sites = ", ".join(str(s) for s in m["chosen_sites"])
-    return Headline(f"Open the {len(m['chosen_sites'])} recommended sites ({sites}).",
+    n = len(m["chosen_sites"])
+    if "portfolio_profit_monthly" in m:
+        lo, hi = _f(m, "portfolio_profit_low"), _f(m, "portfolio_profit_high")
+        sure = lo is not None and lo > 0
+        robust = m.get("decision_robust_to_decay", True)
+        decision = (f"Open the {n} recommended sites ({sites})." if sure and robust else
+                    f"Shortlist the {n} sites ({sites}) for due diligence: their profit is not yet "
+                    "clear" + ("" if robust else " and the choice depends on the distance assumption") + ".")
+        return Headline(decision, "profit per month after cost of goods and rent (before staff)",
+                        _f(m, "portfolio_profit_monthly"), lo, hi, "USD per month", True,
+                        level=float(m.get("interval_level") or 0.9),
+                        for_whom="the expansion committee")
+    return Headline(f"Open the {n} recommended sites ({sites}).",
                     "added revenue per month, net of sales taken from our stores (revenue, not profit)",
                     _f(m, "portfolio_net_gain_monthly"), unit="USD per month", is_profit=False,
                     for_whom="the expansion committee",
@@ -242,6 +262,10 @@ def _stores(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
     their = "its" if len(below) == 1 else "their"
     decision = (f"Look into {', '.join(below)}: revenue more than 10 % below {their} 4-week average."
                 if below else "No action: every mature store is within 10 % of its 4-week average.")
+    if m.get("profit_available") and m.get("gross_profit") is not None:
+        return Headline(decision, f"gross profit, week of {m['week_start']} (before labour and rent)",
+                        _f(m, "gross_profit"), unit="USD per week", is_profit=True,
+                        for_whom="store operations", confidence="measured directly from the sales data")
     return Headline(decision, f"revenue, week of {m['week_start']} (revenue, not profit)",
                     _f(m, "revenue"), unit="USD per week", is_profit=False,
                     for_whom="store operations", confidence="measured directly from the sales data")

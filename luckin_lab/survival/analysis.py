@@ -152,6 +152,10 @@ def analyse(
     out.margin = margin_per_cup(store, assumed_margin_per_cup)
     out.staffing = staffing_options(inp, max(max_technicians, technicians), visits_per_technician_day,
                                     visit_hours, out.margin["margin_per_cup"], technician_day_cost)
+    # page one recommends the most profitable crew: the plan shown and exported is that crew's
+    best = int(out.staffing.loc[out.staffing.recommended, "technicians"].iloc[0])
+    if best > 0 and best != technicians:
+        out.plan = maintenance_plan(inp, data.snapshot, best, visits_per_technician_day, visit_hours)
     return out
 
 
