@@ -130,3 +130,15 @@ def test_pip_pdf_marks_every_page_of_a_demo_run_and_warns_on_page_one(tmp_path):
     assert len(pages) >= 2 and all("Demo data" in text for text in pages)
     assert "Old data." in pages[0] and "300 days before" in pages[0]
     assert all("Old data." not in text for text in pages[1:])
+
+
+def test_rows_flagged_beyond_a_plausible_bound_are_counted_in_the_run_details():
+    from luckin_lab.reporting.render_context import RenderContext
+
+    ctx = RenderContext("store_trends", "weekly", {"source": ""}, flagged=[
+        {"table": "orders", "reason": "pay_amount above 1000 (plausible bound)", "rows": 3}])
+    text = run_details_text(ctx)
+    assert "Data checks" in text and "orders: 3 row(s) pay_amount above 1000" in text
+    assert "Data checks" not in run_details_text(RenderContext("store_trends", "weekly", {}))
+    from_record = RenderContext.for_run("store_trends", "weekly", {}, {"flagged": ctx.flagged})
+    assert from_record.flagged == ctx.flagged

@@ -51,9 +51,19 @@ def cover_block(front: dict, ctx: RenderContext) -> Block:
 def run_details_text(ctx: RenderContext) -> str:
     """The run's names, exact source and parameters: a data scientist's provenance, last."""
     params = ctx.parameters_label or "defaults only"
-    return (f"Report {ctx.report}, run “{ctx.run}”, generated {ctx.generated_at}. "
+    text = (f"Report {ctx.report}, run “{ctx.run}”, generated {ctx.generated_at}. "
             f"Source: {ctx.source_label}. Parameters: {params}. Every value, defaults included, "
             "is in run.json beside this report; machine-readable results are in results/.")
+    return text + flagged_text(ctx.flagged)
+
+
+def flagged_text(flagged: list[dict]) -> str:
+    """Rows the data contracts kept although beyond a plausible bound: counted, never hidden."""
+    if not flagged:
+        return ""
+    parts = [f"{f.get('table')}: {int(f.get('rows') or 0):,} row(s) {f.get('reason')}" for f in flagged]
+    return (" Data checks: kept but flagged as beyond a plausible bound (check them at the source): "
+            + "; ".join(parts) + ".")
 
 
 def run_details_block(ctx: RenderContext) -> Block:

@@ -27,6 +27,7 @@ class RenderContext:
     snapshot: str = ""  # extract snapshot id, when the source is one
     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS
     run_date: dt.date = field(default_factory=dt.date.today)
+    flagged: list[dict[str, Any]] = field(default_factory=list)  # rows kept beyond a plausible bound
 
     @classmethod
     def for_run(cls, report: str, run: str, parameters: dict[str, Any],
@@ -41,7 +42,8 @@ class RenderContext:
                    source_kind=str(provenance.get("source_kind") or ""),
                    snapshot=str(snapshot),
                    stale_after_days=stale_after_days or DEFAULT_STALE_AFTER_DAYS,
-                   run_date=now.date())
+                   run_date=now.date(),
+                   flagged=list(provenance.get("flagged") or []))
 
     @property
     def is_demo(self) -> bool:
