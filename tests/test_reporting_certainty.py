@@ -46,8 +46,11 @@ def test_a_non_significant_figure_never_leads_even_when_larger():
 def test_confidence_words_follow_the_interval():
     assert c.confidence_words(c.Estimate(3, 1, 5), "a gain", "a loss").startswith("clearly a gain")
     assert c.confidence_words(c.Estimate(-3, -5, -1), "a gain", "a loss").startswith("clearly a loss")
-    words = c.confidence_words(c.Estimate(3, -1, 7), "a gain", "a loss")
+    words = c.confidence_words(c.Estimate(3, -1, 7), "a gain", "a loss")  # z = 1.47
     assert words.startswith("probably a gain") and "includes zero" in words
+    # within one standard error of zero (here z = 0.03, p = 0.97): no lean is named
+    flat = c.confidence_words(c.Estimate(-128, -9000, 8744), "a gain", "a loss")
+    assert flat.startswith("no detectable effect") and "loss" not in flat
     assert "90 %" in c.confidence_words(c.Estimate(3, -1, 7, level=0.9))
 
 

@@ -22,6 +22,15 @@ def assumption(a: PricingAnalysis) -> str:
     return DEMO_ASSUMPTION if a.words.demo else GENERIC_ASSUMPTION
 
 
+KNOWN_INSTRUMENTS = {"log_test_factor": "the randomized price test's discount"}
+
+
+def instrument_phrase(instruments: tuple[str, ...] | list[str]) -> str:
+    """Readers see 'the randomized price test's discount' or 'sales tax', not column codes."""
+    names = [KNOWN_INSTRUMENTS.get(i, str(i).replace("_", " ")) for i in instruments]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def design_text(a: PricingAnalysis) -> str:
     """Page one's sentence naming the design the data's shape allowed, and what it compares."""
     w, spec = a.words, a.spec
@@ -35,7 +44,7 @@ def design_text(a: PricingAnalysis) -> str:
               "none": "are robust to unequal noise"}[spec.cluster]
     if spec.design != "panel" and spec.cluster != "none":
         errors = "are robust to unequal noise across observations"
-    inst = ", ".join(spec.instruments)
+    inst = instrument_phrase(spec.instruments)
     return (f"**Design:** {DESIGN_WORDS[spec.design]} ({shape}). Price effects are measured "
             f"only from the price changes caused by {inst}; the intervals {errors}.")
 
@@ -214,7 +223,7 @@ def naive_text(a: PricingAnalysis) -> str:
     return ("The naive regression of quantity on price uses every price change, including those "
             "driven by demand itself (sellers raise prices when buyers want more), so it mixes "
             "the demand response with the supply response. The instrumented estimates use only "
-            f"the price changes caused by {', '.join(a.spec.instruments)}. Here the naive slope "
+            f"the price changes caused by {instrument_phrase(a.spec.instruments)}. Here the naive slope "
             f"({_e(naive[g])}) is {'flatter' if flatter else 'steeper'} than the instrumented "
             f"one ({_e(causal[g])}) for {g}.")
 

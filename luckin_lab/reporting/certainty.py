@@ -86,8 +86,18 @@ def confidence_words(est: Estimate, positive: str = "positive", negative: str = 
         return f"clearly {side} (the {level} interval excludes zero)"
     if est.value == 0:
         return "indistinguishable from zero"
+    # within one standard error of zero (p > 0.32): no lean worth naming
+    half = (est.high - est.low) / 2
+    if half > 0 and abs(est.value) < half / _z(est.level):
+        return f"no detectable effect (the {level} interval includes zero)"
     side = positive if est.value > 0 else negative
     return f"probably {side}, but the {level} interval includes zero"
+
+
+def _z(level: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + level / 2))
 
 
 def lead_figure(candidates: Mapping[str, Estimate]) -> str | None:
