@@ -9,13 +9,10 @@ and by cohort), and the win-back list's true value vs the best list the features
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-from benchmarks.measure import measure
-from luckin_lab.paths import ROOT, demo_store_dir
+from benchmarks.measure import alt_truth_store, measure
+from luckin_lab.paths import demo_store_dir
 
 ALT_TRUTH = """\
 population:
@@ -80,15 +77,6 @@ def accuracy(source: str) -> dict:
             "winback": wb.to_dict("records"), "pool": wb.attrs["pool"]}
 
 
-def _alt_store() -> Path:
-    out = ROOT / "benchmarks" / "out" / "customers_alt_truth"
-    if not (out / "store.duckdb").exists():
-        out.mkdir(parents=True, exist_ok=True)
-        truth = out.parent / "customers_alt_truth.yaml"
-        truth.write_text(ALT_TRUTH)
-        subprocess.run([str(Path(sys.executable).parent / "luckin-lab"), "synth", "--scale", "seed",
-                        "--truth", str(truth), "--out", str(out)], check=True)
-    return out / "store.duckdb"
 
 
 def _cohort_note(recs: list[dict]) -> str:
@@ -104,7 +92,7 @@ def _accuracy_rows(quick: bool) -> list[dict]:
     scale = "small" if quick else "seed"
     stores = [("default truth", demo_store_dir(scale) / "store.duckdb")]
     if not quick:
-        stores.append(("second truth file", _alt_store()))
+        stores.append(("second truth file", alt_truth_store("customers_alt_truth", ALT_TRUTH)))
     rows = []
     for label, path in stores:
         if not path.exists():

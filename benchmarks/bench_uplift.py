@@ -10,15 +10,12 @@ true value against the blanket offer.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from benchmarks.measure import measure
-from luckin_lab.paths import ROOT, demo_store_dir
+from benchmarks.measure import alt_truth_store, measure
+from luckin_lab.paths import demo_store_dir
 
 ARMS = ["off10", "off20", "off30"]
 PROP = {"control": 0.4, "off10": 0.2, "off20": 0.2, "off30": 0.2}
@@ -111,22 +108,13 @@ def accuracy(source: str, label: str) -> dict:
     }
 
 
-def _alt_store() -> Path:
-    out = ROOT / "benchmarks" / "out" / "uplift_alt_truth"
-    if not (out / "store.duckdb").exists():
-        out.mkdir(parents=True, exist_ok=True)
-        truth = out.parent / "uplift_alt_truth.yaml"
-        truth.write_text(ALT_TRUTH)
-        subprocess.run([str(Path(sys.executable).parent / "luckin-lab"), "synth", "--scale", "seed",
-                        "--truth", str(truth), "--out", str(out)], check=True)
-    return out / "store.duckdb"
 
 
 def _accuracy_rows(quick: bool) -> list[dict]:
     scale = "small" if quick else "seed"
     stores = [("default truth", demo_store_dir(scale) / "store.duckdb")]
     if not quick:
-        stores.append(("second truth file", _alt_store()))
+        stores.append(("second truth file", alt_truth_store("uplift_alt_truth", ALT_TRUTH)))
     rows = []
     for label, path in stores:
         if not path.exists():

@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 _CHILD = """
 import json, resource, time, importlib, sys
@@ -44,3 +45,17 @@ def measure(module: str, function: str, repeats: int = 3, **kwargs) -> Measureme
         peaks.append(rec["peak_mb"])
         extra = rec["extra"]
     return Measurement(statistics.median(runs), runs, max(peaks), extra)
+
+
+def alt_truth_store(name: str, truth_yaml: str, scale: str = "seed") -> Path:
+    """A demo store built once from a second truth file, under benchmarks/out/<name>/."""
+    from luckin_lab.paths import ROOT
+
+    out = ROOT / "benchmarks" / "out" / name
+    if not (out / "store.duckdb").exists():
+        out.mkdir(parents=True, exist_ok=True)
+        truth = out.parent / f"{name}.yaml"
+        truth.write_text(truth_yaml)
+        subprocess.run([str(Path(sys.executable).parent / "luckin-lab"), "synth", "--scale", scale,
+                        "--truth", str(truth), "--out", str(out)], check=True)
+    return out / "store.duckdb"

@@ -258,10 +258,6 @@ def write_results(a: CustomerAnalysis, plan: WinBackPlan | None, results: nb.Res
     return h
 
 
-def share_text(x: float) -> str:
-    return "–" if np.isnan(x) else f"{x:.0%}".replace("%", " %")
-
-
 COHORT_FORMATS = {"customers": "int", "still_active": "pct0", "purchases_12m": "int",
                   "value_12m": "money", "value_per_customer": "money2"}
 HOLDOUT_FORMATS = {"customers": "int", "predicted": "int", "actual": "int", "error": "pct"}
