@@ -283,9 +283,10 @@ def page_one_kpis(h: dict) -> dict[str, str]:
     }
     if "winback_value" in h:
         est = Estimate(h["winback_value"], h["winback_value_low"], h["winback_value_high"], 0.9)
-        k[f"Win-back list, 12-month {word}"] = nb.money(h["winback_value"]) + (
-            "" if est.significant else " (not significant)")
-        k["Customers to contact"] = f"{h['winback_customers']:,}"
+        k[f"Win-back list, 12-month {word}" + ("" if est.significant else " (not significant)")] = (
+            nb.money(h["winback_value"]))
+        k["Customers to contact" if est.significant else "Customers the list would reach"] = (
+            f"{h['winback_customers']:,}")
     return k
 
 
