@@ -16,6 +16,7 @@ from typing import Any
 import matplotlib as mpl
 import pandas as pd
 
+from luckin_lab.formats import money, num, pct
 from luckin_lab.reporting.markdown import Block, Prose, escape_money, typst_string
 from luckin_lab.reporting.provenance import source_kind
 
@@ -65,39 +66,6 @@ def _inline_figures() -> None:
 
 
 KEEP_WHOLE_ROWS = 15
-
-
-def money(x: float, digits: int = 0, like: float | None = None, signed: bool = False) -> str:
-    """USD for readers; ``like`` picks the unit of a figure it is compared with ($40.9K -> $5.0K);
-    ``signed`` marks changes ("+$13"). A value that rounds to zero never carries a sign."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    scale = max(abs(x), abs(like)) if like is not None and not math.isnan(like) else abs(x)
-    if scale >= 1e6:
-        div, places, unit = 1e6, 2, "M"
-    elif scale >= 1e4 and digits == 0:
-        div, places, unit = 1e3, 1, "K"
-    else:
-        div, places, unit = 1.0, digits, ""
-    shown = round(abs(x) / div, places)
-    if shown == 0:
-        return f"${0:.{digits}f}" if div == 1.0 else "$0"  # never "-$0"
-    return f"{'-' if x < 0 else '+' if signed else ''}${shown:,.{places}f}{unit}"
-
-
-def pct(x: float, digits: int = 1, signed: bool = False) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    text = f"{x * 100:.{digits}f}%"
-    if float(text.lstrip("-")[:-1]) == 0:
-        return text.lstrip("-")  # no "-0.0%" nor "+0.0%"
-    return ("+" if signed and x > 0 else "") + text
-
-
-def num(x: float, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x:,.{digits}f}"
 
 
 FORMATS = {
