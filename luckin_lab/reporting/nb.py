@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
@@ -17,6 +18,7 @@ import matplotlib as mpl
 import pandas as pd
 
 from luckin_lab.formats import money, num, pct
+from luckin_lab.paths import scratch_dir
 from luckin_lab.reporting.markdown import Block, Prose, escape_money, typst_string
 from luckin_lab.reporting.provenance import source_kind
 
@@ -217,11 +219,23 @@ def md(text: str) -> Prose:
     return Prose(escape_money(text))
 
 
+def results_path(results_dir: str | Path) -> Path:
+    """Where a notebook's results go: an absolute ``results_dir`` (scheduled runs, tests) as is;
+    a relative one (the notebook's default, run in JupyterLab) under the scratch folder, per
+    notebook (``scratch/<notebook>/results``), never inside ``notebooks/``."""
+    path = Path(results_dir)
+    if path.is_absolute():
+        return path
+    session = os.environ.get("JPY_SESSION_NAME", "")  # the notebook's path, set by Jupyter
+    notebook = Path(session).stem if session.endswith(".ipynb") else "interactive"
+    return scratch_dir() / notebook / path
+
+
 class Results:
     """Writes a run's machine-readable outputs: tables as CSV, headline figures in metrics.json."""
 
     def __init__(self, results_dir: str | Path):
-        self.dir = Path(results_dir)
+        self.dir = results_path(results_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
 
     def table(self, name: str, df: pd.DataFrame) -> Path:
