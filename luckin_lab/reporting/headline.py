@@ -288,7 +288,7 @@ def _sites(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
 
 
 def _stores(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
-    from luckin_lab.trends.headline import store_headline  # the report's own definition
+    from luckin_lab.trends.narrative import store_headline  # the report's own definition
 
     return store_headline(m, bool(m.get("profit_available")))
 
