@@ -119,7 +119,9 @@ def _money(x: float, like: float) -> str:
 
 
 def _with_interval(h) -> str:
+    """One scale for the figure and its range, in thousands from $1,000 ('$2.7K ($1.8K to $3.6K)')."""
     like = max(abs(h.low or 0), abs(h.high or 0), abs(h.value or 0))
+    like = max(like, 1e4) if like >= 1e3 else like
     text = _money(h.value, like)
     if h.low is not None and h.high is not None:
         text += f" ({_money(h.low, like)} to {_money(h.high, like)})"
@@ -166,10 +168,8 @@ def profit_text(h) -> str:
     if main == "$0":
         return "$0: nothing to change"
     m = h.monthly() or h
-    like = max(abs(m.low or 0), abs(m.high or 0), abs(m.value))
-    text = _money(m.value, like) + (" per month" if m is not h else "")
-    if m.low is not None and m.high is not None:
-        text += f" ({_money(m.low, like)} to {_money(m.high, like)})"
+    head, sep, rest = _with_interval(m).partition(" (")
+    text = head + (" per month" if m is not h else "") + (sep + rest if sep else "")
     return text + ("" if h.is_profit else ", revenue not profit")
 
 
