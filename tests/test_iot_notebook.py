@@ -124,11 +124,20 @@ def test_weekly_run_on_the_demo_store_prices_downtime_within_what_stores_sell(sm
     policies = pd.read_csv(res / "policy_comparison.csv").set_index("policy")
     best, none = staffing[staffing.recommended].iloc[0], staffing.loc[0]
     # every money figure of the decision comes from results/
-    for v in (best.expected_profit_usd, best.profit_high_usd, none.expected_lost_margin_usd,
-              none.lost_margin_high_usd, m["lost_sales"]["chain_gross_profit_usd"]):
+    for v in (best.expected_profit_usd, none.expected_lost_margin_usd, none.lost_margin_high_usd,
+              m["lost_sales"]["chain_gross_profit_usd"], m["lost_sales"]["drink_margin_per_horizon_usd"]):
         assert nb.money(v) in page, v
-    assert f"between {nb.money(best.profit_low_usd, like=best.profit_high_usd)} and" in page
     assert f"between {nb.money(none.lost_margin_low_usd, like=none.lost_margin_high_usd)} and" in page
+    k = int(best.name)
+    if k:
+        assert f"between {nb.money(best.profit_low_usd, like=best.profit_high_usd)} and " \
+               f"{nb.money(best.profit_high_usd)}" in page
+    else:
+        assert "Send no technician" in page
+    if k + 1 in staffing.index:  # what one more technician would keep, and cost
+        nxt = staffing.loc[k + 1]
+        assert f"keep only {nb.money(nxt.margin_kept_usd - best.margin_kept_usd)} more for " \
+               f"{nb.money(nxt.technician_cost_usd - best.technician_cost_usd)}" in page
     # planted data: what the stores made on drinks in the 28 days before the snapshot, from raw tables
     snap = pd.Timestamp(m["snapshot"])
     con = duckdb.connect(str(small_store_dir / "store.duckdb"), read_only=True)

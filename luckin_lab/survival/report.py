@@ -211,8 +211,10 @@ def device_page_one(a: SurvivalAnalysis, staffing: pd.DataFrame, margin: dict, h
     tech = f"{k} technician{'s' if k != 1 else ''}"
     if k == 0:
         decision = (f"**Decision.** Send no technician this week: no number of technicians keeps more drink margin "
-                    f"than it costs. Down machines cost an expected {nb.money(none.expected_lost_margin_usd)} of "
-                    f"drink margin over the next {plan_days} days.")
+                    f"than it costs. Down machines cost the stores an expected "
+                    f"**{nb.money(none.expected_lost_margin_usd)} of drink margin** over the next {plan_days} days "
+                    f"({_week_range(none.lost_margin_low_usd, none.lost_margin_high_usd)}), out of the "
+                    f"{nb.money(week_margin)} they make on drinks in {plan_days} days.")
     else:
         decision = (
             f"**Decision.** Send **{tech}** for the next {plan_days} days ({int(best.visits)} visits). If nobody "
