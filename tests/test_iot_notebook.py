@@ -106,11 +106,11 @@ def test_weekly_run_on_the_demo_store_prices_downtime_within_what_stores_sell(sm
     the stores make on drinks (computed here from the raw tables), and the plan's downtime
     against run to failure is said with its true sign."""
     import duckdb
+    from report_helpers import page_one_text
     from typer.testing import CliRunner
 
     from luckin_lab.cli import app
     from luckin_lab.paths import params_dir
-    from luckin_lab.reporting.testing import page_one_text
 
     monkeypatch.setenv("LUCKIN_LAB_REPORTS", str(tmp_path / "reports"))
     out = CliRunner().invoke(app, ["run", str(params_dir() / "iot_survival" / "weekly.yaml"),
