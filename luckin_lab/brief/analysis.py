@@ -192,7 +192,8 @@ def blocks_frame(b: Brief) -> pd.DataFrame:
         age = (b.data_last_day - s.data_as_of).days if s.data_as_of else None
         rows.append({
             "report": s.title, "run": s.run,
-            "decision": h.decision if h else "no headline recorded",
+            "decision": (h.decision if h else "no headline recorded" if s.folder
+                         else f"no successful run yet (last attempt: {s.last_status})"),
             "impact": money_per_month(h)[0] if h else "–",
             "impact_note": money_per_month(h)[1] if h else "",
             "confidence": h.confidence if h else "–",
