@@ -19,6 +19,7 @@ from luckin_lab.survival.plan import (
     INTERVAL,
     OPTIMISED,
     MaintenancePlan,
+    PlanInputs,
     maintenance_plan,
     plan_inputs,
     staffing_options,
@@ -41,6 +42,8 @@ class SurvivalAnalysis:
     calibration: pd.DataFrame | None = None
     calibration_summary: dict = field(default_factory=dict)
     plan: MaintenancePlan | None = None
+    # what the plan optimises over: another crew size re-plans from it without refitting
+    plan_inputs: PlanInputs | None = None
     backlog: pd.DataFrame | None = None
     shapes: pd.DataFrame | None = None
     service: ServicePlan | None = None
@@ -153,6 +156,7 @@ def analyse(
     demand = ls.store_demand(store, data.snapshot, assumed_margin_per_cup)
     rates = ls.machine_rates(store, data.snapshot)
     inp = plan_inputs(data, out.chosen, state, stores, plan_horizon_days, demand, rates)
+    out.plan_inputs = inp
     out.plan = maintenance_plan(inp, data.snapshot, technicians, visits_per_technician_day, visit_hours)
     out.backlog_devices = store.load("iot_devices")[["device_id", "store_id", "device_type"]].merge(
         state[["device_id", "down"]], on="device_id", how="left").fillna({"down": False})
