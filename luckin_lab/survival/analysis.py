@@ -50,6 +50,7 @@ class SurvivalAnalysis:
     backlog_devices: pd.DataFrame | None = None
     staffing: pd.DataFrame | None = None
     margin: dict = field(default_factory=dict)
+    plan_inputs: PlanInputs | None = None  # devices, failure chances and store demand the plans are built on
 
     @property
     def chosen(self) -> M.GroupModels:
