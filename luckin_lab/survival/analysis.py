@@ -42,8 +42,6 @@ class SurvivalAnalysis:
     calibration: pd.DataFrame | None = None
     calibration_summary: dict = field(default_factory=dict)
     plan: MaintenancePlan | None = None
-    # what the plan optimises over: another crew size re-plans from it without refitting
-    plan_inputs: PlanInputs | None = None
     backlog: pd.DataFrame | None = None
     shapes: pd.DataFrame | None = None
     service: ServicePlan | None = None
