@@ -111,3 +111,18 @@ def test_robust_se_matches_lifelines_without_late_entry(rare):
     # same partial likelihood up to ties (lifelines: Efron; continuous times, so none)
     assert np.allclose(ours.params.to_numpy(), theirs.params_.to_numpy(), atol=1e-4)
     assert np.allclose(ours.se.to_numpy(), theirs.standard_errors_.to_numpy(), rtol=1e-3)
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ("no events", "0 of 432 spells end in an event; at least 10"),
+    ("one person", "1 of 1 spells end in an event"),
+    ("small group", r"level\(s\) with fewer than 10 events: \{'1': 3\}"),
+])
+def test_data_that_identify_nothing_refuse_naming_what_is_missing(tmp_path, change, match):
+    r = D.rossi_frame()
+    frame = {"no events": r.assign(event=0), "one person": r.head(1),
+             "small group": r.assign(site=np.where(r.unit_id.isin(r.unit_id[r.event == 1].head(3)),
+                                                   "1", "0"))}[change]
+    with pytest.raises(ValueError, match=match):
+        generic_events(open_store(f"folder:{D.write_extract(frame, tmp_path)}"),
+                       group_col="site" if change == "small group" else "")
