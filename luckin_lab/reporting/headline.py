@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from luckin_lab.reporting.certainty import Estimate, confidence_words, lead_figure
+from luckin_lab.units import DAYS_PER_MONTH
 
 HEADLINE_KEY = "headline"
 HEADLINE_VERSION = 1
@@ -131,7 +132,7 @@ class Headline:
         return cls(**fields)
 
 
-_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
+_DAYS = {"day": 1.0, "week": 7.0, "month": DAYS_PER_MONTH, "year": 365.25}
 _PERIOD = re.compile(r"^USD(?: per (?:(\d+(?:\.\d+)?) )?(day|week|month|year)s?)?$")
 
 

@@ -19,6 +19,7 @@ from luckin_lab.survival.plan import (
     INTERVAL,
     OPTIMISED,
     MaintenancePlan,
+    PlanInputs,
     maintenance_plan,
     plan_inputs,
     staffing_options,
@@ -47,6 +48,7 @@ class SurvivalAnalysis:
     backlog_devices: pd.DataFrame | None = None
     staffing: pd.DataFrame | None = None
     margin: dict = field(default_factory=dict)
+    plan_inputs: PlanInputs | None = None  # devices, failure chances and store demand the plans are built on
 
     @property
     def chosen(self) -> M.GroupModels:
@@ -153,6 +155,7 @@ def analyse(
     demand = ls.store_demand(store, data.snapshot, assumed_margin_per_cup)
     rates = ls.machine_rates(store, data.snapshot)
     inp = plan_inputs(data, out.chosen, state, stores, plan_horizon_days, demand, rates)
+    out.plan_inputs = inp
     out.plan = maintenance_plan(inp, data.snapshot, technicians, visits_per_technician_day, visit_hours)
     out.backlog_devices = store.load("iot_devices")[["device_id", "store_id", "device_type"]].merge(
         state[["device_id", "down"]], on="device_id", how="left").fillna({"down": False})
