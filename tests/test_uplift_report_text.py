@@ -158,7 +158,15 @@ def test_the_decision_compares_every_option_with_todays_policy_not_with_none():
     assert "No visit for anyone also beats today's policy" in text
     table = summary.options_table(a, d)
     assert list(table.iloc[:, 0])[0] == "A short visit for every shop (recommended)"
-    assert set(table["verdict"]) == {"clearly better"}
+    assert set(table["verdict (2 options compared)"]) == {"clearly better"}
+    assert "stays clear after allowing for the 2 options compared" in text
     lead_label, lead_value = next(iter(summary.tiles(a, d).items()))
     assert "against today's a long visit for every shop" in lead_label
     assert lead_value == words.diff(d.gain_vs_today.value, "usd", signed=True)
+
+
+def test_a_switch_must_stay_clear_after_allowing_for_the_options_compared():
+    # 2.2 standard errors above zero: clear for one option (z 1.96), not for three (z 2.39)
+    m = decision.Measured(2.2, 1.0, "experiment")
+    assert decision.clearly_better(m, 1) and not decision.clearly_better(m, 3)
+    assert decision.clearly_better(decision.Measured(2.4, 1.0, "experiment"), 3)

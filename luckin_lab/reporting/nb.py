@@ -173,7 +173,10 @@ def _typst_table(head: list[str], numeric: list[bool], rows: list[list[str]], wi
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
     # column shares like the browser's automatic table layout: by the longest cell or header word
-    longest = [max([len(w) for w in h.split()] + [len(r[i]) for r in rows] + [3])
+    # a cell without a space cannot wrap ("+$11.7K"): its digits and signs are wider than
+    # letters, so it gets room for two more characters than it has
+    longest = [max([len(w) for w in h.split()]
+                   + [len(r[i]) + (2 if " " not in r[i] else 0) for r in rows] + [3])
                for i, h in enumerate(head)]
     widths = tup([f"{min(n, 40)}fr" for n in longest])
 

@@ -50,6 +50,7 @@ class Decision:
     scale: float  # units x periods: per-unit -> per-period totals (units only if no window)
     runner_up: str | None = None  # next-best policy also clearly better than today
     gain_vs_runner_up: Measured | None = None  # recommended minus runner-up, per unit
+    compared: int = 1  # single policies compared with today's (for the multiple-test rule)
 
 
 def _arm_of(key: str) -> str | None:
@@ -142,13 +143,21 @@ def policy_frame(a: UpliftAnalysis) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def clearly_better(m: Measured, compared: int) -> bool:
+    """Above zero at 95 % even after allowing for ``compared`` options tried against today
+    (Bonferroni): with three options, one would look 'clear' by chance too often."""
+    from scipy.stats import norm
+
+    return m.value - float(norm.ppf(1 - 0.05 / (2 * max(compared, 1)))) * m.se > 0
+
+
 def decide(a: UpliftAnalysis) -> Decision:
     """The change from today's policy the evidence supports, and its measured gain."""
     frame = policy_frame(a)
     today = a.today_policy
     singles = [NONE, *(f"everyone {x}" for x in a.data.arms)]
-    better = {k: against_today(a, k) for k in singles if k != today}
-    better = {k: m for k, m in better.items() if m.low > 0}
+    compared = [k for k in singles if k != today]
+    better = {k: m for k in compared if clearly_better(m := against_today(a, k), len(compared))}
     tg = a.targeting
     if tg is not None and tg.supported and against_today(a, TARGETED).low > 0:
         rec, reason = TARGETED, "targeting"
@@ -162,7 +171,7 @@ def decide(a: UpliftAnalysis) -> Decision:
     runner = others[0] if others and rec != TARGETED else None
     frame["recommended"] = frame["policy"] == rec
     return Decision(frame, rec, today, gain, reason, scale(a), runner,
-                    between(a, rec, runner) if runner else None)
+                    between(a, rec, runner) if runner else None, len(compared))
 
 
 def why_not_targeted(a: UpliftAnalysis) -> str | None:

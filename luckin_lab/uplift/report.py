@@ -277,12 +277,17 @@ def model_table(a: UpliftAnalysis) -> pd.DataFrame:
     t = a.model_choice.merge(q, on="learner")
     k = money_factor(a) if a.data.nouns.value_unit == "usd" else 1.0
     per = summary.per_period(a) if k != 1.0 else f"per {a.data.nouns.unit}"
+    fmt = summary.fmt_value(a, *(t["valid_value"] * k), *(t["test_value"] * k))
+
+    def shown(col: str) -> list[str]:
+        return [fmt(x) for x in t[col].to_numpy() * k]
+
     return pd.DataFrame({
         "model": [f"{d.split(' (')[0]}{' (chosen)' if c else ''}"
                   for d, c in zip(t["description"], t["chosen"], strict=True)],
-        f"value {per}, checking quarter": t["valid_value"].to_numpy() * k,
-        f"value {per}, test quarter": t["test_value"].to_numpy() * k,
-        "test standard error": t["test_se"].to_numpy() * k, "Qini": t["qini"].to_numpy(),
+        f"{a.data.nouns.value} {per} of its targeting, checking quarter": shown("valid_value"),
+        f"{a.data.nouns.value} {per}, test quarter": shown("test_value"),
+        "test standard error": shown("test_se"), "Qini": t["qini"].to_numpy(),
         "AUUC": t["auuc"].to_numpy(), "AUUC of random targeting": t["auuc_random"].to_numpy(),
     })
 

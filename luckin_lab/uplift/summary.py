@@ -16,7 +16,13 @@ from luckin_lab.reporting.certainty import Estimate
 from luckin_lab.reporting.headline import Headline
 from luckin_lab.uplift import words as w
 from luckin_lab.uplift.analysis import NONE, TARGETED, UpliftAnalysis
-from luckin_lab.uplift.decision import Decision, Measured, page_factor, why_not_targeted
+from luckin_lab.uplift.decision import (
+    Decision,
+    Measured,
+    clearly_better,
+    page_factor,
+    why_not_targeted,
+)
 
 
 def estimate(m: Measured, factor: float = 1.0) -> Estimate:
@@ -101,10 +107,13 @@ def options(a: UpliftAnalysis, d: Decision) -> pd.DataFrame:
     return f[keep].sort_values("gain_vs_today", ascending=False)
 
 
-def _verdict(est: Estimate) -> str:
-    """'better than today' / 'worse than today' / 'not clearly different' for a table cell."""
-    if est.significant:
-        return "clearly better" if est.value > 0 else "clearly worse"
+def _verdict(m: Measured, compared: int) -> str:
+    """'clearly better' / 'clearly worse' / 'not clearly different' for a table cell, allowing
+    for the number of options compared with today (the decision's own rule)."""
+    if clearly_better(m, compared):
+        return "clearly better"
+    if clearly_better(Measured(-m.value, m.se, m.source), compared):
+        return "clearly worse"
     return "not clearly different"
 
 
@@ -122,7 +131,8 @@ def options_table(a: UpliftAnalysis, d: Decision) -> pd.DataFrame:
             f"{a.data.nouns.value} {per} against today":
                 fmt_value(a, est.value, est.low, est.high, signed=True)(est.value),
             "95 % interval": f"{fmt(est.low)} to {fmt(est.high)}",
-            "verdict": _verdict(est),
+            "verdict" + (f" ({d.compared} options compared)" if d.compared > 1 else ""):
+                _verdict(Measured(r.gain_vs_today, r.gain_vs_today_se, ""), d.compared),
             "measured on": ("randomized test, all " if r.gain_vs_today_measured_on == "experiment"
                             else "held-out ") + a.data.nouns.units,
         })
@@ -199,6 +209,9 @@ def what_to_do(a: UpliftAnalysis, d: Decision) -> str:
             text = (f"**What to do.** Switch every {nn.unit} from **{nn.arm(_arm(d.today))}** "
                     f"to **{nn.arm(_arm(d.recommended))}**: in the randomized test this is "
                     f"worth {gain_text}.")
+        if d.compared > 1:
+            text += (f" It stays clear after allowing for the {d.compared} options compared "
+                     "with today's.")
         text += _runner_up_text(a, d)
         if not a.data.cost and d.reason == "best arm":
             text += (f" The data do not say what the {nn.treatment} costs, so weigh this gain "
