@@ -1,7 +1,7 @@
 """Coupon uplift: model speed at 1M rows vs causalml's T-learner, and accuracy vs planted truth.
 
 Speed: each learner fits and scores a synthetic 1M-row, 4-arm experiment
-(:func:`luckin_lab.uplift.simulate.simulate_experiment`); the reference is causalml's
+(:func:`luckin_lab.synth.experiment.simulate_experiment`); the reference is causalml's
 T-learner on LightGBM measured in the same run. Accuracy: the full report analysis on the
 seed demo store and on a store built from a second truth file (stronger coupon response):
 ATE coverage, the chosen model's Qini share of the oracle's, and the optimized policy's
@@ -10,6 +10,7 @@ true value against the blanket offer.
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -28,7 +29,7 @@ uplift:
 def _data(n: int):
     import pandas as pd
 
-    from luckin_lab.uplift.simulate import simulate_experiment
+    from luckin_lab.synth.experiment import simulate_experiment
 
     frame, _ = simulate_experiment(n=n, seed=1)
     X = frame[["frequency", "recency_days", "tenure_days", "monetary", "noise"]].to_numpy(float)
@@ -160,14 +161,21 @@ def _accuracy_rows(quick: bool) -> list[dict]:
 
 
 def real_data(name: str) -> dict:
-    """The report analysis on a real public experiment: effect vs the published one."""
+    """The report analysis on a real public experiment, read as a user's ``folder:`` extract
+    through the generic_experiment contract: effect vs the published one."""
+    import tempfile
+
+    from luckin_lab.sources import open_store
     from luckin_lab.uplift import analysis, decision, public
     from luckin_lab.uplift.data import from_generic
 
     frame, pub = {"NSW job training": (public.nsw(), public.NSW_PUBLISHED),
                   "Thornton HIV incentive": (public.thornton(), public.THORNTON_PUBLISHED)}[name]
+    folder = tempfile.mkdtemp(prefix="bench_uplift_real_")
+    public.write_folder(frame, folder)
     t0 = time.perf_counter()
-    a = analysis.run(from_generic(frame), analysis.Settings(current_arm="control", n_jobs=2))
+    exp = from_generic(open_store(f"folder:{folder}"), "generic_experiment")
+    a = analysis.run(exp, analysis.Settings(current_arm="control", n_jobs=2))
     r = a.arm_effects.iloc[0]
     d = decision.decide(a)
     return {"seconds": time.perf_counter() - t0, "effect": float(r["effect"]),
@@ -178,9 +186,9 @@ def real_data(name: str) -> dict:
 def planted(n: int) -> dict:
     """A large two-arm experiment with planted heterogeneity: does the report target, and
     does the held-out interval cover the learned policy's true gain?"""
+    from luckin_lab.synth.experiment import simulate_heterogeneous
     from luckin_lab.uplift import analysis, decision
     from luckin_lab.uplift.data import from_generic
-    from luckin_lab.uplift.simulate import simulate_heterogeneous
 
     frame, tau = simulate_heterogeneous(n, effect=0.0, spread=2.0, seed=5, n_clusters=n // 50)
     t0 = time.perf_counter()
@@ -219,4 +227,6 @@ def _real_rows(quick: bool) -> list[dict]:
 
 
 def run(quick: bool) -> list[dict]:
+    if os.environ.get("UPLIFT_BENCH_REAL_ONLY") == "1":  # the real-data and planted rows alone
+        return _real_rows(quick)
     return _speed_rows(quick) + _accuracy_rows(quick) + _real_rows(quick)

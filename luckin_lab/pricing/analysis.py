@@ -16,8 +16,8 @@ from luckin_lab.pricing.recommend import (
     recommend_prices,
     segment_volume_change,
 )
+from luckin_lab.pricing.settings import PricingSettings
 from luckin_lab.pricing.words import Words, words_for
-from luckin_lab.reporting.params_models.price_elasticity import Params
 from luckin_lab.sources import DataStore, open_store
 from luckin_lab.transforms.pricing import weekly_order_value
 
@@ -25,7 +25,7 @@ from luckin_lab.transforms.pricing import weekly_order_value
 @dataclass
 class PricingAnalysis:
     store: DataStore
-    params: Params
+    params: PricingSettings
     panel: pd.DataFrame  # estimation window only
     spec: PanelSpec
     results: ElasticityResults
@@ -53,6 +53,7 @@ class PricingAnalysis:
             "design": self.spec.design,
             "time_effects": self.spec.time_effects,
             "cluster": self.spec.cluster,
+            "hac_lags": self.spec.hac_lags,
             "methods_omitted": self.results.omitted,
             "grain": self.params.grain,
             "n_cells": int(len(self.panel)),
@@ -109,14 +110,14 @@ def no_prices_reason(panel: pd.DataFrame, spec: PanelSpec, words: Words) -> str:
     return ""
 
 
-def run_pricing(params: Params) -> PricingAnalysis:
+def run_pricing(params: PricingSettings) -> PricingAnalysis:
     store = open_store(params.source or None)
     if params.panel == "demo":
         panel, spec = load_demo_panel(store, params.grain, params.period)
     else:
         panel, spec = load_generic_panel(store, params.instruments, params.controls)
     spec = PanelSpec(tuple(params.instruments), tuple(params.controls), params.time_effects,
-                     params.weekday_effects, cluster=params.cluster)
+                     params.weekday_effects, cluster=params.cluster, hac_lags=params.hac_lags)
     spec = resolve_design(panel, spec)
     panel, n_before = instrument_window(panel, spec)
     if n_before:
