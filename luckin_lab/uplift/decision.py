@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
-from luckin_lab.reporting.certainty import Estimate
 from luckin_lab.uplift import effects
 from luckin_lab.uplift.analysis import MIN_UNITS_PER_ARM, NONE, TARGETED, UpliftAnalysis
+
+Z95 = float(norm.ppf(0.975))  # the same z as certainty.Estimate.from_se: one interval
 
 
 @dataclass
@@ -33,11 +35,11 @@ class Measured:
 
     @property
     def low(self) -> float:
-        return Estimate.from_se(self.value, self.se).low
+        return self.value - Z95 * self.se
 
     @property
     def high(self) -> float:
-        return Estimate.from_se(self.value, self.se).high
+        return self.value + Z95 * self.se
 
 
 @dataclass
@@ -146,8 +148,6 @@ def policy_frame(a: UpliftAnalysis) -> pd.DataFrame:
 def clearly_better(m: Measured, compared: int) -> bool:
     """Above zero at 95 % even after allowing for ``compared`` options tried against today
     (Bonferroni): with three options, one would look 'clear' by chance too often."""
-    from scipy.stats import norm
-
     return m.value - float(norm.ppf(1 - 0.05 / (2 * max(compared, 1)))) * m.se > 0
 
 
