@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +68,7 @@ def build_brief(store: DataStore, p: Params, now: dt.datetime | None = None) -> 
     table = K.kpi_table(data, period, below)
     alerts += device_alert(table, rules)
     statuses = report_statuses(root, now)
-    alerts += report_alerts(statuses, rules)
+    alerts += report_alerts(statuses, rules, last_day)
     done = follow_up(read_log(root), store, period.end, p.blip_hours)
     daily = data.orders.groupby("date", as_index=False).pay_amount.sum().rename(
         columns={"pay_amount": "revenue"})
@@ -89,23 +90,15 @@ def facts(b: Brief) -> list[str]:
         out.append(f"{n} alert{'s need' if n > 1 else ' needs'} attention: {subjects}")
     else:
         out.append("No alert fired")
-    profit = {s.title: s.headline.estimate for s in b.reports
-              if s.headline and s.headline.is_profit and s.headline.estimate}
+    monthly = {s.title: s.headline.monthly() for s in b.reports if s.headline and s.headline.is_profit}
+    profit = {t: m.estimate for t, m in monthly.items() if m is not None and m.estimate}
     lead = lead_figure(profit)
-    act = [s.title for s in b.reports if s.headline and acts(s.headline.decision)]
-    asks = (f"{', '.join(act)} {'ask' if len(act) > 1 else 'asks'} for action" if act
-            else "no report asks for a change")
     if lead:
         s = next(r for r in b.reports if r.title == lead)
-        out.append(f"{lead}: {s.headline.decision.rstrip('.')} ({profit_text(s.headline)}); {asks}")
+        out.append(f"The largest clear profit figure: {lead}, {profit_text(s.headline)}")
     else:
-        out.append(f"No report shows a profit gain that is statistically clear; {asks}")
+        out.append("No report shows a profit effect that is statistically clear")
     return out
-
-
-def acts(decision: str) -> bool:
-    """Whether a decision asks for a change (not 'keep', 'hold' or 'no action')."""
-    return not decision.lower().startswith(("keep", "hold", "no action", "no headline"))
 
 
 def add_narrative(b: Brief, page_text: str, timeout_s: float) -> Brief:
@@ -113,23 +106,65 @@ def add_narrative(b: Brief, page_text: str, timeout_s: float) -> Brief:
     return b
 
 
-def profit_text(h) -> str:
-    """'$5.1K per month (-$9.9K to $20.0K)' / '173 cups' / '$4,147 per week, revenue'."""
-    per = h.unit.replace("USD", "").strip()
-    def money(x: float) -> str:
-        return nb.money(x, like=max(abs(h.low or 0), abs(h.high or 0), abs(h.value or 0)))
-    if h.value is None:
-        return "no figure"
-    if not h.is_money:
-        return f"{nb.num(h.value)} {h.unit}"
-    if h.value == h.low == h.high == 0:
-        return "$0: nothing to change"
-    text = money(h.value) + (f" {per}" if per else "")
+def _money(x: float, like: float) -> str:
+    return nb.money(x, like=like)
+
+
+def _with_interval(h) -> str:
+    """One scale for the figure and its range, in thousands from $1,000 ('$2.7K ($1.8K to $3.6K)')."""
+    like = max(abs(h.low or 0), abs(h.high or 0), abs(h.value or 0))
+    like = max(like, 1e4) if like >= 1e3 else like
+    text = _money(h.value, like)
     if h.low is not None and h.high is not None:
-        text += f" ({money(h.low)} to {money(h.high)})"
-    if not h.is_profit:
-        text += ", revenue not profit"
+        text += f" ({_money(h.low, like)} to {_money(h.high, like)})"
     return text
+
+
+def money_per_month(h) -> tuple[str, str]:
+    """The block's money in ONE unit, USD per month, and a note on what the figure is.
+
+    ('$3.5K (-$1K to $8K)', 'margin change at the recommended prices; report: $812 per week').
+    A figure that is not money, or not profit, says so in the note; a one-off total
+    (no period) is shown as it is and named so.
+    """
+    if h.value is None:
+        return "no figure", h.figure
+    if not h.is_money:
+        return "not money", f"{nb.num(h.value)} {h.unit}: {h.figure}"
+    if h.value == h.low == h.high == 0:
+        return "$0", "nothing to change"
+    m = h.monthly()
+    if m is None:
+        notes = [h.figure, "a one-off total, not per month"]
+        main = _with_interval(h)
+    else:
+        # what the figure is, when the decision alone does not say it: a caveat in brackets
+        what = _PERIOD_WORDS.sub("", h.figure).strip(" ,")
+        notes = [what] if "(" in what or not h.is_profit else []
+        main = _with_interval(m)
+        if h.unit != "USD per month":
+            notes.append(f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}")
+    if not h.is_profit and "not profit" not in h.figure:
+        notes.insert(0, "revenue, not profit")
+    return main, "; ".join(n for n in notes if n)
+
+
+# the period a figure's name carries, dropped once the figure is put per month
+_PERIOD_WORDS = re.compile(r"\b\d+-month |,? ?\b(?:per (?:day|week|month|year)|over \d+ days"
+                           r"|week of \d{4}-\d{2}-\d{2})\b")
+
+
+def profit_text(h) -> str:
+    """'$5.1K per month (-$9.9K to $20.0K)' / 'not money: 173 cups...': one phrase for prose."""
+    main, note = money_per_month(h)
+    if main in ("no figure", "not money"):
+        return f"{main}: {note}" if note else main
+    if main == "$0":
+        return "$0: nothing to change"
+    m = h.monthly() or h
+    head, sep, rest = _with_interval(m).partition(" (")
+    text = head + (" per month" if m is not h else "") + (sep + rest if sep else "")
+    return text + ("" if h.is_profit else ", revenue not profit")
 
 
 def write_results(b: Brief, results: nb.Results) -> None:
@@ -157,15 +192,17 @@ def blocks_frame(b: Brief) -> pd.DataFrame:
         age = (b.data_last_day - s.data_as_of).days if s.data_as_of else None
         rows.append({
             "report": s.title, "run": s.run,
-            "decision": h.decision if h else "no headline recorded",
-            "impact": profit_text(h) if h else "–",
+            "decision": (h.decision if h else "no headline recorded" if s.folder
+                         else f"no successful run yet (last attempt: {s.last_status})"),
+            "impact": money_per_month(h)[0] if h else "–",
+            "impact_note": money_per_month(h)[1] if h else "",
             "confidence": h.confidence if h else "–",
             "change": s.change,
             "data_as_of": s.data_as_of.isoformat() if s.data_as_of else None,
             "data_age_days": age,
             "last_status": s.last_status,
         })
-    return pd.DataFrame(rows, columns=["report", "run", "decision", "impact", "confidence",
+    return pd.DataFrame(rows, columns=["report", "run", "decision", "impact", "impact_note", "confidence",
                                        "change", "data_as_of", "data_age_days", "last_status"])
 
 
