@@ -274,9 +274,16 @@ def engine_frame(expr: ir.Table, sort: bool = True) -> pd.DataFrame:
             frame[name] = pd.to_numeric(s.where(s.notna(), np.nan), errors="coerce").astype("float64")
         elif dtype.is_integer() and str(s.dtype) == "Int64":
             frame[name] = s.astype("float64") if s.isna().any() else s.astype("int64")
-    if sort and not isinstance(expr.op(), ops.Sort) and len(frame.columns):
+    if sort and not _is_ordered(expr.op()) and len(frame.columns):
         frame = _sorted_rows(frame)
     return frame
+
+
+def _is_ordered(op: ops.Node) -> bool:
+    """Whether the table ends in an ``order_by`` (possibly under a limit, select or filter)."""
+    while isinstance(op, ops.Limit | ops.Project | ops.Filter | ops.DropColumns):
+        op = op.parent
+    return isinstance(op, ops.Sort)
 
 
 def _sorted_rows(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
