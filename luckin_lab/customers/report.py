@@ -314,16 +314,18 @@ def winback_text(a: CustomerAnalysis) -> str:
                 "an offer cannot be told from who would have come back anyway.")
     window = a.campaign.window_days
     return (f"The win-back campaign randomly gave customers one of {len(a.campaign.arms)} coupon "
-            f"depths or no coupon, and counted purchases in the {window} days after. Within each group "
-            "of customers (time since the last order and customer segment), the difference from the "
-            "no-coupon group is what the coupon caused. A customer who comes back is also worth the "
-            "purchases they are then expected to make over 12 months. The list picks, for the budget, "
-            "the customers and coupon depths with the most value per dollar of discount. Each group's "
-            "measured effect is pulled toward the offer's average over all groups by its noise, so the "
-            "list does not chase groups that were merely lucky in the test. The chart below shows what "
-            "the best list is worth for each discount budget, and the table the offer that worked best "
-            "for each group (every offer is in results/); 'clear' marks a value whose 95 % interval "
-            "excludes zero.")
+            f"depths or no coupon, and counted purchases in the {window} days after, so the difference "
+            "from the no-coupon customers is what the coupon caused. A model learned on that test "
+            "predicts, for each customer today, how much each depth raises their chance of buying in "
+            "the window and the margin it brings, from their own history: how often and how recently "
+            "they bought against their usual rhythm, and how close a store is. A customer who comes "
+            "back is also worth the purchases they are then expected to make over 12 months. The list "
+            "picks, for the budget, the customers and depths with the most value per dollar of "
+            "discount. The chart below shows what the best list is worth for each discount budget; "
+            "the table gives, as a check anyone can read, the best depth for each group of customers "
+            "(time since the last order and segment) measured directly in the test, each pulled "
+            "toward the offer's average over all groups by its noise (every offer is in results/); "
+            "'clear' marks a value whose 95 % interval excludes zero.")
 
 
 def method_text(a: CustomerAnalysis) -> str:
