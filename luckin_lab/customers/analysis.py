@@ -25,10 +25,10 @@ from luckin_lab.customers import churn, clv, winback
 from luckin_lab.sources import DataStore
 from luckin_lab.transforms import customers as tc
 from luckin_lab.transforms.uplift import campaign_features
+from luckin_lab.units import DAYS_PER_MONTH
 from luckin_lab.uplift import policy
 from luckin_lab.uplift.data import ExperimentData, from_campaign
 
-DAYS_PER_MONTH = 30.4375
 WINBACK_MIN_RECENCY = 30  # days since the last purchase from which a customer is in the win-back pool
 
 

@@ -16,8 +16,8 @@ from luckin_lab.pricing.recommend import (
     recommend_prices,
     segment_volume_change,
 )
+from luckin_lab.pricing.settings import PricingSettings
 from luckin_lab.pricing.words import Words, words_for
-from luckin_lab.reporting.params_models.price_elasticity import Params
 from luckin_lab.sources import DataStore, open_store
 from luckin_lab.transforms.pricing import weekly_order_value
 
@@ -25,7 +25,7 @@ from luckin_lab.transforms.pricing import weekly_order_value
 @dataclass
 class PricingAnalysis:
     store: DataStore
-    params: Params
+    params: PricingSettings
     panel: pd.DataFrame  # estimation window only
     spec: PanelSpec
     results: ElasticityResults
@@ -109,7 +109,7 @@ def no_prices_reason(panel: pd.DataFrame, spec: PanelSpec, words: Words) -> str:
     return ""
 
 
-def run_pricing(params: Params) -> PricingAnalysis:
+def run_pricing(params: PricingSettings) -> PricingAnalysis:
     store = open_store(params.source or None)
     if params.panel == "demo":
         panel, spec = load_demo_panel(store, params.grain, params.period)

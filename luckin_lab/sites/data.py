@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from luckin_lab.geo import distance_km
 from luckin_lab.sources import DataStore
-from luckin_lab.synth.spatial import distance_km
 from luckin_lab.transforms import metrics, sales
 from luckin_lab.transforms import sites as tf
+from luckin_lab.units import DAYS_PER_MONTH
 
-DAYS_PER_MONTH = 30.44
 # weeks since a customer's first order at which their demand weight may change (customer
 # tenure states); before the first order a registered user is "not yet a customer"
 TENURE_EDGES = (1, 4, 13)
