@@ -11,11 +11,13 @@ import datetime as dt
 from pathlib import Path
 
 DEMO = "demo"
+PUBLIC = "public"  # a published sample of real transactions (e.g. CDNOW), shipped with the demo store
 # The synthesizer writes its planted truth beside the store; no company source has one.
 _DEMO_MARKER = "truth.json"
 
 SOURCE_WORDS = {
     DEMO: "Demo data: simulated by the built-in demo store, not company results",
+    PUBLIC: "Public data: a published sample of real transactions, not company results",
     "snapshot": "Company data: validated extract snapshot",
     "folder": "Data files: a folder of extracts",
     "database": "Company database (read replica)",
