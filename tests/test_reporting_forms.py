@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.cover import cover_block, run_details_text
 from luckin_lab.reporting.markdown import Block, raw_blocks, typst_string
-from luckin_lab.reporting.provenance import DEMO, PUBLIC, source_kind, stale_days
+from luckin_lab.reporting.provenance import DEMO, source_kind, stale_days
 from luckin_lab.reporting.render_context import RenderContext
 from luckin_lab.reporting.render_pip import render_html, render_pdf
 
@@ -93,18 +93,6 @@ def test_cover_says_where_the_data_come_from_without_code_names():
         assert "Data as of" in block.html and "7 Feb 2026" in block.typst
     assert "Old data." in demo.html and "Old data." in demo.typst
     assert "site_selection" in run_details_text(_ctx()) and "k sites: 5" in run_details_text(_ctx())
-
-
-def test_a_published_real_sample_is_neither_simulated_nor_company_data(tmp_path, small_store_uri):
-    from luckin_lab.sources import open_store
-
-    store = open_store(small_store_uri)  # the demo store that ships the real CDNOW sample
-    path = nb.Results(tmp_path).provenance(store, ("1997-01-01", "1998-06-30"), kind=PUBLIC)
-    kind = json.loads(path.read_text())["source_kind"]
-    block = cover_block({"title": "Customers"}, _ctx(kind))
-    assert "Public data" in block.text and "real transactions" in block.text
-    assert "ll-watermark" not in block.html and "simulated" not in block.text
-    assert json.loads(nb.Results(tmp_path).provenance(store).read_text())["source_kind"] == DEMO
 
 
 def _notebook(paragraphs: int, rows: int) -> nbformat.NotebookNode:

@@ -243,14 +243,11 @@ class Results:
         df.to_csv(path, index=False)
         return path
 
-    def provenance(self, store: Any, data_window: tuple[Any, Any] | str | None = None,
-                   kind: str | None = None) -> Path:
+    def provenance(self, store: Any, data_window: tuple[Any, Any] | str | None = None) -> Path:
         """What data the report read (for run.json and the cover): fingerprint, window, exclusions.
 
         Call once at the end of a notebook with the DataStore it used; the runner copies this
-        into the run record and prints the data window in the title block. ``kind`` overrides
-        the kind read from the source (``"public"``: the report read a published real sample
-        the demo store ships, so the page must not call it simulated).
+        into the run record and prints the data window in the title block.
         """
         window = end = None
         if isinstance(data_window, str):  # e.g. "day 0 to day 348 after renewal"
@@ -262,7 +259,7 @@ class Results:
             "fingerprint": store.fingerprint(),
             "data_window": window,
             "data_end": end,  # "data as of" on page one, and the staleness check
-            "source_kind": kind or source_kind(store.uri),  # "demo" watermarks every page
+            "source_kind": source_kind(store.uri),  # "demo" watermarks every page
             "exclusions": store.exclusions_frame().to_dict(orient="records"),
             "flagged": store.flags_frame().to_dict(orient="records") if hasattr(store, "flags_frame") else [],
         }

@@ -11,7 +11,6 @@ import datetime as dt
 from pathlib import Path
 
 DEMO = "demo"
-PUBLIC = "public"  # a published sample of real transactions (e.g. CDNOW), shipped with the demo store
 # The synthesizer writes its planted truth beside the store; no company source has one.
 _DEMO_MARKER = "truth.json"
 # Contract tables that hold any organisation's data: a run reading only these is generic and
@@ -25,7 +24,6 @@ PUBLIC_DEMO_TABLES = {
 
 SOURCE_WORDS = {
     DEMO: "Demo data: simulated by the built-in demo store, not company results",
-    PUBLIC: "Public data: a published sample of real transactions, not company results",
     "snapshot": "Company data: validated extract snapshot",
     "folder": "Data files: a folder of extracts",
     "database": "Company database (read replica)",

@@ -14,8 +14,6 @@ from luckin_lab.reporting.params import ReportParams
 
 class Params(ReportParams, CustomerSettings):
     monthly_budget: float = Field(5000.0, ge=0, description="discount budget of one win-back campaign (USD)")
-    public_data: bool = Field(False, description="the transactions are a published sample of real "
-                                                 "customers (e.g. CDNOW), not simulated or company data")
 
     def not_applicable(self) -> set[str]:
         return {"monthly_budget", "experiment_id"} if not self.experiment_id else set()
