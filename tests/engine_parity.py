@@ -56,7 +56,8 @@ def transform_calls() -> dict[str, Callable[[DataStore], object]]:
             lambda s: tc.next_occasions(tx(s), _as_of(s) - dt.timedelta(days=60), 60)),
         "customers.data_days": lambda s: tc.data_days(s, tx(s)),
         "customers.customer_attributes": tc.customer_attributes,
-        "customers.product_diversity": lambda s: tc.product_diversity(s, _as_of(s)),
+        "customers.product_diversity": run(
+            lambda s: tc.product_diversity(tc.product_lines(s), _as_of(s))),
         "iot.status_changes": run(lambda s: iot.status_changes(
             s.table("iot_device_status"), _snapshot(s))),
         "iot.spells": run(lambda s: iot.spells(
@@ -74,6 +75,9 @@ def transform_calls() -> dict[str, Callable[[DataStore], object]]:
         "uplift.campaign_units": run(lambda s: uplift.campaign_units(s, CAMPAIGN)),
         "uplift.order_lines": run(uplift.order_lines),
         "uplift.campaign_frame": run(lambda s: uplift.campaign_frame(s, CAMPAIGN)),
+        "uplift.campaign_features": run(lambda s: uplift.campaign_features(
+            s, s.execute(s.table("users").select("user_id").order_by("user_id").limit(500)).user_id,
+            _as_of(s) - dt.timedelta(days=60))),
         "sites.cell_store_week": run(lambda s: sites.cell_store_week(
             sales.revenue_orders(s), s.table("users"), _site_start(s))),
         "sites.store_week": run(lambda s: sites.store_week(sales.revenue_orders(s), _site_start(s))),
