@@ -184,3 +184,31 @@ def test_projection_adds_cross_price_effects():
     wide = project(recs, se, cross.assign(se=[0.0, 0.5, 0.5, 0.0])).set_index("group")
     assert (wide.loc["All groups", "margin_change_high"] - wide.loc["All groups", "margin_change_low"]
             > 10 * (p.loc["All groups", "margin_change_high"] - p.loc["All groups", "margin_change_low"]))
+
+
+def test_percent_steps_when_there_are_no_price_endings():
+    # a category's average price moves in whole-percent steps: 1 % of $5.00 is 5 cents
+    assert candidate_prices(5.00, 4.80, 5.20, ()) == [4.8, 4.85, 4.9, 4.95, 5.0, 5.05, 5.1, 5.15, 5.2]
+
+
+def test_an_unclear_elasticity_moves_less_than_a_clear_one():
+    from dataclasses import replace
+
+    econ = pd.concat([_econ(group="Sure", elasticity=-0.6, se=0.05),
+                      _econ(group="Unsure", elasticity=-0.6, se=0.5)], ignore_index=True)
+    rails = GuardRails(max_change=0.15, endings=(), keep_ladder=False)
+    recs = recommend_prices(econ, rails).set_index("group")
+    # Sure: |1 - 0.6| / (1.96 x 0.05) = 4.1 >= 1, the full 15 %; Unsure: 0.4 / (1.96 x 0.5) = 0.408 of it, 6.1 %
+    assert recs.loc["Sure", "allowed_change"] == pytest.approx(0.15)
+    assert recs.loc["Unsure", "allowed_change"] == pytest.approx(0.15 * 0.4 / (1.96 * 0.5))
+    # both are inelastic, so margin rises with price up to the cap: $5.75 and $5.30 (6 %, whole percent)
+    assert recs.loc["Sure", "recommended_price"] == pytest.approx(5.75)
+    assert recs.loc["Unsure", "recommended_price"] == pytest.approx(5.30)
+    assert recs.loc["Unsure", "binding"].startswith("held back: elasticity unclear, so at most 6%")
+    assert recs.loc["Sure", "binding"].startswith("inelastic")
+    # without the rail both go to the cap: the rail, not the point estimate, holds the unsure one back
+    off = recommend_prices(econ, replace(rails, sure_z=0.0)).set_index("group")
+    assert off.recommended_price.tolist() == pytest.approx([5.75, 5.75])
+    # an elasticity at -1 exactly cannot move at all: kept, and the table says why
+    kept = recommend_prices(_econ(elasticity=-1.0, se=0.1), rails).iloc[0]
+    assert kept.change == 0 and kept.binding.startswith("kept: elasticity too unclear to move")

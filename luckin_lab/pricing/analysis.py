@@ -109,6 +109,11 @@ def no_prices_reason(panel: pd.DataFrame, spec: PanelSpec, words: Words) -> str:
     return ""
 
 
+def by_category(params: Params) -> bool:
+    """True when a group is a category of the demo's menu (its price is an average per item sold)."""
+    return params.panel == "demo" and params.grain == "category"
+
+
 def run_pricing(params: Params) -> PricingAnalysis:
     store = open_store(params.source or None)
     if params.panel == "demo":
@@ -136,9 +141,12 @@ def run_pricing(params: Params) -> PricingAnalysis:
     window = 7 * params.recent_weeks
     a.economics = group_economics(panel, results, CAUSAL, window)
     a.segments = segs = segment_economics(panel, results, window)
-    rails = GuardRails(params.max_price_change, tuple(params.price_endings),
+    # a category's price is an average over its items, which no menu shows: it moves in whole-percent
+    # steps (every item by the same share); price endings apply to item prices
+    endings = () if by_category(params) else tuple(params.price_endings)
+    rails = GuardRails(params.max_price_change, endings,
                        tuple(params.protect_segments) if segs is not None else (),
-                       params.max_segment_loss, params.keep_ladder, params.min_weekly_gain)
+                       params.max_segment_loss, params.keep_ladder, params.min_weekly_gain, params.sure_z)
     a.recommendations = recs = recommend_prices(a.economics, rails, segs)
     cross = results.cross_price if not results.cross_price.empty else None
     a.projection = project(recs, a.economics.set_index("group")["se"], cross, seed=params.seed)
