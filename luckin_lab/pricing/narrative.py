@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from luckin_lab.pricing.analysis import PricingAnalysis, by_category
@@ -45,7 +47,8 @@ def design_text(a: PricingAnalysis) -> str:
     if spec.design != "panel" and spec.cluster != "none":
         errors = "are robust to unequal noise across observations"
     inst = instrument_phrase(spec.instruments)
-    return (f"**Design:** {DESIGN_WORDS[spec.design]} ({shape}). Price effects are measured "
+    design = re.sub(r"\bunit", w.unit, re.sub(r"\bperiod", w.period, DESIGN_WORDS[spec.design]))
+    return (f"**Design:** {design} ({shape}). Price effects are measured "
             f"only from the price changes caused by {inst}; the intervals {errors}.")
 
 
@@ -128,7 +131,8 @@ def uncertainty_rail_text(a: PricingAnalysis) -> str:
     rule = (f"**Where the evidence is weaker, prices move less.** A {w.product} may move the full "
             f"±{pct(full, 0)} only when its elasticity is clearly above or below −1 (demand clearly less or "
             "more than proportionally price-sensitive, 95 % sure); near −1 the margin-best price is not "
-            "pinned down, so the allowed move shrinks with the uncertainty")
+            "pinned down, so the allowed move shrinks with the uncertainty. Every move must also add margin "
+            "at the unfavourable end of its elasticity's 95 % range")
     if held.empty:
         return rule + f": here every {w.product} is clear enough for the full move."
     limits = ", ".join(f"{r.group} at most ±{pct(r.allowed_change, 0)} (moved {pct(r.change, 0, signed=True)})"
@@ -146,7 +150,7 @@ def guard_rails_text(a: PricingAnalysis) -> str:
     if a.segments is not None and p.protect_segments:
         text += (f", protected segment(s) {', '.join(p.protect_segments)} lose at most "
                  f"{pct(p.max_segment_loss, 0)} of {w.quantity}")
-    return text + (", today's price order kept." if p.keep_ladder else ".")
+    return text + (", today's price order kept." if p.keep_ladder and not by_category(p) else ".")
 
 
 def _signed_money(x: float) -> str:
@@ -214,12 +218,13 @@ def sensitivity_text(a: PricingAnalysis) -> str:
     elastic = causal[causal["ci_high"] < -1]["group"].tolist()
     inelastic = causal[causal["ci_low"] > -1]["group"].tolist()
     unclear = [g for g in causal["group"] if g not in elastic + inelastic]
+    w = a.words
     parts = [
-        f"Price-sensitive (elastic, |e| > 1 with 95% confidence): {', '.join(elastic) or 'none'}.",
-        f"Inelastic (|e| < 1 with 95% confidence): {', '.join(inelastic) or 'none'}.",
+        f"**How price-sensitive.** {w.quantity.capitalize()} fall by more than the price rises (95 % sure): "
+        f"{', '.join(elastic) or 'none'}. By less (a rise keeps most of its sales): {', '.join(inelastic) or 'none'}.",
     ]
     if unclear:
-        parts.append(f"Unclear (the 95% interval includes -1): {', '.join(unclear)}.")
+        parts.append(f"Not clear which (the 95 % interval includes proportional, −1): {', '.join(unclear)}.")
     seg = a.results.by_segment
     if not seg.empty:
         s = seg.sort_values("elasticity")
@@ -345,7 +350,7 @@ def recommendation_table(a: PricingAnalysis) -> pd.DataFrame:
     A demo category's price is its average list price per item sold, and is labelled so.
     """
     r = a.recommendations.merge(a.projection, on="group")
-    today, after = (("Avg list price per item today", "Avg after") if by_category(a.params)
+    today, after = (("Avg item price today", "Avg item price after") if by_category(a.params)
                     else ("Price today", "Recommended"))
     return pd.DataFrame({
         a.words.product.capitalize(): r["group"],

@@ -11,7 +11,8 @@ price, which no menu shows). Near ``e = -1`` the margin-best price ``c e / (1 + 
 to infinity, so a small error in ``e`` moves it a lot: the full ``max_change`` needs the
 elasticity to be clearly on one side of -1 (``|1 + e| >= sure_z * se``); a less certain one
 gets a proportionally smaller allowed move, so the largest moves are never where the evidence
-is weakest. The menu is chosen jointly with OR-Tools so that the ladder across
+is weakest. A move must also add ``min_weekly_gain`` at the unfavourable end of the elasticity's
+interval (``e -+ sure_z * se``), not only at its centre. The menu is chosen jointly with OR-Tools so that the ladder across
 categories keeps today's order and protected segments lose at most ``max_segment_loss`` of
 their units.
 """
@@ -107,14 +108,18 @@ def recommend_prices(
         cands = candidate_prices(r.today_price, lo, hi, rails.endings)
         eff0 = r.today_price * (1 - r.discount)
         base = r.weekly_units * (eff0 - r.unit_cost)
+        se = getattr(r, "se", float("nan"))
+        ends = ((r.elasticity - rails.sure_z * se, r.elasticity + rails.sure_z * se)
+                if rails.sure_z > 0 and np.isfinite(se) and se > 0 else (r.elasticity,))
         every = []
         for p in cands:
             ratio = p / r.today_price
             q = _units(r.weekly_units, ratio, r.elasticity)
-            every.append(dict(price=p, units=q, margin=q * (eff0 * ratio - r.unit_cost),
+            cautious = min(_units(r.weekly_units, ratio, e) * (eff0 * ratio - r.unit_cost) for e in ends)
+            every.append(dict(price=p, units=q, margin=q * (eff0 * ratio - r.unit_cost), cautious=cautious,
                               today=p == r.today_price))
-        # a change must be worth reprinting the menu
-        opts = [o for o in every if o["today"] or o["margin"] - base >= rails.min_weekly_gain]
+        # a change must be worth reprinting the menu, even at the unfavourable end of the elasticity's range
+        opts = [o for o in every if o["today"] or o["cautious"] - base >= rails.min_weekly_gain]
         options[r.group] = opts
         best[r.group] = (max(every, key=lambda o: o["margin"]), max(opts, key=lambda o: o["margin"]))
         p_star = optimal_effective_price(r.unit_cost, r.elasticity)
@@ -153,7 +158,8 @@ def _binding(meta: dict, opt: dict, best: tuple[dict, dict], e: float, rails: Gu
             return "kept: no allowed price ending within the guard rails"
         if best_any["today"]:
             return "kept: no allowed price adds margin"
-        return f"kept: best move adds less than the ${rails.min_weekly_gain:,.0f}/wk minimum"
+        return (f"kept: no move surely adds the ${rails.min_weekly_gain:,.0f}/wk minimum" if rails.sure_z > 0
+                else f"kept: best move adds less than the ${rails.min_weekly_gain:,.0f}/wk minimum")
     beyond = e >= -1 or not meta["low"] <= meta["rule_price"] <= meta["high"]
     if beyond and meta["held_back"]:
         return f"held back: elasticity unclear, so at most {meta['allowed_change']:.0%} either way"
@@ -163,7 +169,7 @@ def _binding(meta: dict, opt: dict, best: tuple[dict, dict], e: float, rails: Gu
         return "optimum above the allowed range"
     if meta["rule_price"] < meta["low"]:
         return "optimum below the allowed range"
-    return "optimum, rounded to a price ending"
+    return "optimum, rounded to a price ending" if rails.endings else "optimum, rounded to a whole percent"
 
 
 def _joint_reasons(econ: pd.DataFrame, options: dict[str, list[dict]],

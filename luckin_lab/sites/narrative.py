@@ -173,6 +173,8 @@ def decision_text(sel: SiteSelection) -> str:
         text += ("Profit is not shown: this data source has no item costs, so these are sales, before the cost "
                  "of goods, rent and staff. ")
     unit = "profit" if sel.has_profit else "net revenue"
+    if strength == "hold":  # how the set was chosen matters little when none should open
+        return text
     if abs(diff) < 0.5:
         text += f"Here the top {n_rank} of the one-by-one ranking is an equally good set. "
     elif small:
@@ -402,7 +404,8 @@ def portfolio_view(sel: SiteSelection) -> tuple[pd.DataFrame, dict[str, str]]:
         "net sales": t.net_gain,
     })
     if sel.has_profit:
-        view["gross profit"] = t.gross_profit
+        # gross profit (net sales x the margin) is on page one and in results/; left out here so the
+        # profit column is wide enough to print whole
         view["rent"] = t.monthly_rent
         view["staff"] = t.staff_cost
         view["profit"] = t.profit

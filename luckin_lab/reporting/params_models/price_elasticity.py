@@ -34,7 +34,8 @@ class Params(ReportParams):
                                        "price moves in whole-percent steps instead")
     protect_segments: list[str] = Field(default_factory=lambda: ["loyal"])
     max_segment_loss: float = Field(0.10, ge=0, lt=1)
-    keep_ladder: bool = True
+    keep_ladder: bool = Field(True, description="keep today's price order across groups (item prices only: "
+                              "a demo category's average moves every item by one share, keeping their order)")
     sure_z: float = Field(
         1.96, ge=0, le=10, description="guard rail from the elasticity's uncertainty: the full "
         "max_price_change needs the elasticity this many standard errors from -1 (clearly more or less "
