@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SCALE ?= seed
 DATA ?= data/demo/$(SCALE)
 
-.PHONY: help env mysql-headers data reports test test-slow lint bench clean
+.PHONY: help env mysql-headers data reports lab test test-slow lint bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,10 @@ data: $(STAMP)  ## build the seed-scale demo store if missing (SCALE=small|seed|
 reports: data  ## build demo data if missing, run every scheduled report, render HTML and PDF
 	$(BIN)/luckin-lab run-all
 
+lab: $(STAMP)  ## JupyterLab on the project kernel (explorers in notebooks/explore; results go to scratch/)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --MappingKernelManager.default_kernel_name=python3 \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)  # as root (containers) Jupyter needs the flag
+
 test: $(STAMP)  ## fast test suite (small scale); slow seed-scale checks excluded
 	$(BIN)/ruff check luckin_lab tests benchmarks
 	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadgroup -q
@@ -53,4 +57,4 @@ bench: $(STAMP)  ## benchmarks; writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks.run
 
 clean:  ## remove generated data and reports (keeps the environment)
-	rm -rf data reports/*/ reports/index.html
+	rm -rf data scratch reports/*/ reports/index.html

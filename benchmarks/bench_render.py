@@ -23,7 +23,7 @@ from nbconvert import HTMLExporter
 from pypdf import PdfReader
 
 from benchmarks.measure import measure
-from luckin_lab.paths import demo_store_dir
+from luckin_lab.paths import demo_store_dir, notebooks_dir
 from luckin_lab.reporting.render_context import RenderContext
 from luckin_lab.reporting.render_pip import render_html, render_pdf
 from luckin_lab.reporting.render_quarto import quarto_executable, render_with_quarto
@@ -87,14 +87,17 @@ def quarto_stock_two_calls(executed: str) -> dict:
 
 
 def _executed_notebook(report: str) -> Path:
-    from luckin_lab.reporting.testing import execute_notebook_small
+    from luckin_lab.reporting.execution import execute_notebook
 
     store = demo_store_dir("small") / "store.duckdb"
     if not store.exists():
         raise FileNotFoundError(f"{store} missing: run `luckin-lab synth --scale small` first")
     folder = _TMP / report
-    execute_notebook_small(report, folder, f"duckdb:{store}", **REPORTS[report])
-    return folder / f"{report}.ipynb"
+    (folder / "results").mkdir(parents=True, exist_ok=True)
+    executed = folder / f"{report}.ipynb"
+    parameters = {"source": f"duckdb:{store}", "results_dir": str(folder / "results"), **REPORTS[report]}
+    execute_notebook(notebooks_dir() / f"{report}.ipynb", executed, parameters, folder / "kernel.log")
+    return executed
 
 
 def _rows(report: str, quick: bool) -> list[dict]:

@@ -199,8 +199,8 @@ def _rare_rows(tmp: Path, n_units: int) -> list[dict]:
 def run(quick: bool) -> list[dict]:
     import yaml
 
-    from luckin_lab.survival.toy import write_toy_store
     from luckin_lab.synth.iot import IoTTruth
+    from luckin_lab.synth.iot_toy import write_toy_store
 
     rows: list[dict] = []
     tmp = Path(tempfile.mkdtemp(prefix="bench_survival_"))

@@ -1,7 +1,7 @@
 """Coupon uplift: model speed at 1M rows vs causalml's T-learner, and accuracy vs planted truth.
 
 Speed: each learner fits and scores a synthetic 1M-row, 4-arm experiment
-(:func:`luckin_lab.uplift.simulate.simulate_experiment`); the reference is causalml's
+(:func:`luckin_lab.synth.experiment.simulate_experiment`); the reference is causalml's
 T-learner on LightGBM measured in the same run. Accuracy: the full report analysis on the
 seed demo store and on a store built from a second truth file (stronger coupon response):
 ATE coverage, the chosen model's Qini share of the oracle's, and the optimized policy's
@@ -28,7 +28,7 @@ uplift:
 def _data(n: int):
     import pandas as pd
 
-    from luckin_lab.uplift.simulate import simulate_experiment
+    from luckin_lab.synth.experiment import simulate_experiment
 
     frame, _ = simulate_experiment(n=n, seed=1)
     X = frame[["frequency", "recency_days", "tenure_days", "monetary", "noise"]].to_numpy(float)
@@ -178,9 +178,9 @@ def real_data(name: str) -> dict:
 def planted(n: int) -> dict:
     """A large two-arm experiment with planted heterogeneity: does the report target, and
     does the held-out interval cover the learned policy's true gain?"""
+    from luckin_lab.synth.experiment import simulate_heterogeneous
     from luckin_lab.uplift import analysis, decision
     from luckin_lab.uplift.data import from_generic
-    from luckin_lab.uplift.simulate import simulate_heterogeneous
 
     frame, tau = simulate_heterogeneous(n, effect=0.0, spread=2.0, seed=5, n_clusters=n // 50)
     t0 = time.perf_counter()

@@ -31,3 +31,11 @@ def params_dir() -> Path:
 
 def notebooks_dir() -> Path:
     return Path(os.environ.get("LUCKIN_LAB_NOTEBOOKS", ROOT / "notebooks"))
+
+
+def scratch_dir() -> Path:
+    """Where interactive runs write (JupyterLab, a papermill call without ``results_dir``).
+
+    Outside ``notebooks/`` so exploring never leaves result files beside the committed notebooks.
+    """
+    return Path(os.environ.get("LUCKIN_LAB_SCRATCH", ROOT / "scratch"))

@@ -141,7 +141,7 @@ def test_analyst_runs_stay_out_of_the_brief(tmp_path):
 
 
 def test_brief_notebook_runs_under_papermill_and_writes_the_outbox(planted, tmp_path):
-    from luckin_lab.reporting.testing import execute_notebook_small
+    from report_helpers import execute_notebook_small
 
     root = tmp_path / "reports"
     fresh_reports(root, NOW, stale="iot_survival")

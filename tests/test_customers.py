@@ -9,10 +9,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from report_helpers import execute_notebook_small
 
 from luckin_lab.customers import churn, clv
 from luckin_lab.customers.analysis import CustomerAnalysis, CustomerSettings
-from luckin_lab.reporting.testing import execute_notebook_small
 from luckin_lab.sources import open_store
 from luckin_lab.synth.cdnow import cdnow_transactions
 from luckin_lab.transforms import customers as tc

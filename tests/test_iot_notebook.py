@@ -8,12 +8,12 @@ import re
 
 import pandas as pd
 import pytest
+from report_helpers import execute_notebook_small
 
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.params import ReportParams
 from luckin_lab.reporting.params_models import iot_survival, time_to_event
-from luckin_lab.reporting.testing import execute_notebook_small
-from luckin_lab.survival.toy import write_toy_store
+from luckin_lab.synth.iot_toy import write_toy_store
 
 
 @pytest.fixture(scope="module")

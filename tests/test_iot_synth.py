@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from luckin_lab.contracts import validate
-from luckin_lab.survival.toy import build_toy_iot
 from luckin_lab.synth.iot import IoTTruth
+from luckin_lab.synth.iot_toy import build_toy_iot
 
 
 @pytest.fixture(scope="module")

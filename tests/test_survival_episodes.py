@@ -9,7 +9,7 @@ import pytest
 
 from luckin_lab.sources import open_store, write_duckdb
 from luckin_lab.survival.episodes import device_events, split_at
-from luckin_lab.survival.toy import toy_stores
+from luckin_lab.synth.iot_toy import toy_stores
 
 T = pd.Timestamp
 SNAP = "2025-07-01"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from luckin_lab.survival.toy import write_toy_store
 from luckin_lab.survival.truth_eval import evaluate
+from luckin_lab.synth.iot_toy import write_toy_store
 
 
 @pytest.mark.slow

@@ -9,8 +9,8 @@ import pytest
 
 from luckin_lab.contracts import ContractViolation
 from luckin_lab.sources import open_store
+from luckin_lab.synth.experiment import simulate_experiment, write_example
 from luckin_lab.uplift.data import from_campaign, from_generic
-from luckin_lab.uplift.simulate import simulate_experiment, write_example
 
 CAMPAIGN = "CMP-2025-12-WINBACK"
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from luckin_lab.synth.experiment import simulate_heterogeneous
 from luckin_lab.uplift import analysis, decision, effects
 from luckin_lab.uplift.data import from_generic
 from luckin_lab.uplift.learners import SampleSize, fit_uplift
-from luckin_lab.uplift.simulate import simulate_heterogeneous
 
 SETTINGS = analysis.Settings(learners=["SP", "T"], current_arm="control")
 

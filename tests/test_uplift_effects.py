@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from luckin_lab.synth.experiment import simulate_experiment
 from luckin_lab.uplift.effects import arm_effects, balance, sample_ratio_check
-from luckin_lab.uplift.simulate import simulate_experiment
 
 ARMS = ["off10", "off20", "off30"]
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from luckin_lab.synth.experiment import simulate_experiment
 from luckin_lab.uplift import evaluation
 from luckin_lab.uplift.learners import LEARNERS, fit_uplift
-from luckin_lab.uplift.simulate import simulate_experiment
 
 ARMS = ["off10", "off20", "off30"]
 PROP = {"control": 0.4, "off10": 0.2, "off20": 0.2, "off30": 0.2}

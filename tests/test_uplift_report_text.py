@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from luckin_lab.synth.experiment import simulate_heterogeneous
 from luckin_lab.uplift import analysis, decision, report, summary, words
 from luckin_lab.uplift.data import from_generic
-from luckin_lab.uplift.simulate import simulate_heterogeneous
 from luckin_lab.uplift.words import Nouns
 
 

@@ -16,8 +16,8 @@ from luckin_lab.pricing.recommend import (
     recommend_prices,
     segment_volume_change,
 )
+from luckin_lab.pricing.settings import PricingSettings
 from luckin_lab.pricing.words import Words, words_for
-from luckin_lab.reporting.params_models.price_elasticity import Params
 from luckin_lab.sources import DataStore, open_store
 from luckin_lab.transforms.pricing import weekly_order_value
 
@@ -25,7 +25,7 @@ from luckin_lab.transforms.pricing import weekly_order_value
 @dataclass
 class PricingAnalysis:
     store: DataStore
-    params: Params
+    params: PricingSettings
     panel: pd.DataFrame  # estimation window only
     spec: PanelSpec
     results: ElasticityResults
@@ -114,12 +114,12 @@ def no_prices_reason(panel: pd.DataFrame, spec: PanelSpec, words: Words) -> str:
     return ""
 
 
-def by_category(params: Params) -> bool:
+def by_category(params: PricingSettings) -> bool:
     """True when a group is a category of the demo's menu (its price is an average per item sold)."""
     return params.panel == "demo" and params.grain == "category"
 
 
-def run_pricing(params: Params) -> PricingAnalysis:
+def run_pricing(params: PricingSettings) -> PricingAnalysis:
     store = open_store(params.source or None)
     if params.panel == "demo":
         panel, spec = load_demo_panel(store, params.grain, params.period)

@@ -1,7 +1,7 @@
 """Getting a panel: built from the demo store's raw tables, or read as a generic panel.
 
 The generic example (a simulated panel with planted elasticities,
-:func:`luckin_lab.pricing.simulate.example_panel`) ships inside the demo store as the
+:func:`luckin_lab.synth.price_panel.example_panel`) ships inside the demo store as the
 ``generic_price_demand`` table (:mod:`luckin_lab.synth.examples`), so the example report goes
 through exactly the path a real extract takes: contract validation, panel checks, estimation.
 """

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from luckin_lab.reporting.params_models.price_elasticity import Params
+from luckin_lab.pricing.settings import PricingSettings
 
 _SPACING = ((1, "day"), (7, "week"), (31, "month"), (92, "quarter"), (366, "year"))
 
@@ -41,7 +41,7 @@ def time_unit(periods: pd.Series) -> str:
     return next((name for limit, name in _SPACING if days <= limit * 1.2), "period")
 
 
-def words_for(params: Params, periods: pd.Series) -> Words:
+def words_for(params: PricingSettings, periods: pd.Series) -> Words:
     demo = params.panel == "demo"
     quantity = params.quantity_noun or ("items" if demo else "units")
     return Words(

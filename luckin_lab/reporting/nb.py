@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 import matplotlib as mpl
 import pandas as pd
 
+from luckin_lab.formats import money, num, pct
+from luckin_lab.paths import scratch_dir
 from luckin_lab.reporting.markdown import Block, Prose, escape_money, typst_string
 from luckin_lab.reporting.provenance import source_kind
 
@@ -65,39 +68,6 @@ def _inline_figures() -> None:
 
 
 KEEP_WHOLE_ROWS = 15
-
-
-def money(x: float, digits: int = 0, like: float | None = None, signed: bool = False) -> str:
-    """USD for readers; ``like`` picks the unit of a figure it is compared with ($40.9K -> $5.0K);
-    ``signed`` marks changes ("+$13"). A value that rounds to zero never carries a sign."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    scale = max(abs(x), abs(like)) if like is not None and not math.isnan(like) else abs(x)
-    if scale >= 1e6:
-        div, places, unit = 1e6, 2, "M"
-    elif scale >= 1e4 and digits == 0:
-        div, places, unit = 1e3, 1, "K"
-    else:
-        div, places, unit = 1.0, digits, ""
-    shown = round(abs(x) / div, places)
-    if shown == 0:
-        return f"${0:.{digits}f}" if div == 1.0 else "$0"  # never "-$0"
-    return f"{'-' if x < 0 else '+' if signed else ''}${shown:,.{places}f}{unit}"
-
-
-def pct(x: float, digits: int = 1, signed: bool = False) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    text = f"{x * 100:.{digits}f}%"
-    if float(text.lstrip("-")[:-1]) == 0:
-        return text.lstrip("-")  # no "-0.0%" nor "+0.0%"
-    return ("+" if signed and x > 0 else "") + text
-
-
-def num(x: float, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x:,.{digits}f}"
 
 
 FORMATS = {
@@ -249,11 +219,23 @@ def md(text: str) -> Prose:
     return Prose(escape_money(text))
 
 
+def results_path(results_dir: str | Path) -> Path:
+    """Where a notebook's results go: an absolute ``results_dir`` (scheduled runs, tests) as is;
+    a relative one (the notebook's default, run in JupyterLab) under the scratch folder, per
+    notebook (``scratch/<notebook>/results``), never inside ``notebooks/``."""
+    path = Path(results_dir)
+    if path.is_absolute():
+        return path
+    session = os.environ.get("JPY_SESSION_NAME", "")  # the notebook's path, set by Jupyter
+    notebook = Path(session).stem if session.endswith(".ipynb") else "interactive"
+    return scratch_dir() / notebook / path
+
+
 class Results:
     """Writes a run's machine-readable outputs: tables as CSV, headline figures in metrics.json."""
 
     def __init__(self, results_dir: str | Path):
-        self.dir = Path(results_dir)
+        self.dir = results_path(results_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
 
     def table(self, name: str, df: pd.DataFrame) -> Path:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from luckin_lab.geo import distance_km
 from luckin_lab.sources import DataStore
-from luckin_lab.synth.spatial import distance_km
 from luckin_lab.transforms import metrics, sales
 from luckin_lab.transforms import sites as tf
 

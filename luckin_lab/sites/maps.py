@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
 
+from luckin_lab.geo import KM_PER_DEG_LAT, KM_PER_DEG_LON
 from luckin_lab.reporting.charts import axis_formatter
 from luckin_lab.reporting.nb import ACCENT, BAD, GOOD, NEUTRAL, money
 from luckin_lab.sites.pipeline import SiteSelection
-from luckin_lab.synth.spatial import KM_PER_DEG_LAT, KM_PER_DEG_LON
 from luckin_lab.transforms.metrics import ramp_weeks
 
 _LAND = LinearSegmentedColormap.from_list("land", ["#f2efe9", "#b9c4d6"])

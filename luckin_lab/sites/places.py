@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from luckin_lab.synth.spatial import distance_km
+from luckin_lab.geo import distance_km
 
 # (neighbourhood, borough, lat, lon): approximate centres, enough to name a site's area
 NEIGHBOURHOODS: list[tuple[str, str, float, float]] = [

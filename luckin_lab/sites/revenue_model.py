@@ -17,10 +17,10 @@ from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold
 
+from luckin_lab.geo import distance_km
 from luckin_lab.sites.data import DAYS_PER_MONTH, SiteData
 from luckin_lab.sites.huff import HuffFit, expected_revenue, fit_huff
 from luckin_lab.sites.spatial_cv import Fold, spatial_block_folds
-from luckin_lab.synth.spatial import distance_km
 
 FEATURES = ["population", "office_workers", "foot_traffic", "transit_stations", "competitors"]
 RADII_KM = (0.5, 1.0, 2.0)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from luckin_lab.synth.spatial import KM_PER_DEG_LAT, KM_PER_DEG_LON, distance_km
+from luckin_lab.geo import KM_PER_DEG_LAT, KM_PER_DEG_LON, distance_km
 
 
 @dataclass

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import r2_score
 
+from luckin_lab.geo import distance_km, huff_shares
 from luckin_lab.sites.pipeline import SiteSelection
-from luckin_lab.synth.spatial import distance_km, huff_shares, opening_boost, outside_option
+from luckin_lab.synth.spatial import opening_boost, outside_option
 from luckin_lab.synth.truth import SpatialTruth, Truth
 
 

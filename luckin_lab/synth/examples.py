@@ -13,9 +13,9 @@ import pandas as pd
 
 
 def example_tables() -> dict[str, pd.DataFrame]:
-    from luckin_lab.pricing.simulate import example_panel
     from luckin_lab.synth.cdnow import cdnow_transactions
-    from luckin_lab.uplift.simulate import simulate_experiment
+    from luckin_lab.synth.experiment import simulate_experiment
+    from luckin_lab.synth.price_panel import example_panel
 
     experiment, _ = simulate_experiment(n=30_000, seed=11, n_clusters=400)
     return {"generic_experiment": experiment, "generic_price_demand": example_panel(),

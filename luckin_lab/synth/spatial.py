@@ -1,8 +1,9 @@
 """Geography of the demo store: geo cells with location features, stores, candidate sites and
 the Huff store-choice model that turns them into demand shares.
 
-Everything that evaluates site decisions against the truth uses :func:`huff_shares` and
-:func:`site_truth`, so the generator and the evaluation share one formula.
+Everything that evaluates site decisions against the truth uses :func:`site_truth` and the
+Huff formula of :mod:`luckin_lab.geo`, so the generator, the analysis and the evaluation share
+one formula.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from luckin_lab.geo import distance_km, huff_shares
 from luckin_lab.synth.truth import SpatialTruth
 
 # (borough, lat_min, lat_max, lon_min, lon_max): coarse boxes; Manhattan is clipped to its
@@ -27,15 +29,6 @@ _DLAT, _DLON = 0.0050, 0.0066  # about 0.55 km x 0.55 km
 
 MIDTOWN = (40.754, -73.984)
 FIDI = (40.707, -74.009)
-KM_PER_DEG_LAT = 111.0
-KM_PER_DEG_LON = 84.3  # at 40.7 N
-
-
-def distance_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Equirectangular distance: exact enough at city scale and fully vectorised."""
-    dlat = (np.asarray(lat1)[..., None] - np.asarray(lat2)[None, ...]) * KM_PER_DEG_LAT
-    dlon = (np.asarray(lon1)[..., None] - np.asarray(lon2)[None, ...]) * KM_PER_DEG_LON
-    return np.sqrt(dlat**2 + dlon**2)
 
 
 def _in_manhattan(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -101,17 +94,6 @@ def cell_weight(cells: pd.DataFrame, sp: SpatialTruth) -> np.ndarray:
 
 def outside_option(cells: pd.DataFrame, sp: SpatialTruth) -> np.ndarray:
     return sp.outside_base + sp.outside_per_competitor * cells.competitors.to_numpy()
-
-
-def huff_shares(
-    dist_km: np.ndarray, attraction: np.ndarray, outside: np.ndarray, decay: float, min_km: float
-) -> np.ndarray:
-    """Share of each cell's occasions going to each store (rows: cells, cols: stores).
-
-    Stores with attraction 0 (not open) get nothing; the rest of the row is the outside option.
-    """
-    util = attraction[None, :] * np.maximum(dist_km, min_km) ** (-decay)
-    return util / (outside[:, None] + util.sum(axis=1, keepdims=True))
 
 
 def opening_boost(weeks_open: np.ndarray, sp: SpatialTruth) -> np.ndarray:

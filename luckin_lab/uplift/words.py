@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from luckin_lab.reporting import nb
+from luckin_lab import formats
 
 Unit = Literal["share", "count", "usd"]
 
@@ -60,10 +60,10 @@ def detect_unit(values: np.ndarray) -> Unit:
 def level(x: float, unit: Unit) -> str:
     """A level in its unit: '80.0 %', '$6,349', '3.21'."""
     if unit == "share":
-        return nb.pct(x)
+        return formats.pct(x)
     if unit == "usd":
-        return nb.money(x, 2 if abs(x) < 100 else 0)
-    return nb.num(x, 2)
+        return formats.money(x, 2 if abs(x) < 100 else 0)
+    return formats.num(x, 2)
 
 
 def diff(x: float, unit: Unit, like: float | None = None, signed: bool = False) -> str:
@@ -74,7 +74,7 @@ def diff(x: float, unit: Unit, like: float | None = None, signed: bool = False) 
         return f"{sign}{shown} points"
     if unit == "usd":
         ref = abs(like) if like is not None else abs(x)
-        return nb.money(x, 2 if max(abs(x), ref) < 100 else 0, like=like, signed=signed)
+        return formats.money(x, 2 if max(abs(x), ref) < 100 else 0, like=like, signed=signed)
     return f"{'+' if signed and x > 0 else ''}{x:,.2f}"
 
 

@@ -5,7 +5,7 @@ against the difficulty they meet there: a marketing ("tactical") discount that r
 foreseen demand shock (this biases naive OLS toward zero), a randomized price-test discount
 independent of everything (the instrument), Poisson item counts with zeros, and segments with
 different elasticities. :func:`example_panel` is the generic example report's data (source
-the demo store's ``generic_price_demand`` table); ``python -m luckin_lab.pricing.simulate OUT_DIR`` writes the same
+the demo store's ``generic_price_demand`` table); ``python -m luckin_lab.synth.price_panel OUT_DIR`` writes the same
 panel as ``OUT_DIR/generic_price_demand.parquet`` for a ``folder:`` store.
 """
 

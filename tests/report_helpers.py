@@ -1,4 +1,4 @@
-"""Helpers for tests: run a report notebook at small scale, and a tiny sales store.
+"""Test helpers (not part of the package): run a report notebook at small scale, a tiny sales store.
 
 Analysis engineers call :func:`execute_notebook_small` in their tests; the report factory's
 own tests also use :func:`write_tiny_sales_store`, a hand-checkable DuckDB store with the
