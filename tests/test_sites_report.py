@@ -86,7 +86,8 @@ def test_monthly_run_page_one_matches_results(tmp_path, small_store_uri, monkeyp
     scores = pd.read_csv(results / "candidate_scores.csv")
     assert set(metrics["chosen_sites"]) == set(scores.site_id[scores.chosen])
     np.testing.assert_allclose(scores.net_gain, scores.standalone_revenue - scores.cannibalized_revenue)
-    np.testing.assert_allclose(scores.profit, scores.net_gain * metrics["gross_margin_rate"] - scores.monthly_rent)
+    np.testing.assert_allclose(scores.profit, scores.net_gain * metrics["gross_margin_rate"] - scores.monthly_rent
+                               - metrics["staff_cost_per_store_monthly"])
     pnl = pd.read_csv(results / "portfolio_pnl.csv")
     total, shared = pnl.iloc[-1], pnl.iloc[-2]
     # Table 1's rows add up to its total, and the total is the set's figure
@@ -107,8 +108,8 @@ def test_monthly_run_page_one_matches_results(tmp_path, small_store_uri, monkeyp
     tiles = page[: page.index("Decision.")]
     first_money = re.search(r"[+-]?\$[\d.,]+[KM]?", tiles).group(0)
     if not est.significant:  # an unsure profit is never the first (lead) figure
-        assert first_money != money(est.value, signed=True) and "range includes a loss" in page or (
-            "range reaches a profit" in page)
+        assert first_money != money(est.value, signed=True)
+        assert "range includes a loss" in page or "range reaches a profit" in page
     # profit is after staff: the staffing assumption and its cost are on page one, in Table 1 and in the total
     assert metrics["staff_cost_per_store_monthly"] == pytest.approx(
         metrics["staff_on_shift"] * metrics["staff_open_hours_per_day"] * 30.44 * metrics["staff_hourly_cost"])
@@ -147,8 +148,7 @@ def _fake_selection(regrets=(348.0, 0.0, 0.0, 0.0, 0.0), same=(1, 2, 2, 2, 2)):
     metrics = {"portfolio_net_gain_monthly": 155.0, "ranking_net_gain_monthly": 150.0,
                "distance_decay": 1.8, "distance_decay_ci": [1.79, 1.81]}
     return SimpleNamespace(chosen_table=lambda: ch, metrics=metrics, sensitivity=sens, has_profit=False,
-                           chosen=np.array([0, 1]), ranked=np.array([0, 2]), staffing=None,
-                           decision=lambda: ("pilot", "Shortlist the 2 sites (Astoria, Bushwick)."))
+                           chosen=np.array([0, 1]), ranked=np.array([0, 2]), staffing=None)
 
 
 def test_money_parts_add_up_and_the_set_beats_ranking_only_slightly():
@@ -162,7 +162,8 @@ def test_money_parts_add_up_and_the_set_beats_ranking_only_slightly():
     assert diff == 5 and small  # median interval half-width (160 + 120) / 2 / 2 = 70 > 5
     text = narrative.decision_text(sel)
     assert "$10 from each other" in text and "slightly better" in text
-    assert "Shortlist the 2 sites" in text and "not shown: this data source has no item costs" in text
+    assert "Shortlist the 2 best-placed sites (Astoria, Bushwick) for due diligence" in text
+    assert "not shown: this data source has no item costs" in text
 
 
 def test_sensitivity_text_says_where_the_choice_changes_and_caveat_only_when_negative():
@@ -233,8 +234,6 @@ def _profit_selection(low: float, value: float = 14_000.0, high: float = 80_000.
     """Two chosen sites with rent, staff and a profit range, as the pipeline leaves them."""
     from types import SimpleNamespace
 
-    from luckin_lab.reporting.certainty import Estimate
-    from luckin_lab.sites.decision import site_decision
     from luckin_lab.sites.pnl import candidate_pnl
 
     metrics = {"portfolio_profit_monthly": value, "portfolio_profit_low": low,
@@ -242,10 +241,8 @@ def _profit_selection(low: float, value: float = 14_000.0, high: float = 80_000.
                "portfolio_payback_months": 70.0, "portfolio_payback_months_low": 12.0,
                "portfolio_payback_months_high": float("inf"), "gross_margin_rate": 0.6}
     ch = candidate_pnl(_cand_frame().iloc[:2], 0.6, staff_cost=5_000.0)
-    est = Estimate(value, low, high, 0.9)
     return SimpleNamespace(metrics=metrics, chosen=np.array([0, 1]), has_profit=True, chosen_table=lambda: ch,
-                           profit_estimate=lambda: est, staffing=None,
-                           decision=lambda: site_decision(["Astoria", "Bushwick"], est))
+                           staffing=None)
 
 
 def test_page_one_never_leads_with_a_profit_whose_range_includes_zero():
@@ -264,7 +261,7 @@ def test_page_one_never_leads_with_a_profit_whose_range_includes_zero():
 
 def test_the_decision_follows_the_profit_range():
     from luckin_lab.reporting.certainty import Estimate
-    from luckin_lab.sites.decision import site_decision
+    from luckin_lab.sites.summary import site_decision
 
     names = ["Astoria", "Bushwick"]
     assert site_decision(names, Estimate(30.0, 5.0, 60.0)) == ("commit", "Open the 2 recommended sites (Astoria, Bushwick).")

@@ -237,23 +237,17 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
 
 
 def _sites(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
-    from luckin_lab.sites.decision import site_decision  # the report's own wording (same function)
+    from luckin_lab.sites.summary import set_profit, site_decision  # the report's own wording
 
     names = [str(s) for s in m.get("chosen_site_names") or m["chosen_sites"]]
-    if "portfolio_profit_monthly" in m:
-        lo, hi = _f(m, "portfolio_profit_low"), _f(m, "portfolio_profit_high")
-        value = _f(m, "portfolio_profit_monthly")
-        level = float(m.get("interval_level") or 0.9)
-        est = Estimate(value, lo if lo is not None else math.nan, hi if hi is not None else math.nan, level)
-        _, decision = site_decision(names, est, bool(m.get("decision_robust_to_decay", True)))
+    est = set_profit(m)
+    _, decision = site_decision(names, est, bool(m.get("decision_robust_to_decay", True)))
+    if est is not None:
         figure = ("profit per month after cost of goods, rent and staff" if m.get("staff_cost_per_store_monthly")
                   else "profit per month after cost of goods and rent (before staff)")
-        return Headline(decision, figure,
-                        value, lo, hi, "USD per month", True, level=level,
-                        for_whom="the expansion committee")
-    return Headline(f"Shortlist the {len(names)} best-placed sites ({', '.join(names)}): without item costs "
-                    "their profit is unknown.",
-                    "added revenue per month, net of sales taken from our stores (revenue, not profit)",
+        return Headline(decision, figure, est.value, _f(m, "portfolio_profit_low"), _f(m, "portfolio_profit_high"),
+                        "USD per month", True, level=est.level, for_whom="the expansion committee")
+    return Headline(decision, "added revenue per month, net of sales taken from our stores (revenue, not profit)",
                     _f(m, "portfolio_net_gain_monthly"), unit="USD per month", is_profit=False,
                     for_whom="the expansion committee",
                     confidence="a model estimate; the report gives each site's range")

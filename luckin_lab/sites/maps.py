@@ -17,6 +17,7 @@ from luckin_lab.geo import KM_PER_DEG_LAT, KM_PER_DEG_LON
 from luckin_lab.reporting.charts import axis_formatter
 from luckin_lab.reporting.nb import ACCENT, BAD, GOOD, NEUTRAL, money
 from luckin_lab.sites.pipeline import SiteSelection
+from luckin_lab.sites.summary import chosen_word
 from luckin_lab.transforms.metrics import ramp_weeks
 
 _LAND = LinearSegmentedColormap.from_list("land", ["#f2efe9", "#b9c4d6"])
@@ -73,7 +74,7 @@ def site_map(sel: SiteSelection) -> plt.Figure:
         for name, g in data.cells.groupby("borough"):
             ax.text(g.lon.median(), g.lat.max() + 0.004, str(name), fontsize=6.5, color="#666666",
                     ha="center", va="bottom", style="italic", zorder=1)
-    ax.set_title(f"{sel.chosen_word.capitalize()} next sites", fontsize=10, loc="left")
+    ax.set_title(f"{chosen_word(sel).capitalize()} next sites", fontsize=10, loc="left")
     chosen_ids = cand.site_id[cand.chosen]
     top = sel.cannibalization[sel.cannibalization.site_id.isin(chosen_ids)]
     top = top.sort_values("revenue_taken", ascending=False).groupby("site_id").head(2)
@@ -89,7 +90,7 @@ def site_map(sel: SiteSelection) -> plt.Figure:
     ax.scatter(data.stores.lon, data.stores.lat, s=18, c="#222222", marker="o", zorder=4, label="our stores")
     ch = cand[cand.chosen].sort_values("net_gain", ascending=False)
     ax.scatter(ch.lon, ch.lat, s=150, c=ACCENT, marker="*", edgecolors="white", lw=0.8, zorder=5,
-               label=sel.chosen_word)
+               label=chosen_word(sel))
     for n, r in enumerate(ch.itertuples(), start=1):  # numbers match the side panel: names never overlap
         ax.annotate(str(n), (r.lon, r.lat), xytext=(5, 3), textcoords="offset points", fontsize=7.5,
                     weight="bold", color=ACCENT, zorder=6,
@@ -180,7 +181,7 @@ def cannibalization_heatmap(sel: SiteSelection, top_sites: int = 12) -> plt.Figu
                         color="white" if v > 100 * m.to_numpy().max() * 0.6 else "black")
     ax.grid(False)
     fig.colorbar(im, ax=ax, label="% of the store's monthly revenue taken")
-    ax.set_title("Cannibalization: % of each store's revenue a candidate would take (* = " + sel.chosen_word + ")")
+    ax.set_title("Cannibalization: % of each store's revenue a candidate would take (* = " + chosen_word(sel) + ")")
     return fig
 
 

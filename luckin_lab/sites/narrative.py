@@ -15,6 +15,7 @@ from luckin_lab.reporting.nb import money, pct
 from luckin_lab.sites.data import DAYS_PER_MONTH
 from luckin_lab.sites.huff import _BOUNDS_WEIGHT, HuffFit
 from luckin_lab.sites.pipeline import SiteSelection
+from luckin_lab.sites.summary import decision, set_profit
 from luckin_lab.transforms import metrics as shared
 
 # quoted in the expansion team's request for this analysis (UC-EX-02: "The existing model
@@ -58,7 +59,10 @@ def _months(x: float) -> str:
 def portfolio_estimate(sel: SiteSelection) -> Estimate:
     """The set's monthly profit after cost of goods, rent and staff, with its range (sites at the low or
     high end together)."""
-    return sel.profit_estimate()
+    est = set_profit(sel.metrics)
+    if est is None:
+        raise ValueError("site selection: no profit without item costs")
+    return est
 
 
 def break_even_sales(sel: SiteSelection) -> tuple[float, float, float]:
@@ -87,7 +91,7 @@ def kpi_items(sel: SiteSelection) -> dict[str, str]:
     """Page-one tiles in profit; a figure whose range includes zero never leads (certainty rules)."""
     m = sel.metrics
     k = len(sel.chosen)
-    strength, _ = sel.decision()
+    strength, _ = decision(sel)
     sites_tile = "recommended new sites" if strength != "hold" else "best-placed sites, none recommended yet"
     if not sel.has_profit:
         return {sites_tile: f"{k}",
@@ -116,7 +120,7 @@ def kpi_items(sel: SiteSelection) -> dict[str, str]:
 
 def headline(sel: SiteSelection) -> Headline:
     """The brief's headline: page one's decision sentence and profit figure, from the same objects."""
-    _, sentence = sel.decision()
+    _, sentence = decision(sel)
     if not sel.has_profit:
         return Headline(sentence, "added revenue per month, net of sales taken from our stores (revenue, not profit)",
                         sel.metrics["portfolio_net_gain_monthly"], unit="USD per month", is_profit=False,
@@ -138,7 +142,7 @@ def decision_text(sel: SiteSelection) -> str:
     diff, small = vs_ranking(sel)
     n_rank = len(sel.ranked)
     m = sel.metrics
-    strength, sentence = sel.decision()
+    strength, sentence = decision(sel)
     k = len(sel.chosen)
     text = (
         f"**Decision.** {sentence} Their own sales would be about {money(p['own'])} a month; "
@@ -226,7 +230,7 @@ def accuracy_page_one(sel: SiteSelection, level: str) -> str:
     text += (f"So each site's {level} range is wide (its own sales could be {np.exp(sel.log_q):.1f} times lower "
              f"or higher than the central figure); the ranges are built from the models' real misses on "
              f"held-out stores and held {pct(m['interval_coverage_held_out_stores'], 0)} of them. ")
-    strength, _ = sel.decision()
+    strength, _ = decision(sel)
     text += {
         "commit": "Even the low end of the range is a profit, so the decision does not rest on the central figures. ",
         "pilot": ("The model cannot settle whether these sites pay; a pilot store's own sales can, so open one "

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from luckin_lab.reporting.certainty import Estimate
 from luckin_lab.reporting.nb import Results
 from luckin_lab.sites.data import SiteData
-from luckin_lab.sites.decision import site_decision
 from luckin_lab.sites.huff import HuffFit, fit_huff, param
 from luckin_lab.sites.places import site_labels
 from luckin_lab.sites.pnl import candidate_pnl, portfolio_pnl, site_value
@@ -53,26 +51,6 @@ class SiteSelection:
     @property
     def has_profit(self) -> bool:
         return bool(np.isfinite(self.margin_rate))
-
-    def profit_estimate(self) -> Estimate:
-        """The set's monthly profit after cost of goods, rent and staff, with its range."""
-        m = self.metrics
-        return Estimate(m["portfolio_profit_monthly"], m["portfolio_profit_low"], m["portfolio_profit_high"],
-                        level=m["interval_level"])
-
-    def decision(self) -> tuple[str, str]:
-        """(strength, sentence): commit / pilot / hold, from the profit range (revenue-only: pilot)."""
-        names = self.candidates.label[self.chosen].tolist()
-        robust = bool(self.metrics["decision_robust_to_decay"])
-        if not self.has_profit:  # no costs, no profit: never more than a shortlist
-            est = Estimate(1.0, -1.0, 1.0)
-            return site_decision(names, est, robust)
-        return site_decision(names, self.profit_estimate(), robust)
-
-    @property
-    def chosen_word(self) -> str:
-        """'recommended' unless the decision is to open none ('best-placed')."""
-        return "best-placed" if self.decision()[0] == "hold" else "recommended"
 
     def chosen_table(self) -> pd.DataFrame:
         key = "profit" if self.has_profit else "net_gain"
