@@ -117,7 +117,7 @@ def headline(a: PricingAnalysis) -> str:
         f"{interval_text(margin, _signed_money)} ({pct(total['margin_change_pct'], signed=True)}), "
         f"revenue {interval_text(revenue, _signed_money)}, {w.quantity} "
         f"{pct(total['units_change'], signed=True)} (90 % ranges). "
-        + _trade_off(total, w) + sure + " " + cross_effect_note(a)
+        + _trade_off(total, w) + sure
     )
 
 

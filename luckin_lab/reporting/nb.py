@@ -105,7 +105,8 @@ def show_table(
             fmt = "int"
         if fmt:
             numeric.add(col)
-            cells[col] = [FORMATS[fmt](v) for v in s]
+            # a leading minus is a break opportunity for the PDF's line breaker: glue it to the number
+            cells[col] = [_no_break_sign(FORMATS[fmt](v)) for v in s]
         elif pd.api.types.is_datetime64_any_dtype(s):
             cells[col] = ["–" if _missing(v) else _date(v) for v in s]
         else:
@@ -163,6 +164,11 @@ def header(col: object) -> str:
 def _date(v: Any) -> str:
     ts = pd.Timestamp(v)
     return _keep_together(ts.strftime("%Y-%m-%d" if ts == ts.normalize() else "%Y-%m-%d %H:%M"))
+
+
+def _no_break_sign(text: str) -> str:
+    """'-$6,423' with a non-breaking hyphen, so a narrow column never prints '-' above '$6,423'."""
+    return "\u2011" + text[1:] if text.startswith("-") else text
 
 
 def _keep_together(text: str) -> str:
