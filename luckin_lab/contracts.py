@@ -109,10 +109,6 @@ class Contract(BaseModel):
     columns: dict[str, ColumnSpec]
     path: Path | None = None
 
-    @property
-    def pii_columns(self) -> list[str]:
-        return [name for name, c in self.columns.items() if c.pii]
-
     def earliest_of(self, name: str) -> pd.Timestamp | None:
         day = self.columns[name].earliest or self.earliest
         return None if day is None else pd.Timestamp(day)

@@ -97,6 +97,58 @@ def test_planted_store_drop_outage_and_stale_report_raise_exactly_those_alerts(p
                    ("stale_report", "Equipment maintenance")}
 
 
+@pytest.mark.parametrize(("days_old", "stale"), [(60, True), (9, True), (8, False)])
+def test_a_report_run_on_time_over_old_data_is_stale(small_store_dir, tmp_path, days_old, stale):
+    """The review's case: a weekly report that ran yesterday on data 60 days old must alert.
+    Its data may be at most its schedule (7 days) plus the grace (1 day) older than the brief's."""
+    uri = f"duckdb:{small_store_dir / 'store.duckdb'}"
+    last = K.last_data_day(open_store(uri))
+    fresh_reports(tmp_path, NOW)
+    end = last - dt.timedelta(days=days_old)
+    fake_run(tmp_path, "price_elasticity", "demo", NOW - dt.timedelta(hours=2),
+             pricing_metrics(800.0, 100.0, 1500.0), data_window=f"2025-06-01 to {end}")
+    b = build_brief(open_store(uri), Params(source=uri, period="week", reports_root=str(tmp_path),
+                                            **TEST_RULES), NOW)
+    got = {(a.kind, a.subject) for a in b.alerts}
+    assert got == ({("stale_report", "Menu prices")} if stale else set())
+    if stale:
+        alert = next(a for a in b.alerts if a.kind == "stale_report")
+        assert f"its data end on {end:%d %b %Y}, {days_old} days before" in alert.message
+        assert "at most 8 days old" in alert.rule
+
+
+def _dollars(text: str) -> list[float]:
+    """'$3.5K (-$435 to $6,523)' -> [3500.0, -435.0, 6523.0]."""
+    import re
+
+    out = []
+    for sign, num, k in re.findall(r"([-\u2212]?)\$([\d,.]+)(K|M)?", text):
+        v = float(num.replace(",", "")) * {"K": 1e3, "M": 1e6, "": 1}[k]
+        out.append(-v if sign else v)
+    return out
+
+
+def test_every_money_figure_on_page_one_is_profit_per_month_and_the_rest_says_what_it_is(tmp_path):
+    """The review's finding: per week, per month, per year and cups side by side. Now one unit
+    (USD per month), the report's own figure beside it, and revenue or non-money marked."""
+    from luckin_lab.brief.analysis import Brief, blocks_frame
+    from luckin_lab.brief.page import MONEY_HEAD
+
+    fresh_reports(tmp_path, NOW)  # prices in USD per week, stores in revenue per week, devices in cups
+    b = Brief(K.Period(*PLANT_WEEK), PLANT_WEEK[1], pd.DataFrame(), pd.DataFrame(),
+              report_statuses(tmp_path, NOW), [], pd.DataFrame(), pd.DataFrame(), [], None, 0.0)
+    f = blocks_frame(b).set_index("report")
+    month = 365.25 / 12 / 7
+    prices = _dollars(f.loc["Menu prices", "impact"])
+    assert prices == pytest.approx([800 * month, 100 * month, 1500 * month], rel=0.01)
+    assert "report: $800 per week" in f.loc["Menu prices", "impact_note"]
+    assert _dollars(f.loc["Store sales", "impact"]) == pytest.approx([4146.95 * month], rel=0.01)
+    assert "not profit" in f.loc["Store sales", "impact_note"]
+    assert f.loc["Equipment maintenance", "impact"] == "not money"
+    assert "cups" in f.loc["Equipment maintenance", "impact_note"]
+    assert MONEY_HEAD.startswith("Profit per month")
+
+
 def test_a_failed_run_alerts_and_the_last_good_run_stays_on_the_page(small_store_dir, tmp_path):
     fresh_reports(tmp_path, NOW)
     fake_run(tmp_path, "store_trends", "weekly", NOW - dt.timedelta(hours=2), None, status="failed")

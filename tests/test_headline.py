@@ -57,6 +57,10 @@ def test_a_published_leadership_run_is_logged_and_recorded(small_store_uri, tmp_
     assert bool(log.loc[0, "is_profit"])
     assert json.loads((result.folder / "run.json").read_text())["recommendation_log"].endswith(".parquet")
     assert "Store sales" in (tmp_path / "index.html").read_text()
+    # the report writes its own block (not derived by the reader): a level, said so
+    block = metrics["headline"]
+    assert block["is_profit"] and block["unit"] == "USD per week" and "a level" in block["figure"]
+    assert block["value"] == pytest.approx(metrics["gross_profit"])
 
 
 def test_store_revenue_without_costs_is_never_called_profit():
@@ -89,3 +93,24 @@ def test_the_experiment_reports_newer_keys_give_a_headline():
     assert keep.decision.startswith("Keep today's policy (30 % off for every user)")
     assert keep.value == pytest.approx(-500.0) and keep.high == pytest.approx(-100.0)
     assert keep.significant  # the blanket coupon's loss is clear: it is the figure shown
+
+
+@pytest.mark.parametrize(("unit", "factor"), [
+    ("USD per month", 1.0),
+    ("USD per week", 365.25 / 12 / 7),  # 4.35 weeks in a month
+    ("USD per 7 days", 365.25 / 12 / 7),
+    ("USD per 12 months", 1 / 12),
+    ("USD per year", 1 / 12),
+    ("USD per 30 days", 365.25 / 12 / 30),
+])
+def test_money_is_put_per_month_by_its_unit(unit, factor):
+    h = Headline("Do it.", "margin", 700.0, -70.0, 1400.0, unit, True)
+    m = h.monthly()
+    assert m.unit == "USD per month"
+    assert (m.value, m.low, m.high) == pytest.approx((700 * factor, -70 * factor, 1400 * factor))
+    assert m.significant == h.significant and m.decision == h.decision
+
+
+@pytest.mark.parametrize("unit", ["USD", "cups", "share of devices", ""])
+def test_a_one_off_total_or_a_figure_that_is_not_money_has_no_monthly_form(unit):
+    assert Headline("Do it.", "x", 5.0, unit=unit).monthly() is None

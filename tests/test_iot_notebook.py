@@ -68,29 +68,96 @@ def _page_one_text(executed) -> str:
 
 
 def test_device_report_runs_and_page_one_matches_results(tmp_path, toy_uri):
+    """The toy store has no sales tables: demand from the cup log at the assumed margin."""
     res = execute_notebook_small("iot_survival", tmp_path, toy_uri)
     m = json.loads((res / "metrics.json").read_text())
-    for key in ("expected_failures_7d", "expected_failures_30d", "lost_cups_avoided_vs_run_to_failure",
+    for key in ("expected_failures_7d", "expected_failures_30d", "margin_kept_vs_run_to_failure_usd",
                 "chosen_model", "hazard_ratios", "calibration", "plan_visits", "n_failures",
-                "recommended_technicians", "expected_profit_usd", "margin_per_cup_usd"):
+                "recommended_technicians", "expected_profit_usd", "profit_low_usd", "profit_high_usd",
+                "margin_per_cup_usd", "lost_margin_if_nobody_usd"):
         assert key in m
     assert m["plan_visits"] <= 2 * 4 * 7
     assert 0.4 < m["share_down_at_snapshot"] < 0.75
+    assert not m["lost_sales"]["prices_support"] and m["margin_per_cup_usd"] == pytest.approx(3.0)
     staffing = pd.read_csv(res / "staffing.csv")
     best = staffing[staffing.recommended]
     assert len(best) == 1 and best.expected_profit_usd.iloc[0] == staffing.expected_profit_usd.max()
     assert set(staffing.technicians) == set(range(0, 5))
     page = _page_one_text(tmp_path / "iot_survival.ipynb")
     k = int(best.technicians.iloc[0])
-    assert f"Send **{k} technician" in page
+    assert (f"Send **{k} technician" in page) if k else ("Send no technician" in page)
     assert nb.money(best.expected_profit_usd.iloc[0]) in page  # the house formatter, from results/
-    assert nb.money(best.margin_kept_usd.iloc[0]) in page
+    assert "grinders and ice makers are not priced" in page
     assert f"{m['devices_down_at_snapshot']} of" in page
     # the calibration claim carries its skill over a constant rate
     assert "same rate for every" in page or "better than a constant rate" in page
     assert "DEV-" not in page and " at " in page  # devices named by type and store
-    for t in ("device_risk", "maintenance_schedule", "model_comparison", "policy_comparison", "exclusions"):
+    for word in ("Weibull", "AFT", "CP-SAT", "spell", "store_id"):
+        assert word not in page, word
+    for t in ("device_risk", "maintenance_schedule", "model_comparison", "policy_comparison", "exclusions",
+              "store_coverage"):
         assert (res / f"{t}.csv").stat().st_size > 0
+
+
+def test_weekly_run_on_the_demo_store_prices_downtime_within_what_stores_sell(small_store_uri, small_store_dir,
+                                                                              tmp_path, monkeypatch):
+    """`luckin-lab run params/iot_survival/weekly.yaml` on the small demo store (sales tables):
+    the rendered page one's figures are those of results/, the lost margin never exceeds what
+    the stores make on drinks (computed here from the raw tables), and the plan's downtime
+    against run to failure is said with its true sign."""
+    import duckdb
+    from report_helpers import page_one_text
+    from typer.testing import CliRunner
+
+    from luckin_lab.cli import app
+    from luckin_lab.paths import params_dir
+
+    monkeypatch.setenv("LUCKIN_LAB_REPORTS", str(tmp_path / "reports"))
+    out = CliRunner().invoke(app, ["run", str(params_dir() / "iot_survival" / "weekly.yaml"),
+                                   "-p", f"source={small_store_uri}"], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    latest = tmp_path / "reports" / "iot_survival" / "weekly" / "latest"
+    page = page_one_text((latest / "report.html").read_text(), end="The evidence")
+    res = latest / "results"
+    m = json.loads((res / "metrics.json").read_text())
+    staffing = pd.read_csv(res / "staffing.csv").set_index("technicians")
+    policies = pd.read_csv(res / "policy_comparison.csv").set_index("policy")
+    best, none = staffing[staffing.recommended].iloc[0], staffing.loc[0]
+    # every money figure of the decision comes from results/
+    for v in (best.expected_profit_usd, none.expected_lost_margin_usd, none.lost_margin_high_usd,
+              m["lost_sales"]["chain_gross_profit_usd"], m["lost_sales"]["drink_margin_per_horizon_usd"]):
+        assert nb.money(v) in page, v
+    assert f"between {nb.money(none.lost_margin_low_usd, like=none.lost_margin_high_usd)} and" in page
+    k = int(best.name)
+    if k:
+        assert f"between {nb.money(best.profit_low_usd, like=best.profit_high_usd)} and " \
+               f"{nb.money(best.profit_high_usd)}" in page
+    else:
+        assert "Send no technician" in page
+    if k + 1 in staffing.index:  # what one more technician would keep, and cost
+        nxt = staffing.loc[k + 1]
+        assert f"keep only {nb.money(nxt.margin_kept_usd - best.margin_kept_usd)} more for " \
+               f"{nb.money(nxt.technician_cost_usd - best.technician_cost_usd)}" in page
+    # planted data: what the stores made on drinks in the 28 days before the snapshot, from raw tables
+    snap = pd.Timestamp(m["snapshot"])
+    con = duckdb.connect(str(small_store_dir / "store.duckdb"), read_only=True)
+    made = con.execute(
+        "SELECT sum((i.paid_price - p.unit_cost) * i.quantity) FROM order_items i JOIN products p USING (product_id) "
+        "JOIN orders o USING (order_id) JOIN stores s USING (store_id) WHERE p.is_drink AND o.status = 'completed' "
+        "AND o.currency = 'USD' AND NOT s.is_test_store AND o.order_time >= ? AND o.order_time < ?",
+        [snap - pd.Timedelta(days=28), snap]).fetchone()[0]
+    week = made / 28 * 7
+    assert m["lost_sales"]["drink_margin_per_week_usd"] == pytest.approx(week, rel=0.01)
+    assert (staffing.lost_margin_high_usd <= week + 1e-6).all()  # never more than the stores sell
+    assert none.expected_lost_margin_usd < m["lost_sales"]["chain_gross_profit_usd"]
+    # the plan against run to failure: the sign of the downtime difference is said as it is
+    hours = policies.loc["optimised plan", "downtime_hours_avoided_vs_run_to_failure"]
+    if hours < 0:
+        assert f"leaves devices down {nb.num(-hours)} more hours" in page
+    else:
+        assert f"cuts device downtime by {nb.num(hours)} hours" in page
+    assert policies.loc["optimised plan", "expected_lost_margin_usd"] <= \
+        policies.loc["run to failure", "expected_lost_margin_usd"] + 1e-6
 
 
 def test_generic_printer_fleet_runs(tmp_path, toy_uri):

@@ -112,7 +112,7 @@ def test_monthly_run_page_one_matches_results(tmp_path, small_store_uri, monkeyp
         assert "range includes a loss" in page or "range reaches a profit" in page
     # profit is after staff: the staffing assumption and its cost are on page one, in Table 1 and in the total
     assert metrics["staff_cost_per_store_monthly"] == pytest.approx(
-        metrics["staff_on_shift"] * metrics["staff_open_hours_per_day"] * 30.44 * metrics["staff_hourly_cost"])
+        metrics["staff_on_shift"] * metrics["staff_open_hours_per_day"] * (365.25 / 12) * metrics["staff_hourly_cost"])
     assert total.staff_cost == pytest.approx(metrics["staff_cost_total_monthly"])
     assert total.profit == pytest.approx(total.gross_profit - total.monthly_rent - total.staff_cost)
     for figure in (money(metrics["staff_cost_per_store_monthly"]), money(metrics["staff_cost_total_monthly"]),
@@ -282,7 +282,7 @@ def test_staff_cost_from_opening_hours_and_barista_workload_by_hand():
     prod = pd.DataFrame({"store_id": [1, 2], "seconds": [364 * 3600.0, 728 * 3600.0]})
     st = staffing_from(stores, prod, on_shift=2, hourly_cost=21.25, days=28)
     assert st.open_hours_per_day == 13  # median of 13, 13, 17
-    assert st.monthly_cost == pytest.approx(2 * 13 * 30.44 * 21.25)
+    assert st.monthly_cost == pytest.approx(2 * 13 * (365.25 / 12) * 21.25)
     assert st.busy_summary() == (pytest.approx(1.5), pytest.approx(2.0), "B")
     no_hours = staffing_from(stores.drop(columns=["open_hour", "close_hour"]), None, 1, 20.0, default_open_hours=12)
     assert no_hours.open_hours_per_day == 12 and "assumed" in no_hours.open_hours_from

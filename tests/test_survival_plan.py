@@ -1,4 +1,5 @@
-"""The maintenance plan respects capacity and beats the simple policies on its own objective."""
+"""The maintenance plan: capacity, lost sales priced per store (backups carry the load, no store
+loses more than it sells), and the plan against run to failure on the same simulated weeks."""
 
 from __future__ import annotations
 
@@ -6,64 +7,131 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from luckin_lab.survival.lost_sales import MAKER, StoreDemand, expected_loss, layouts
 from luckin_lab.survival.plan import (
+    OPTIMISED,
     PlanInputs,
-    evaluate,
-    expected_down_days,
+    availability_options,
+    expected_lost_drinks,
     maintenance_plan,
     run_to_failure,
+    simulate,
+    simulate_availability,
+    staffing_options,
 )
 
+HOURS = np.arange(7, 20)
 
-def _inputs(n_down=4, n_up=8, H=5, seed=0) -> PlanInputs:
-    rng = np.random.default_rng(seed)
-    n = n_down + n_up
+
+def _demand(stores: dict[int, float], coffee_share: float = 0.0, margin: float = 2.0) -> StoreDemand:
+    """``stores``: store_id -> drinks per day, spread evenly over 13 open hours."""
+    rows = []
+    for s, per_day in stores.items():
+        for h in HOURS:
+            rows.append((s, h, "", per_day * (1 - coffee_share) / len(HOURS)))
+            if coffee_share:
+                rows.append((s, h, "grinder", per_day * coffee_share / len(HOURS)))
+    hourly = pd.DataFrame(rows, columns=["store_id", "hour", "needs", "drinks"])
+    return StoreDemand(hourly, pd.Series(margin, index=list(stores)), "test", True)
+
+
+def _inputs(devices: list[tuple[int, str, bool]], demand: StoreDemand, H: int = 5, p_fail: float = 0.05,
+            rate: float = 100.0) -> PlanInputs:
+    """devices: (store_id, kind, down)."""
+    n = len(devices)
     dev = pd.DataFrame({
         "unit_id": [f"D{i}" for i in range(n)],
-        "store_id": np.arange(n) % 3 + 101,
-        "group": "coffee_machine",
-        "down": np.arange(n) < n_down,
-        "down_days": np.where(np.arange(n) < n_down, np.arange(n) + 1.0, 0.0),
-        "spell_age_days": np.where(np.arange(n) < n_down, np.nan, rng.uniform(1, 30, n)),
+        "store_id": [d[0] for d in devices],
+        "group": ["coffee_machine" if d[1] == MAKER else d[1] for d in devices],
+        "kind": [d[1] for d in devices],
+        "rate": rate,
+        "down": [d[2] for d in devices],
+        "down_days": [float(n - i) if d[2] else 0.0 for i, d in enumerate(devices)],
+        "spell_age_days": [np.nan if d[2] else 10.0 for d in devices],
         "open_hours": 13.0,
-        "cups_per_open_hour": rng.uniform(2, 20, n),
     })
-    p = rng.uniform(0.01, 0.2, (n, H))
-    p[:n_down] = 0.0
-    return PlanInputs(dev, p, np.full((n, H), 0.01), H)
+    q_now = np.where(dev.down.to_numpy()[:, None], 0.0, np.full((n, H), p_fail))
+    return PlanInputs(dev, q_now, np.full((n, H), p_fail / 2), H, layouts(dev, demand), demand)
+
+
+def test_a_working_backup_carries_the_store_and_no_store_loses_more_than_it_sells():
+    demand = _demand({101: 260.0})  # 20 drinks an hour
+    inp = _inputs([(101, MAKER, True), (101, MAKER, False)], demand, p_fail=0.0)
+    lay = inp.stores[101]
+    both = np.ones((2, 5))
+    assert expected_loss(lay, both).sum() == 0
+    one = np.array([[0.0] * 5, [1.0] * 5])
+    assert expected_loss(lay, one).sum() == 0  # 100 cups an hour > 20 sold
+    none = np.zeros((2, 5))
+    assert expected_loss(lay, none) == pytest.approx(np.full(5, 260.0))  # every drink of every day, no more
+    # a slow backup (15 an hour) loses the 5 drinks an hour beyond it
+    slow = _inputs([(101, MAKER, True), (101, MAKER, False)], demand, rate=15.0).stores[101]
+    assert expected_loss(slow, one) == pytest.approx(np.full(5, 13 * 5.0))
+    # half a chance the backup works: half the day's drinks lost on average
+    assert expected_loss(lay, np.array([[0.0] * 5, [0.5] * 5])) == pytest.approx(np.full(5, 130.0))
+
+
+def test_a_store_with_no_working_grinder_loses_only_its_coffee_drinks():
+    demand = _demand({101: 260.0}, coffee_share=0.6)
+    inp = _inputs([(101, MAKER, False), (101, "grinder", True), (101, "grinder", True)], demand)
+    lay = inp.stores[101]
+    a = np.array([[1.0] * 5, [0.0] * 5, [0.0] * 5])
+    assert expected_loss(lay, a) == pytest.approx(np.full(5, 0.6 * 260))
+    a[1] = 1.0
+    assert expected_loss(lay, a).sum() == 0
+
+
+def test_simulated_weeks_match_the_expected_availability():
+    demand = _demand({101: 130.0, 102: 130.0})
+    inp = _inputs([(101, MAKER, True), (101, MAKER, False), (102, MAKER, False), (102, "grinder", False)],
+                  demand, p_fail=0.15)
+    visit = np.array([1, -1, 2, -1])
+    opts = availability_options(inp)
+    expected = opts[np.arange(4), np.where(visit < 0, inp.horizon, visit)]
+    frac = simulate_availability(inp, visit, sims=20_000, seed=1)
+    assert frac.mean(axis=0) == pytest.approx(expected, abs=0.01)
+    lost = simulate(inp, visit, sims=20_000)
+    assert lost.lost_drinks.mean() == pytest.approx(expected_lost_drinks(inp, visit, opts).sum(), rel=0.1)
 
 
 def test_capacity_store_slots_and_one_visit_per_device():
-    inp = _inputs()
+    demand = _demand({101: 130.0, 102: 130.0, 103: 130.0})
+    devs = [(101 + i % 3, MAKER, i < 4) for i in range(12)]
+    inp = _inputs(devs, demand)
     plan = maintenance_plan(inp, pd.Timestamp("2026-02-14"), technicians=1, visits_per_technician_day=2,
                             visit_hours=6.5)  # 13 open hours / 6.5 = 2 visits per store per day
     s = plan.schedule
-    assert len(s) == 10  # 1 technician x 2 visits x 5 days, all used
     assert s.groupby("day").size().max() <= 2
     assert s.groupby(["day", "store_id"]).size().max() <= 2
     assert s.device_id.is_unique
     assert plan.capacity["visits_available"] == 10
 
 
-def test_optimised_beats_run_to_failure_and_calendar():
-    inp = _inputs(seed=3)
+def test_the_plan_repairs_the_store_that_cannot_sell_before_a_machine_with_a_backup():
+    demand = _demand({101: 260.0, 102: 260.0})
+    # store 101: its only cup maker is down; store 102: one of two is down, the other works;
+    # run to failure repairs the oldest failure first, which is 102's
+    devs = [(102, MAKER, True), (101, MAKER, True), (102, MAKER, False)]
+    inp = _inputs(devs, demand)
+    inp.devices["down_days"] = [9.0, 1.0, 0.0]
+    slots = pd.Series({101: 6, 102: 6})
+    assert run_to_failure(inp, 1, slots).tolist()[:2] == [0, 1]
     plan = maintenance_plan(inp, pd.Timestamp("2026-02-14"), technicians=1, visits_per_technician_day=1)
-    c = plan.comparison.set_index("policy").expected_lost_cups
-    assert c["optimised (CP-SAT)"] <= c["run to failure"] + 1e-6
-    assert c["optimised (CP-SAT)"] <= c["fixed calendar"] + 1e-6
+    first = plan.schedule[plan.schedule.day == 1]
+    assert first.device_id.tolist() == ["D1"] and first.margin_kept_usd.iloc[0] > 0
+    c = plan.comparison.set_index("policy")
+    assert c.loc[OPTIMISED, "expected_lost_margin_usd"] < c.loc["run to failure", "expected_lost_margin_usd"]
+    assert c.loc[OPTIMISED, "margin_kept_vs_run_to_failure_usd"] > 0
 
 
-def test_hand_example_repairs_the_busiest_down_devices_first():
-    inp = _inputs(n_down=3, n_up=0, H=2)
-    inp.devices["cups_per_open_hour"] = [5.0, 50.0, 20.0]
-    plan = maintenance_plan(inp, pd.Timestamp("2026-02-14"), technicians=1, visits_per_technician_day=1)
-    s = plan.schedule
-    assert s.device_id.tolist() == ["D1", "D2"]  # busiest on day 1, next on day 2
-    assert (s.action == "repair").all()
-    # a device down all horizon costs H days; repaired on day v it costs v + 0.5 (+ tiny refail)
-    days = expected_down_days(inp, np.array([-1, 0, 1]))
-    assert days[0] == 2 and days[1] == pytest.approx(0.5 + 0.01 * 1.5 + 0.01 * 0.5)
-    # run to failure repairs the oldest failure first: D2 (down 3 days), then D1
-    rtf = run_to_failure(inp, 1, pd.Series({101: 5, 102: 5, 103: 5}))
-    assert rtf.tolist() == [-1, 1, 0]
-    assert evaluate(inp, rtf)["visits"] == 2
+def test_staffing_never_loses_more_than_the_stores_sell_and_recommends_the_most_profitable_crew():
+    demand = _demand({101: 260.0, 102: 130.0, 103: 200.0}, coffee_share=0.5, margin=2.5)
+    devs = [(101, MAKER, True), (101, "grinder", True), (102, MAKER, True), (102, MAKER, False),
+            (103, MAKER, False), (103, "grinder", True), (103, "grinder", False)]
+    inp = _inputs(devs, demand, p_fail=0.1)
+    t = staffing_options(inp, 3, 2, 2.0, technician_day_cost=100.0, sims=400)
+    sold = (260 + 130 + 200) * 2.5 * inp.horizon
+    assert (t.lost_margin_high_usd <= sold + 1e-6).all()
+    assert t.expected_lost_margin_usd.is_monotonic_decreasing
+    assert t.loc[t.recommended, "expected_profit_usd"].iloc[0] == t.expected_profit_usd.max()
+    assert (t.profit_low_usd <= t.expected_profit_usd).all() and (t.expected_profit_usd <= t.profit_high_usd).all()

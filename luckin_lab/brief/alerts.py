@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -72,8 +73,11 @@ def device_alert(kpis: pd.DataFrame, rules: Rules) -> list[Alert]:
 SCHEDULE_DAYS = {"daily": 1, "weekly": 7, "monthly": 31}
 
 
-def report_alerts(statuses: list[ReportStatus], rules: Rules) -> list[Alert]:
-    """A leadership report whose last attempt failed, or whose latest good run is overdue."""
+def report_alerts(statuses: list[ReportStatus], rules: Rules,
+                  data_last_day: dt.date | None = None) -> list[Alert]:
+    """A leadership report whose last attempt failed, or that is stale: its latest good run is
+    overdue, or the data it read end longer before the brief's own data than its schedule allows
+    (a run on time over old data is as stale as a late run)."""
     out = []
     for s in statuses:
         if s.last_status not in ("succeeded", "running"):
@@ -82,12 +86,22 @@ def report_alerts(statuses: list[ReportStatus], rules: Rules) -> list[Alert]:
                              "the page shows its last good run.",
                              "a scheduled run did not succeed"))
         allowed = SCHEDULE_DAYS.get(s.group, 31) + rules.stale_grace_days
-        if s.run_age_days is None or s.run_age_days > allowed:
-            age = ("has no successful run yet" if s.run_age_days is None
-                   else f"is {s.run_age_days:.0f} days old")
-            out.append(Alert("stale_report", s.title,
-                             f"{s.title} ({s.run}) {age}." if s.run_age_days is None else
-                             f"The latest good run of {s.title} ({s.run}) {age}.",
-                             f"a {s.group} report older than {allowed:g} days "
-                             f"(schedule + {rules.stale_grace_days:g} day grace)"))
+        rule = (f"a {s.group or 'monthly'} report's run and its data may be at most {allowed:g} days "
+                f"old (its schedule plus {rules.stale_grace_days:g} day's grace)")
+        if s.run_age_days is None:
+            out.append(Alert("stale_report", s.title, f"{s.title} has no successful run yet.", rule))
+            continue
+        data_age = ((data_last_day - s.data_as_of).days
+                    if data_last_day is not None and s.data_as_of is not None else None)
+        late = s.run_age_days > allowed
+        old = data_age is not None and data_age > allowed
+        if not (late or old):
+            continue
+        said = []
+        if late:
+            said.append(f"its latest good run is {s.run_age_days:.0f} days old")
+        if old:
+            said.append(f"its data end on {s.data_as_of:%d %b %Y}, {data_age} days before this "
+                        "brief's data")
+        out.append(Alert("stale_report", s.title, f"{s.title}: {' and '.join(said)}.", rule))
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +68,7 @@ def build_brief(store: DataStore, p: Params, now: dt.datetime | None = None) -> 
     table = K.kpi_table(data, period, below)
     alerts += device_alert(table, rules)
     statuses = report_statuses(root, now)
-    alerts += report_alerts(statuses, rules)
+    alerts += report_alerts(statuses, rules, last_day)
     done = follow_up(read_log(root), store, period.end, p.blip_hours)
     daily = data.orders.groupby("date", as_index=False).pay_amount.sum().rename(
         columns={"pay_amount": "revenue"})
@@ -89,8 +90,8 @@ def facts(b: Brief) -> list[str]:
         out.append(f"{n} alert{'s need' if n > 1 else ' needs'} attention: {subjects}")
     else:
         out.append("No alert fired")
-    profit = {s.title: s.headline.estimate for s in b.reports
-              if s.headline and s.headline.is_profit and s.headline.estimate}
+    monthly = {s.title: s.headline.monthly() for s in b.reports if s.headline and s.headline.is_profit}
+    profit = {t: m.estimate for t, m in monthly.items() if m is not None and m.estimate}
     lead = lead_figure(profit)
     act = [s.title for s in b.reports if s.headline and acts(s.headline.decision)]
     asks = (f"{', '.join(act)} {'ask' if len(act) > 1 else 'asks'} for action" if act
@@ -113,23 +114,63 @@ def add_narrative(b: Brief, page_text: str, timeout_s: float) -> Brief:
     return b
 
 
-def profit_text(h) -> str:
-    """'$5.1K per month (-$9.9K to $20.0K)' / '173 cups' / '$4,147 per week, revenue'."""
-    per = h.unit.replace("USD", "").strip()
-    def money(x: float) -> str:
-        return nb.money(x, like=max(abs(h.low or 0), abs(h.high or 0), abs(h.value or 0)))
-    if h.value is None:
-        return "no figure"
-    if not h.is_money:
-        return f"{nb.num(h.value)} {h.unit}"
-    if h.value == h.low == h.high == 0:
-        return "$0: nothing to change"
-    text = money(h.value) + (f" {per}" if per else "")
+def _money(x: float, like: float) -> str:
+    return nb.money(x, like=like)
+
+
+def _with_interval(h) -> str:
+    like = max(abs(h.low or 0), abs(h.high or 0), abs(h.value or 0))
+    text = _money(h.value, like)
     if h.low is not None and h.high is not None:
-        text += f" ({money(h.low)} to {money(h.high)})"
-    if not h.is_profit:
-        text += ", revenue not profit"
+        text += f" ({_money(h.low, like)} to {_money(h.high, like)})"
     return text
+
+
+def money_per_month(h) -> tuple[str, str]:
+    """The block's money in ONE unit, USD per month, and a note on what the figure is.
+
+    ('$3.5K (-$1K to $8K)', 'margin change at the recommended prices; report: $812 per week').
+    A figure that is not money, or not profit, says so in the note; a one-off total
+    (no period) is shown as it is and named so.
+    """
+    if h.value is None:
+        return "no figure", h.figure
+    if not h.is_money:
+        return "not money", f"{nb.num(h.value)} {h.unit}: {h.figure}"
+    if h.value == h.low == h.high == 0:
+        return "$0", "nothing to change"
+    m = h.monthly()
+    if m is None:
+        notes = [h.figure, "a one-off total, not per month"]
+        main = _with_interval(h)
+    else:
+        notes = [_PERIOD_WORDS.sub("", h.figure).strip(" ,")]
+        main = _with_interval(m)
+        if h.unit != "USD per month":
+            notes.append(f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}")
+    if not h.is_profit and "not profit" not in h.figure:
+        notes.insert(0, "revenue, not profit")
+    return main, "; ".join(n for n in notes if n)
+
+
+# the period a figure's name carries, dropped once the figure is put per month
+_PERIOD_WORDS = re.compile(r"\b\d+-month |,? ?\b(?:per (?:day|week|month|year)|over \d+ days"
+                           r"|week of \d{4}-\d{2}-\d{2})\b")
+
+
+def profit_text(h) -> str:
+    """'$5.1K per month (-$9.9K to $20.0K)' / 'not money: 173 cups...': one phrase for prose."""
+    main, note = money_per_month(h)
+    if main in ("no figure", "not money"):
+        return f"{main}: {note}" if note else main
+    if main == "$0":
+        return "$0: nothing to change"
+    m = h.monthly() or h
+    like = max(abs(m.low or 0), abs(m.high or 0), abs(m.value))
+    text = _money(m.value, like) + (" per month" if m is not h else "")
+    if m.low is not None and m.high is not None:
+        text += f" ({_money(m.low, like)} to {_money(m.high, like)})"
+    return text + ("" if h.is_profit else ", revenue not profit")
 
 
 def write_results(b: Brief, results: nb.Results) -> None:
@@ -158,14 +199,15 @@ def blocks_frame(b: Brief) -> pd.DataFrame:
         rows.append({
             "report": s.title, "run": s.run,
             "decision": h.decision if h else "no headline recorded",
-            "impact": profit_text(h) if h else "–",
+            "impact": money_per_month(h)[0] if h else "–",
+            "impact_note": money_per_month(h)[1] if h else "",
             "confidence": h.confidence if h else "–",
             "change": s.change,
             "data_as_of": s.data_as_of.isoformat() if s.data_as_of else None,
             "data_age_days": age,
             "last_status": s.last_status,
         })
-    return pd.DataFrame(rows, columns=["report", "run", "decision", "impact", "confidence",
+    return pd.DataFrame(rows, columns=["report", "run", "decision", "impact", "impact_note", "confidence",
                                        "change", "data_as_of", "data_age_days", "last_status"])
 
 

@@ -16,6 +16,7 @@ from luckin_lab.brief.analysis import Brief, blocks_frame
 from luckin_lab.brief.kpis import POINTS
 from luckin_lab.brief.outbox import CHART  # noqa: F401 - the chart file name run_brief writes
 from luckin_lab.reporting import nb
+from luckin_lab.reporting.markdown import Block, typst_string
 
 _TABLE = "width:100%;border-collapse:collapse;font-size:8.2pt;margin:2px 0 6px"
 _TH = ("text-align:left;background:#e8ecf7;padding:2px 5px;font-weight:bold;"
@@ -24,7 +25,29 @@ _TD = "padding:2px 5px;border-bottom:1px solid #e3e6ec;vertical-align:top"
 _NUM = _TD + ";text-align:right;white-space:nowrap"
 _H = "font-size:10.5pt;color:#1f3a93;margin:7px 0 2px;border-bottom:1px solid #c9d1e6"
 _MUTED = "color:#5f6b7a;font-size:8pt"
-OLD_DATA_DAYS = 31  # a report's data older than a month is flagged in red
+OLD_DATA_DAYS = 8  # a report's data this much older than the brief's are shown in red
+MONEY_HEAD = "Profit per month (range)"
+
+
+def _old(age: object) -> bool:
+    return not pd.isna(age) and age > OLD_DATA_DAYS
+
+
+def _sure(text: str) -> str:
+    """'no detectable effect (the 90 % interval includes zero)' -> 'no detectable effect': the
+    range beside it shows the interval; the method section says what the words mean."""
+    return re.sub(r"\s*\([^)]*\)$", "", str(text)) or str(text)
+
+
+def _data_when(r: object) -> str:
+    """'13 Feb' or '13 Feb (60 days before)': the age is said only when it is not the same day."""
+    if r.data_as_of is None or pd.isna(r.data_as_of):
+        return "–"
+    when = pd.Timestamp(r.data_as_of).strftime("%d %b")
+    age = r.data_age_days
+    if pd.isna(age) or int(age) <= 0:
+        return when
+    return f"{when} ({int(age)} day{'s' if int(age) != 1 else ''} old)"
 
 
 def _cells(values: list[str], styles: list[str], tag: str = "td") -> str:
@@ -91,16 +114,18 @@ def reports_html(b: Brief) -> str:
     f = blocks_frame(b)
     if f.empty:
         return "<p><em>No leadership report has run yet.</em></p>"
-    heads = ["Report", "Decision", "Money / effect", "How sure", "Since last run", "Data as of"]
+    heads = ["Report", "Decision", MONEY_HEAD, "How sure", "Since last run", "Data up to"]
     rows = [_cells(heads, [_TH] * 6, "th")]
     for r in f.itertuples():
-        old = not pd.isna(r.data_age_days) and r.data_age_days > OLD_DATA_DAYS
+        old = _old(r.data_age_days)
         tone = "color:#c0392b;font-size:8pt;font-weight:bold" if old else _MUTED
-        age = "" if pd.isna(r.data_age_days) else f"<br><span style='{tone}'>{int(r.data_age_days)} d old</span>"
-        when = "–" if r.data_as_of is None else pd.Timestamp(r.data_as_of).strftime("%d %b")
+        when = _data_when(r)
+        note = f"<br><span style='{_MUTED}'>{escape(r.impact_note)}</span>" if r.impact_note else ""
         rows.append(_cells(
-            [f"<b>{escape(r.report)}</b>", escape(r.decision), _no_break(escape(r.impact)),
-             escape(r.confidence), escape(r.change), when + age],
+            [f"<b>{escape(r.report)}</b>", escape(r.decision),
+             f"<b>{_no_break(escape(r.impact))}</b>{note}", escape(_sure(r.confidence)),
+             escape(r.change),
+             f"<span style='{tone}'>{escape(when)}</span>"],
             [_TD + ";width:12%", _TD + ";width:33%", _TD + ";width:18%", _TD + ";width:17%",
              _TD + ";width:12%", _TD + ";white-space:nowrap"]))
     return f"<table style='{_TABLE}'>{''.join(rows)}</table>"
@@ -135,6 +160,104 @@ def body_html(b: Brief) -> str:
 
 def page_html(b: Brief) -> str:
     return summary_html(b) + body_html(b)
+
+
+# -- the same page one for the PDF (Typst): every text is a string literal, never markup ---------
+
+_T = typst_string
+_TY_TABLE = ("set text(size: 7.8pt); set par(justify: false, leading: 0.5em); "
+             "table(columns: {cols}, inset: (x: 3.5pt, y: 2.6pt), align: {align}, "
+             "stroke: (x, y) => if y == 0 {{ (bottom: 1.2pt + ll-accent) }} else "
+             "{{ (bottom: 0.5pt + ll-rule) }}, fill: (x, y) => if y == 0 {{ ll-accent-soft }}, "
+             "table.header(..{head}.map(h => text(weight: \"bold\", h))), {cells})")
+
+
+def _ty_cell(*parts: str) -> str:
+    """A table cell of Typst code parts (already literals or calls), one per line."""
+    parts = tuple(p for p in parts if p)
+    return "{" + "; linebreak(); ".join(parts) + "}" if len(parts) > 1 else parts[0]
+
+
+def _ty_muted(text: str, bold: bool = False, red: bool = False) -> str:
+    fill = "ll-bad" if red else "ll-muted"
+    weight = ', weight: "bold"' if bold else ""
+    return f"text(size: 7pt, fill: {fill}{weight}, {_T(text)})"
+
+
+def _ty_bad(text: str) -> str:
+    return f'text(fill: ll-bad, weight: "bold", {_T(text)})'
+
+
+def _ty_table(cols: str, align: str, head: list[str], cells: list[str]) -> str:
+    head_t = "(" + ", ".join(_T(h) for h in head) + ")"
+    return "#{" + _TY_TABLE.format(cols=cols, align=align, head=head_t, cells=", ".join(cells)) + "}"
+
+
+def reports_typst(b: Brief) -> str:
+    f = blocks_frame(b)
+    if f.empty:
+        return f"#emph({_T('No leadership report has run yet.')})"
+    cells = []
+    for r in f.itertuples():
+        cells += [
+            f"strong({_T(r.report)})", _T(r.decision),
+            _ty_cell(f"strong({_T(_no_break(r.impact))})",
+                     _ty_muted(r.impact_note) if r.impact_note else ""),
+            _T(_sure(r.confidence)), _T(r.change),
+            _ty_muted(_data_when(r), bold=_old(r.data_age_days), red=_old(r.data_age_days))
+            if _old(r.data_age_days) else _T(_data_when(r)),
+        ]
+    heads = ["Report", "Decision", MONEY_HEAD, "How sure", "Since last run", "Data up to"]
+    return _ty_table("(11%, 27%, 21%, 16%, 14%, 11%)", "left + top", heads, cells)
+
+
+def kpis_typst(b: Brief) -> str:
+    day = b.period.days == 1
+    heads = ["", "Yesterday" if day else "Last week", "vs 7 days before" if day else "vs week before",
+             "vs 28 days before" if day else "vs 4 weeks before",
+             f"vs same {'weekday' if day else 'week'} last month"]
+    cells = []
+    for r in b.kpis.itertuples():
+        cells += [_T(r.label), _T(_kpi_value(r.kpi, r.value))]
+        for n in ("base_7d", "base_28d", "same_day_last_month"):
+            d = getattr(r, f"{n}_change", float("nan"))
+            text = "–" if r.kpi == "stores_below_baseline" else _change(r.kpi, d)
+            tone = "" if r.kpi == "stores_below_baseline" else _colour(r.kpi, d)
+            fill = "ll-bad" if "c0392b" in tone else "ll-good" if tone else ""
+            cells.append(f'text(fill: {fill}, weight: "bold", {_T(text)})' if fill else _T(text))
+    align = "(x, y) => if x == 0 { left } else { right }"
+    return _ty_table("(2.2fr, 1fr, 1fr, 1fr, 1.3fr)", align, heads, cells)
+
+
+def alerts_typst(b: Brief) -> str:
+    if not b.alerts:
+        return f"#par({_T('No alert fired.')})"
+    items = ", ".join(
+        "{" + _ty_bad(a.subject) + f"; {_T(': ' + a.message + ' ')}; " + _ty_muted(f"Rule: {a.rule}.")
+        + "}" for a in b.alerts)
+    return f"#{{set text(size: 8.5pt); list(tight: true, {items})}}"
+
+
+def _ty_heading(text: str) -> str:
+    return f"#heading(level: 3, {_T(text)})"
+
+
+def page_one(b: Brief) -> Block:
+    """Page one in both renderers: the inline-styled HTML (also the email) and the Typst twin."""
+    summary = b.narrative.text if b.narrative else " ".join(b.facts)
+    typst = "\n".join([
+        f"#ll-callout(\"note\", \"In short.\", {_T(summary)})",
+        _ty_heading("Decisions from the reports"), reports_typst(b),
+        _ty_heading(f"Alerts ({len(b.alerts)})"), alerts_typst(b),
+        _ty_heading(f"The company, {b.period.label}"), kpis_typst(b),
+    ])
+    return Block(page_html(b), typst, page_text(page_html(b)))
+
+
+def new_page(title: str) -> Block:
+    """A section that starts on a new page in both renderers (page one stays one page)."""
+    return Block(f"<h2 style='break-before:page'>{escape(title)}</h2>",
+                 f"#pagebreak(weak: true)\n#heading(level: 2, {_T(title)})", title)
 
 
 def page_text(html: str) -> str:
@@ -188,14 +311,23 @@ def method_text(b: Brief, p: object) -> str:
         "paid on completed US-dollar orders.\n"
         "- **A device is down** when it has been offline for at least "
         f"{p.blip_hours:g} hours (shorter gaps are connectivity blips).\n"
-        "- **Each report's block** repeats its last good run's headline: the decision, its money "
+        "- **Each report's row** repeats its last good run's headline: the decision, its money "
         "with the interval, and how sure the report is, in its own words. The brief fits no "
         "model of its own and never reruns a report.\n"
+        "- **Profit per month**: every report's money is put in one unit. A weekly figure is "
+        "multiplied by 4.35 (weeks in a month), a 7-day plan likewise (as if repeated every week), "
+        "a 12-month value divided by 12; the report's own figure is printed beside it. Revenue, "
+        "and a figure that is not money (such as cups), are marked as such. The range is the "
+        "report's own interval (95 %, or 90 % where the report uses 90 %): *clearly a gain* means "
+        "it excludes zero, *no detectable effect* that the figure is within one standard error of "
+        "zero, *probably a gain* that it leans positive but includes zero.\n"
         "- **Alerts**: a mature store more than "
         f"{nb.pct(p.store_drop, 0)} under its 28-day baseline and beyond {p.store_drop_noise_sd:g} "
         f"times its usual spread; more than {nb.pct(p.devices_down_max, 0)} of devices down, or "
         f"the share down up {p.devices_down_jump * 100:.0f} points on its 7-day baseline; a report "
-        f"older than its schedule plus {p.stale_grace_days:g} day; a run that failed.\n"
+        f"whose last good run, or whose data, is older than its schedule plus "
+        f"{p.stale_grace_days:g} day (data counted against the brief's last day of data); a run "
+        "that failed.\n"
         f"- **Summary**: {llm}."
     )
 
@@ -233,10 +365,3 @@ def revenue_figure(b: Brief):
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
     return fig
-
-
-def show(fragment: str) -> object:
-    """Display an HTML fragment in the notebook (page one is one fragment, inline-styled)."""
-    from IPython.display import HTML
-
-    return HTML(fragment)

@@ -23,10 +23,9 @@ from pydantic import BaseModel, ConfigDict
 from luckin_lab.customers import churn, clv, winback
 from luckin_lab.sources import DataStore
 from luckin_lab.transforms import customers as tc
+from luckin_lab.units import DAYS_PER_MONTH
 from luckin_lab.uplift import policy
 from luckin_lab.uplift.data import ExperimentData, from_campaign
-
-DAYS_PER_MONTH = 30.4375
 
 
 class CustomerSettings(BaseModel):

@@ -61,11 +61,11 @@ def brief_headline(h: dict) -> Headline:
     """The leadership brief's block: the decision and its 12-month value with the interval."""
     if "winback_value" not in h:
         return Headline(decision(h), f"12-month {h['value_measure']} of the customers at risk",
-                        h["at_risk_value_12m"], unit="USD", is_profit=h["value_measure"] == "profit",
+                        h["at_risk_value_12m"], unit="USD per 12 months", is_profit=h["value_measure"] == "profit",
                         for_whom=f"{h['at_risk']:,} customers at risk",
                         confidence="a model estimate (no interval)")
     return Headline(decision(h), f"12-month {h['value_measure']} of the win-back list",
-                    h["winback_value"], h["winback_value_low"], h["winback_value_high"], "USD",
+                    h["winback_value"], h["winback_value_low"], h["winback_value_high"], "USD per 12 months",
                     is_profit=h["value_measure"] == "profit", level=0.9,
                     for_whom=f"{h['winback_customers']:,} lapsed and at-risk customers",
                     follow_up_days=60)

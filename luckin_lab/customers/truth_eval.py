@@ -136,7 +136,7 @@ def future_purchases(a: CustomerAnalysis, truth: pd.DataFrame) -> pd.DataFrame:
     """12-month expected purchases (today onward) against the planted expectation with the
     rates carried forward (an assumption of the truth file: prices, store network and demand
     shocks as in its last weeks, no new campaign; lifetimes are planted, so who goes dormant
-    when is exact). The model's horizon is clv_months x 30.44 days, the truth's 365 days."""
+    when is exact). The model's horizon is clv_months x 30.4375 days, the truth's 365 days."""
     today = a.profiles["today"]
     fut = truth[truth["assumed_future"] & (truth["horizon_days"] > a.settings.horizon_days)]
     horizon = int(fut["horizon_days"].max()) if len(fut) else 365

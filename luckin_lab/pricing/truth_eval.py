@@ -82,13 +82,6 @@ def score(by_group: pd.DataFrame, truth: dict[str, float]) -> pd.DataFrame:
     return t[["group", "method", "elasticity", "ci_low", "ci_high", "truth", "error", "covered"]]
 
 
-def score_cells(cells: pd.DataFrame, truth: dict[str, dict[str, float]]) -> pd.DataFrame:
-    """Group x segment DML cells against elasticity[group][segment] (direct effect only)."""
-    t = cells.copy()
-    t["truth"] = [truth.get(g, {}).get(s) for g, s in zip(t["group"], t["segment"], strict=True)]
-    return _judge(t.dropna(subset=["truth"]))
-
-
 def score_cross(cross: pd.DataFrame, truth: dict[str, dict[str, float]]) -> pd.DataFrame:
     """Every estimated (demand of, price of) pair of the cross-price matrix against its truth."""
     if cross.empty:

@@ -28,11 +28,13 @@ are read by :func:`headline_of`, which derives the same fields from that report'
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from luckin_lab.reporting.certainty import Estimate, confidence_words, lead_figure
+from luckin_lab.units import DAYS_PER_MONTH
 
 HEADLINE_KEY = "headline"
 HEADLINE_VERSION = 1
@@ -94,6 +96,29 @@ class Headline:
         est = self.estimate
         return None if est is None else est.significant
 
+    @property
+    def per_month(self) -> float | None:
+        """The factor that turns ``value`` into money per month (None: not money, or no period).
+
+        ``unit`` names the period: "USD per week", "USD per month", "USD per 7 days",
+        "USD per 12 months"; a plain "USD" is a one-off total with no period.
+        """
+        m = _PERIOD.match(self.unit.strip())
+        if not m or not m.group(2):
+            return None
+        days = float(m.group(1) or 1) * _DAYS[m.group(2)]
+        return _DAYS["month"] / days
+
+    def monthly(self) -> Headline | None:
+        """The same headline in USD per month (None when it cannot be put so)."""
+        k = self.per_month
+        if k is None:
+            return None
+        def scale(x: float | None) -> float | None:
+            return None if x is None else x * k
+        return Headline(**{**self.to_dict(), "value": scale(self.value), "low": scale(self.low),
+                           "high": scale(self.high), "unit": "USD per month"})
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -105,6 +130,10 @@ class Headline:
             v = fields.get(key)
             fields[key] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
         return cls(**fields)
+
+
+_DAYS = {"day": 1.0, "week": 7.0, "month": DAYS_PER_MONTH, "year": 365.25}
+_PERIOD = re.compile(r"^USD(?: per (?:(\d+(?:\.\d+)?) )?(day|week|month|year)s?)?$")
 
 
 def with_confidence(h: Headline) -> Headline:
@@ -218,8 +247,11 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
             f"Send {k} technician{'s' if k != 1 else ''} on the {m.get('plan_visits', 0)} planned "
             f"visits over the next {days} days.",
             f"drink margin kept minus technician cost over {days} days", _f(m, "expected_profit_usd"),
-            unit="USD", is_profit=True, for_whom="store technicians",
-            confidence="a plan figure from the failure model (no interval)", follow_up_days=days)
+            _f(m, "profit_low_usd"), _f(m, "profit_high_usd"), unit=f"USD per {days} days", is_profit=True,
+            level=float(m.get("profit_interval_level") or 0.95), for_whom="store technicians",
+            confidence=("range of 9 in 10 simulated weeks of failures; the failure model and the lost-sales "
+                        "rules are taken as right" if "profit_low_usd" in m else
+                        "a plan figure from the failure model (no interval)"), follow_up_days=days)
     if "plan_visits" in m:
         return Headline(
             f"Send technicians on the {m['plan_visits']} planned visits over the next {days} days.",
@@ -229,9 +261,10 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
             confidence="a plan figure from the failure model (no interval)", follow_up_days=days)
     service = m.get("service")
     if isinstance(service, Mapping):
+        horizon = int(p.get("horizon_long_days") or 30)
         return Headline(f"Service the {service.get('services', 0)} units listed in the report.",
                         "saving vs running to failure", _f(service, "saving_usd"),
-                        unit="USD", is_profit=True, for_whom="the maintenance team",
+                        unit=f"USD per {horizon} days", is_profit=True, for_whom="the maintenance team",
                         follow_up_days=int(p.get("horizon_long_days") or 30))
     return None
 
@@ -254,17 +287,9 @@ def _sites(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
 
 
 def _stores(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
-    below = list(m.get("stores_below_4wk_avg") or [])
-    their = "its" if len(below) == 1 else "their"
-    decision = (f"Look into {', '.join(below)}: revenue more than 10 % below {their} 4-week average."
-                if below else "No action: every mature store is within 10 % of its 4-week average.")
-    if m.get("profit_available") and m.get("gross_profit") is not None:
-        return Headline(decision, f"gross profit, week of {m['week_start']} (before labour and rent)",
-                        _f(m, "gross_profit"), unit="USD per week", is_profit=True,
-                        for_whom="store operations", confidence="measured directly from the sales data")
-    return Headline(decision, f"revenue, week of {m['week_start']} (revenue, not profit)",
-                    _f(m, "revenue"), unit="USD per week", is_profit=False,
-                    for_whom="store operations", confidence="measured directly from the sales data")
+    from luckin_lab.trends.narrative import store_headline  # the report's own definition
+
+    return store_headline(m, bool(m.get("profit_available")))
 
 
 _DERIVE: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Headline | None]] = {

@@ -17,8 +17,8 @@ from luckin_lab.geo import distance_km
 from luckin_lab.sources import DataStore
 from luckin_lab.transforms import metrics, sales
 from luckin_lab.transforms import sites as tf
+from luckin_lab.units import DAYS_PER_MONTH
 
-DAYS_PER_MONTH = 30.44
 # weeks since a customer's first order at which their demand weight may change (customer
 # tenure states); before the first order a registered user is "not yet a customer"
 TENURE_EDGES = (1, 4, 13)

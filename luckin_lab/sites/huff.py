@@ -338,11 +338,6 @@ class HuffFit:
         base = self.demand_base(data.state_counts()[:, :, -1])
         return base * self.kappa[-weeks:].mean() * DAYS_PER_MONTH / 7
 
-    def with_decay(self, decay: float) -> HuffFit:
-        out = HuffFit(**{k: getattr(self, k) for k in self.__dataclass_fields__})
-        out.decay = decay
-        return out
-
 
 def _start_from(fit: HuffFit, obj: _Objective) -> np.ndarray:
     """Optimiser vector of ``obj`` at a related fit's values (another holdout or fixed decay).

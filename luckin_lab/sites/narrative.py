@@ -12,7 +12,7 @@ import pandas as pd
 from luckin_lab.reporting.certainty import Estimate, lead_figure
 from luckin_lab.reporting.headline import Headline
 from luckin_lab.reporting.nb import money, pct
-from luckin_lab.sites.data import DAYS_PER_MONTH
+from luckin_lab.units import DAYS_PER_MONTH
 from luckin_lab.sites.huff import _BOUNDS_WEIGHT, HuffFit
 from luckin_lab.sites.pipeline import SiteSelection
 from luckin_lab.sites.summary import decision, set_profit

@@ -12,10 +12,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from luckin_lab.sources import DataStore
+from luckin_lab.survival import lost_sales as ls
 from luckin_lab.survival import models as M
 from luckin_lab.survival.episodes import EventData, as_of, device_events, generic_events
 from luckin_lab.survival.plan import (
+    INTERVAL,
+    OPTIMISED,
     MaintenancePlan,
+    PlanInputs,
     maintenance_plan,
     plan_inputs,
     staffing_options,
@@ -24,7 +28,6 @@ from luckin_lab.survival.prediction import holdout_calibration, risk_table
 from luckin_lab.survival.service import ServicePlan, service_priority
 from luckin_lab.survival.words import Nouns
 from luckin_lab.transforms import iot as tx
-from luckin_lab.transforms.sales import revenue_orders
 
 
 @dataclass
@@ -45,6 +48,7 @@ class SurvivalAnalysis:
     backlog_devices: pd.DataFrame | None = None
     staffing: pd.DataFrame | None = None
     margin: dict = field(default_factory=dict)
+    plan_inputs: PlanInputs | None = None  # devices, failure chances and store demand the plans are built on
 
     @property
     def chosen(self) -> M.GroupModels:
@@ -70,19 +74,22 @@ def offline_backlog(state: pd.DataFrame, devices: pd.DataFrame, stores: pd.DataF
     return names.merge(g, on="store_id").sort_values("share_down", ascending=False).reset_index(drop=True)
 
 
-def margin_per_cup(store: DataStore, fallback: float) -> dict:
-    """Margin of one drink (paid price minus recipe cost, revenue orders only), from the order
-    items and products tables; the run's assumed value when the source has no sales tables."""
-    if not all(store.has(t) for t in ("orders", "order_items", "products")):
-        return {"margin_per_cup": float(fallback), "cups": 0,
-                "how": "the run's assumed value: this source has no order items or products"}
-    m = store.execute(tx.drink_margin(store.table("order_items"), store.table("products"),
-                                      revenue_orders(store))).iloc[0]
-    if not m.cups:
-        return {"margin_per_cup": float(fallback), "cups": 0, "how": "the run's assumed value: no drinks sold"}
-    return {"margin_per_cup": float(m.margin / m.cups), "revenue_per_cup": float(m.revenue / m.cups),
-            "cups": int(m.cups),
-            "how": f"paid price minus recipe cost, averaged over {int(m.cups):,} drinks sold"}
+def demand_summary(demand: ls.StoreDemand, rates: pd.Series, chain: dict, inp) -> dict:
+    """What a lost drink is worth and how much the stores sell: the scale every lost-margin
+    figure is checked against (a week's loss can never exceed a week's drink margin)."""
+    drinks = demand.drinks_per_day()
+    margin = demand.margin_per_day().sum()
+    return {
+        "margin_per_cup": float(margin / drinks.sum()) if drinks.sum() else 0.0,
+        "how": demand.how,
+        "prices_support": demand.prices_support,
+        "drinks_per_week": float(drinks.sum() * 7),
+        "drink_margin_per_week_usd": float(margin * 7),
+        "drink_margin_per_horizon_usd": float(margin * inp.horizon),
+        "machine_rate_cups_per_hour": {k: float(v) for k, v in rates.items()},
+        "busiest_store_hour_drinks": float(demand.hourly.groupby(["store_id", "hour"]).drinks.sum().max()),
+        **{f"chain_{k}": v for k, v in chain.items()},
+    }
 
 
 def analyse(
@@ -138,20 +145,24 @@ def analyse(
         )
         return out
     earlier = as_of(store, data.snapshot - pd.Timedelta(days=calibration_days), blip_hours)
+    # the plan acts on the short horizon's risk, so that is the one checked on held-out days
     out.calibration, out.calibration_summary = holdout_calibration(
-        data, earlier, comparison.chosen, horizon_days=calibration_days
+        data, earlier, comparison.chosen, horizon_days=horizons[0]
     )
     state = device_state(store, data, blip_hours)
     stores = store.load("stores")
     out.backlog = offline_backlog(state, store.load("iot_devices"), stores, data.snapshot)
-    inp = plan_inputs(data, out.chosen, state, stores, plan_horizon_days)
+    demand = ls.store_demand(store, data.snapshot, assumed_margin_per_cup)
+    rates = ls.machine_rates(store, data.snapshot)
+    inp = plan_inputs(data, out.chosen, state, stores, plan_horizon_days, demand, rates)
+    out.plan_inputs = inp
     out.plan = maintenance_plan(inp, data.snapshot, technicians, visits_per_technician_day, visit_hours)
     out.backlog_devices = store.load("iot_devices")[["device_id", "store_id", "device_type"]].merge(
         state[["device_id", "down"]], on="device_id", how="left").fillna({"down": False})
     out.backlog_devices["down"] = out.backlog_devices.down.astype(bool)
-    out.margin = margin_per_cup(store, assumed_margin_per_cup)
+    out.margin = demand_summary(demand, rates, ls.chain_week(store, data.snapshot), inp)
     out.staffing = staffing_options(inp, max(max_technicians, technicians), visits_per_technician_day,
-                                    visit_hours, out.margin["margin_per_cup"], technician_day_cost)
+                                    visit_hours, technician_day_cost)
     # page one recommends the most profitable crew: the plan shown and exported is that crew's
     best = int(out.staffing.loc[out.staffing.recommended, "technicians"].iloc[0])
     if best > 0 and best != technicians:
@@ -174,6 +185,7 @@ def headline_metrics(a: SurvivalAnalysis) -> dict:
         "hazard_ratios": {c: float(hr.loc[c, "hr"]) for c in hr.index},
         "weibull_shapes": dict(zip(a.shapes.group, a.shapes["shape"], strict=True)) if a.shapes is not None else {},
         "devices_online": len(a.risk),
+        "snapshot": str(a.data.snapshot.date()) if a.data.snapshot is not None else None,
         # one per risk horizon, e.g. expected_failures_7d (the suffix is the time unit's count)
         **{f"expected_failures_{c[len('p_fail_'):]}": float(a.risk[c].sum())
            for c in a.risk.columns if c.startswith("p_fail_")},
@@ -184,22 +196,26 @@ def headline_metrics(a: SurvivalAnalysis) -> dict:
         comp = a.plan.comparison.set_index("policy")
         m["plan_visits"] = int(len(a.plan.schedule))
         m["downtime_hours"] = comp.expected_downtime_hours.to_dict()
-        m["lost_cups"] = comp.expected_lost_cups.to_dict()
-        m["downtime_hours_avoided_vs_run_to_failure"] = float(
-            comp.loc["optimised (CP-SAT)", "downtime_hours_avoided_vs_run_to_failure"]
-        )
-        m["lost_cups_avoided_vs_run_to_failure"] = float(
-            comp.loc["optimised (CP-SAT)", "lost_cups_avoided_vs_run_to_failure"]
-        )
+        m["lost_drinks"] = comp.expected_lost_drinks.to_dict()
+        m["lost_margin_usd"] = comp.expected_lost_margin_usd.to_dict()
+        for col in ("downtime_hours_avoided_vs_run_to_failure", "lost_drinks_avoided_vs_run_to_failure",
+                    "margin_kept_vs_run_to_failure_usd"):
+            m[col] = float(comp.loc[OPTIMISED, col])
     if a.service is not None:
         m["service"] = a.service.summary
     if a.staffing is not None:
         best = a.staffing[a.staffing.recommended].iloc[0]
+        none = a.staffing[a.staffing.technicians == 0].iloc[0]
         m["recommended_technicians"] = int(best.technicians)
-        m["expected_profit_usd"] = float(best.expected_profit_usd)
-        m["margin_kept_usd"] = float(best.margin_kept_usd)
-        m["technician_cost_usd"] = float(best.technician_cost_usd)
+        for k in ("expected_profit_usd", "profit_low_usd", "profit_high_usd", "margin_kept_usd",
+                  "technician_cost_usd", "expected_lost_margin_usd"):
+            m[k] = float(best[k])
+        m["lost_margin_if_nobody_usd"] = float(none.expected_lost_margin_usd)
+        m["lost_margin_if_nobody_low_usd"] = float(none.lost_margin_low_usd)
+        m["lost_margin_if_nobody_high_usd"] = float(none.lost_margin_high_usd)
+        m["profit_interval_level"] = INTERVAL
         m["margin_per_cup_usd"] = a.margin["margin_per_cup"]
+        m["lost_sales"] = {k: v for k, v in a.margin.items() if k != "margin_per_cup"}
     if a.backlog is not None:
         m["devices_down_at_snapshot"] = int(a.backlog.down.sum())
         m["share_down_at_snapshot"] = float(a.backlog.down.sum() / a.backlog.devices.sum())

@@ -202,15 +202,6 @@ class WeibullFit:
     variance: np.ndarray  # over (log shape, log scale, beta...)
     loglik: float
 
-    @property
-    def shape_ci(self) -> tuple[float, float]:
-        se = np.sqrt(self.variance[0, 0])
-        return float(self.shape * np.exp(-1.96 * se)), float(self.shape * np.exp(1.96 * se))
-
-    @property
-    def beta_se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.variance)[2:]), index=self.beta.index)
-
 
 def _weibull_nll(theta, entry, stop, event, X):
     log_k, log_lam, b = theta[0], theta[1], theta[2:]

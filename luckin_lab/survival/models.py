@@ -109,9 +109,6 @@ class GroupModels:
     aic: float
     n_params: int
 
-    def predict_frame(self, frame: pd.DataFrame, group_col: str) -> dict[str, pd.DataFrame]:
-        return {g: frame.loc[frame[group_col] == g, self.covariates[g]] for g in self.fits}
-
     def survival_after(
         self, frame: pd.DataFrame, group_col: str, age: np.ndarray, horizons: list[float]
     ) -> pd.DataFrame:

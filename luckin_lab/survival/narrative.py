@@ -43,18 +43,30 @@ def device_method_text(horizons: tuple[int, int], calibration_days: int, blip_ho
         _models(DEVICES, True),
         f"- **Risk.** For a running device, the chance of failing within {h1} or {h2} days is the "
         "model's probability of failure in that window given it has already run for its current "
-        f"spell's age. The check: refit on data up to {calibration_days} days ago and compare "
-        "predictions with what happened, and with a constant rate for every device (skill).",
-        "- **The plan.** Each visit brings a device back as good as new. OR-Tools picks the visits "
-        "(device and day) that avoid the most expected lost cups, within technicians x visits a day "
-        "and the visits a store can host during its opening hours. Without a visit a failed device "
-        "is assumed down for the rest of the plan (the repair backlog is weeks long). The same "
-        "expected-value model scores run-to-failure and a fixed calendar.",
-        "- **The money.** A lost cup is valued at the average margin of a drink sold (paid price minus "
-        "recipe cost, from the order items and products tables). Each number of technicians from none "
-        "up gets its own optimised plan; its expected profit is the margin it keeps against sending "
-        "nobody, minus the technicians' cost per day (a parameter). The recommendation is the most "
-        "profitable number.",
+        f"spell's age. The check: refit on data up to {calibration_days} days ago, give each device "
+        f"running then a chance of failing within {h1} days, and compare with what happened, and with "
+        "a constant rate for every device (skill).",
+        "- **What downtime costs.** A store loses a drink only when it cannot make it. Cup-making "
+        "machines (the types the cup log names) share the store's drinks; one machine makes at most "
+        "its type's busiest-hour rate in the cup log (99th percentile of its machine-hours), and the "
+        "store loses the drinks of an hour beyond what its working machines make. A store with no "
+        "working grinder loses its coffee drinks and one with no working ice maker its iced drinks "
+        "and cold brew (an assumption; the data do not link them to drinks). Demand is what each "
+        "store sold in each hour over the last 4 weeks (order items), at its own drink margin (paid "
+        "price minus recipe cost), so no store can lose more than it sells. Devices fail "
+        "independently.",
+        "- **The plan.** Each visit brings a device back as good as new. Visits are chosen one at a "
+        "time, each the device and day that keeps the most expected drink margin given the visits "
+        "already chosen (a second repair where one already restores service is worth little), within "
+        "technicians x visits a day and the visits a store can host during its opening hours; spare "
+        "capacity repairs the oldest failures. Without a visit a failed device is assumed down for the "
+        "rest of the plan (the repair backlog is weeks long). Run-to-failure and a fixed calendar are "
+        "scored on the same model and the same 1,000 simulated weeks.",
+        "- **The money.** Each number of technicians from none up gets its own plan; its profit is the "
+        "drink margin it keeps against sending nobody, minus the technicians' cost per day (a "
+        "parameter). The recommendation is the most profitable number; its range is where 9 of 10 "
+        "simulated weeks fall (chance of failures only: the failure model and the rules above are "
+        "taken as right).",
     ])
 
 

@@ -115,60 +115,159 @@ def fleet_page_one(a: SurvivalAnalysis, nouns: Nouns, horizons: tuple[int, int])
     return PageOne(kpis, text)
 
 
-def downtime_explainer(state_down: pd.DataFrame) -> str:
-    """Why many devices can be down while sales look normal: most have a working twin.
+KIND_WORDS = {"maker": "cup-making machine", "grinder": "grinder", "ice_maker": "ice maker"}
 
-    ``state_down``: one row per device with store_id, device_type, down (bool)."""
-    d = state_down.copy()
-    up = d.assign(up=~d.down).groupby(["store_id", "device_type"]).up.transform("sum")
+
+def coverage(a: SurvivalAnalysis, stores: pd.DataFrame) -> pd.DataFrame:
+    """Per store and kind of machine (cup makers pooled: any of them makes any drink): devices
+    and how many work at the snapshot. A kind with none working is what costs sales now."""
+    d = a.backlog_devices.copy()
+    makers = set(a.margin.get("machine_rate_cups_per_hour", {}))
+    d["kind"] = d.device_type.where(~d.device_type.isin(makers), "maker")
+    g = d.assign(working=~d.down).groupby(["store_id", "kind"]).agg(
+        devices=("device_id", "size"), working=("working", "sum")).reset_index()
+    g = g.merge(stores[["store_id", "store_name"]], on="store_id", how="left")
+    g["kind_words"] = g.kind.map(KIND_WORDS).fillna(g.kind.str.replace("_", " "))
+    return g
+
+
+def downtime_explainer(a: SurvivalAnalysis, cov: pd.DataFrame) -> str:
+    """Why many devices can be down while sales look normal, and which gaps cost sales now."""
+    d = a.backlog_devices
     down = d[d.down]
-    covered = int((up[d.down] > 0).sum())
-    return (f"{covered} of the {len(down)} down devices ({nb.pct(covered / max(len(down), 1), 0)}) are in a store "
-            "with another working machine of the same type, which can take over their drinks, so a large share "
-            "of devices down does not mean the same share of sales lost: store revenue can look normal while "
-            "many devices are down. The plan values each device by the cups it made, which overstates the "
-            "loss where a backup carries the load.")
+    key = cov.set_index(["store_id", "kind"]).working
+    makers = set(a.margin.get("machine_rate_cups_per_hour", {}))
+    kinds = down.device_type.where(~down.device_type.isin(makers), "maker")
+    covered = int(sum(key.get((s, k), 0) > 0 for s, k in zip(down.store_id, kinds, strict=True)))
+    gaps = cov[cov.working == 0].sort_values(["store_name", "kind"])
+    total = len(d)
+    text = (f"**Why {len(down)} of {total} devices ({nb.pct(len(down) / max(total, 1), 0)}) can be down while "
+            f"sales look normal.** {covered} of them are in a store where another machine of the same kind still "
+            "works and carries their drinks, so they cost little or nothing. ")
+    if len(gaps):
+        items = [f"no working {k} at {n}" for n, k in zip(gaps.store_name, gaps.kind_words, strict=True)]
+        text += f"What costs sales now: {_join(items)}."
+    else:
+        text += "Every store has at least one working machine of every kind."
+    return text
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _week_range(lo: float, hi: float) -> str:
+    return f"9 weeks in 10 between {nb.money(lo, like=hi)} and {nb.money(hi)}"
+
+
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+
+
+def crew_words(k: int) -> str:
+    """'One technician', 'Two technicians', '12 technicians' (a sentence may start with it)."""
+    n = NUMBER_WORDS.get(k, str(k))
+    return f"{n[:1].upper()}{n[1:]} technician{'s' if k != 1 else ''}"
+
+
+def plan_trade_text(a: SurvivalAnalysis) -> str:
+    """The optimised plan against repairing the oldest failures first, with the sign of each
+    difference said as it is (the plan can leave more device downtime while keeping more margin)."""
+    from luckin_lab.survival.plan import OPTIMISED
+
+    c = a.plan.comparison.set_index("policy").loc[OPTIMISED]
+    kept, hours = float(c.margin_kept_vs_run_to_failure_usd), float(c.downtime_hours_avoided_vs_run_to_failure)
+    crew = a.plan.capacity["technicians"]
+    who = f"{crew} technician{'s' if crew != 1 else ''}"
+    money = (f"keeps an expected {nb.money(kept)} more drink margin" if kept >= 0
+             else f"keeps {nb.money(-kept)} less drink margin")
+    if hours < 0:
+        hrs = (f"but leaves devices down {nb.num(-hours)} more hours in total (store opening hours), because it "
+               "skips machines that have a working twin in their store and services the last working machine "
+               "of a kind before it fails")
+    else:
+        hrs = f"and also cuts device downtime by {nb.num(hours)} hours (store opening hours)"
+    return (f"**What the plan trades.** Against repairing the oldest failures first with the same {who}, the plan "
+            f"{money} {hrs}. It ranks visits by the sales they save, not by hours of downtime.")
 
 
 def device_page_one(a: SurvivalAnalysis, staffing: pd.DataFrame, margin: dict, horizons: tuple[int, int],
-                    plan_days: int, technicians_param: int) -> PageOne:
-    """Page one of the device report: how many technicians, the money, the fleet, certainty."""
-    h1, _ = horizons
+                    plan_days: int, technicians_param: int, stores: pd.DataFrame) -> PageOne:
+    """Page one of the device report: how many technicians, the profit and its range, what the
+    plan trades, why many devices are down, and how sure we are. Every figure from ``staffing``,
+    ``a.plan.comparison`` and ``margin`` (the frames results/ holds)."""
     best = staffing[staffing.recommended].iloc[0]
+    none = staffing[staffing.technicians == 0].iloc[0]
     k = int(best.technicians)
-    asked = staffing.set_index("technicians").loc[technicians_param] if technicians_param in set(staffing.technicians) else None
+    st = staffing.set_index("technicians")
     cs = a.calibration_summary
     down, total = int(a.backlog.down.sum()), int(a.backlog.devices.sum())
+    week_margin = margin["drink_margin_per_horizon_usd"]
     kpis = {
         "Technicians to send": f"{k}",
         f"Expected profit, next {plan_days} days": nb.money(best.expected_profit_usd),
+        f"Drink margin lost if nobody is sent, next {plan_days} days": nb.money(none.expected_lost_margin_usd),
         "Devices down now": f"{down} of {total} ({nb.pct(down / total, 0)})",
-        f"Expected failures, next {h1} days": nb.num(a.risk[f"p_fail_{h1}d"].sum(), 1),
     }
-    compare = ""
-    if asked is not None and k != technicians_param:
-        compare = (f" The run's standing assumption of {technicians_param} technicians would earn "
-                   f"{nb.money(asked.expected_profit_usd)}.")
-    decision = (
-        f"**Decision.** Send **{k} technician{'s' if k != 1 else ''}** on the {int(best.visits)} visits of the "
-        f"optimised plan over the next {plan_days} days. The plan keeps an expected "
-        f"**{nb.money(best.margin_kept_usd)} of drink margin** that down machines would otherwise lose, for "
-        f"{nb.money(best.technician_cost_usd)} of technician time: an expected profit of "
-        f"**{nb.money(best.expected_profit_usd)}** against sending nobody. We compared 0 to "
-        f"{int(staffing.technicians.max())} technicians by expected profit; more would cost more than the "
-        f"margin they save.{compare}"
-    )
+    tech = f"{k} technician{'s' if k != 1 else ''}"
+    if k == 0:
+        decision = (f"**Decision.** Send no technician this week: no number of technicians keeps more drink margin "
+                    f"than it costs. Down machines cost the stores an expected "
+                    f"**{nb.money(none.expected_lost_margin_usd)} of drink margin** over the next {plan_days} days "
+                    f"({_week_range(none.lost_margin_low_usd, none.lost_margin_high_usd)}), out of the "
+                    f"{nb.money(week_margin)} they make on drinks in {plan_days} days.")
+    else:
+        decision = (
+            f"**Decision.** Send **{tech}** for the next {plan_days} days ({int(best.visits)} visits). If nobody "
+            f"is sent, down machines cost the stores an expected **{nb.money(none.expected_lost_margin_usd)} of "
+            f"drink margin** ({_week_range(none.lost_margin_low_usd, none.lost_margin_high_usd)}), out of the "
+            f"{nb.money(week_margin)} they make on drinks in {plan_days} days. {crew_words(k)} keep"
+            f"{'s' if k == 1 else ''} an expected {nb.money(best.margin_kept_usd)} of it for "
+            f"{nb.money(best.technician_cost_usd)} of technician time: an expected profit of "
+            f"**{nb.money(best.expected_profit_usd)}** ({_week_range(best.profit_low_usd, best.profit_high_usd)})."
+        )
+    if k + 1 in st.index:
+        nxt = st.loc[k + 1]
+        decision += (f" One more technician would keep only {nb.money(nxt.margin_kept_usd - best.margin_kept_usd)} "
+                     f"more for {nb.money(nxt.technician_cost_usd - best.technician_cost_usd)}.")
+    if technicians_param != k and technicians_param in st.index:
+        decision += (f" The standing crew of {technicians_param} would earn "
+                     f"{nb.money(st.loc[technicians_param].expected_profit_usd)}.")
+    chain = ""
+    if margin.get("chain_gross_profit_usd") is not None:
+        chain = (f" For scale, the chain made {nb.money(margin['chain_gross_profit_usd'])} gross profit in the week "
+                 f"of {pd.Timestamp(margin['chain_week_start']):%-d %b %Y} (store report).")
+    support = ("a store with no working grinder loses its coffee drinks, one with no working ice maker its iced "
+               "drinks and cold brew (our assumption)" if margin["prices_support"] else
+               "grinders and ice makers are not priced, because without sales tables we cannot tell which drinks "
+               "need them")
+    sold = "sold" if margin["prices_support"] else "made (cup log)"
     money = (
-        f"**How downtime is priced.** A down machine loses the cups it made per open hour (from the cup log) "
-        f"at {nb.money(margin['margin_per_cup'], 2)} of margin per drink ({margin['how']}). "
-        f"{downtime_explainer(a.backlog_devices)}"
+        "**How downtime is priced.** A store loses a drink only when it has no working machine to make it: one "
+        f"cup-making machine makes up to {_rate_text(margin)} drinks an hour (its type's busiest hours in the cup "
+        f"log) and the busiest store hour sells {nb.num(margin['busiest_store_hour_drinks'])}, so one working backup "
+        f"usually carries the store; {support}. Lost drinks are those the store {sold} in the same hours over the "
+        f"last 4 weeks, never more, at {nb.money(margin['margin_per_cup'], 2)} of margin a drink on average"
+        f"{'' if margin['prices_support'] else ' (assumed: this source has no sales tables)'}.{chain}"
     )
-    fleet = (f"**The fleet.** {down} of {total} devices ({nb.pct(down / total, 0)}) are down at the snapshot; of the "
-             f"{len(a.risk)} running, we expect {nb.num(a.risk[f'p_fail_{h1}d'].sum(), 1)} to fail within {h1} days.")
-    conf = f"**Confidence.** {concordance_text(a, a.data.nouns)} On the last held-out month, " + _lower_first(
-        calibration_claim(cs))
-    text = "\n\n".join([decision, money, fleet, f"**What drives failures.** {drivers_text(a.cox.hazard_ratios)}", conf])
+    conf = (f"**How sure we are.** The ranges come from 1,000 simulated weeks of failures; they take the failure "
+            "model and the pricing rules above as right, and those rules are assumptions, not measured from sales. "
+            f"The failure model ranks correctly which of two devices fails first {nb.pct(_holdout_c(a), 0)} of the "
+            "time on held-out devices (50 % is chance).")
+    if cs:
+        conf += " " + calibration_claim(cs)
+    text = "\n\n".join([decision, plan_trade_text(a), downtime_explainer(a, coverage(a, stores)), money, conf])
     return PageOne(kpis, text)
+
+
+def _holdout_c(a: SurvivalAnalysis) -> float:
+    return float(a.comparison.table.set_index("model").loc[a.comparison.chosen, "holdout_concordance"])
+
+
+def _rate_text(margin: dict) -> str:
+    r = sorted(margin.get("machine_rate_cups_per_hour", {}).values())
+    if not r:
+        return "an unlimited number of"
+    return nb.num(r[0]) if r[0] == r[-1] else f"{nb.num(r[0])} to {nb.num(r[-1])}"
 
 
 def not_reached(x: float) -> str | float:
@@ -182,21 +281,25 @@ def device_risk_table(a: SurvivalAnalysis, names: pd.Series, top_n: int, horizon
     return pd.DataFrame({
         "device": t.unit_id.map(names).fillna(t.unit_id).to_numpy(), "model": t.model.to_numpy(),
         "days since repair": t.spell_age_days.to_numpy(),
-        f"chance of failing in {h1} days": t[f"p_fail_{h1}d"].to_numpy(),
-        f"in {h2} days": t[f"p_fail_{h2}d"].to_numpy(),
+        f"chance of failing in {h1} days": [certainty.probability_text(p) for p in t[f"p_fail_{h1}d"]],
+        f"in {h2} days": [certainty.probability_text(p) for p in t[f"p_fail_{h2}d"]],
         "median days left": t.median_remaining_days.to_numpy(),
     })
 
 
-def schedule_table(a: SurvivalAnalysis, names: pd.Series, margin_per_cup: float, n: int = 10) -> pd.DataFrame:
+def schedule_table(a: SurvivalAnalysis, names: pd.Series, n: int = 10) -> pd.DataFrame:
     """The most valuable visits of the plan, in words and dollars."""
-    s = a.plan.schedule.sort_values("lost_cups_avoided", ascending=False).head(n)
+    s = a.plan.schedule.sort_values("margin_kept_usd", ascending=False).head(n)
     return pd.DataFrame({
         "date": s.date.to_numpy(), "device": s.device_id.map(names).fillna(s.device_id).to_numpy(),
         "visit": s.action.to_numpy(), "chance of failing this week": s.p_fail_horizon.to_numpy(),
-        "open hours of downtime avoided": s.downtime_hours_avoided.to_numpy(),
-        "margin kept": (s.lost_cups_avoided * margin_per_cup).to_numpy(),
+        "drinks saved": s.lost_drinks_avoided.to_numpy(),
+        "margin kept": s.margin_kept_usd.to_numpy(),
     })
+
+
+STAFFING_FORMATS = {"expected lost margin": "money", "margin kept": "money", "technician cost": "money",
+                    "expected profit": "money", "visits": "int", "technicians": "int"}
 
 
 def staffing_table(staffing: pd.DataFrame) -> pd.DataFrame:
@@ -204,8 +307,55 @@ def staffing_table(staffing: pd.DataFrame) -> pd.DataFrame:
         "technicians": staffing.technicians, "visits": staffing.visits,
         "expected lost margin": staffing.expected_lost_margin_usd, "margin kept": staffing.margin_kept_usd,
         "technician cost": staffing.technician_cost_usd, "expected profit": staffing.expected_profit_usd,
+        "profit, 9 weeks in 10": [f"{nb.money(lo)} to {nb.money(hi)}" if t else "–" for t, lo, hi in
+                                  zip(staffing.technicians, staffing.profit_low_usd, staffing.profit_high_usd,
+                                      strict=True)],
         "recommended": staffing.recommended.map({True: "recommended", False: ""}),
     })
+
+
+POLICY_FORMATS = {"visits": "int", "device downtime (open hours)": "int", "drinks lost": "int",
+                  "drink margin lost": "money", "margin kept vs run to failure": "money",
+                  "downtime hours avoided vs run to failure": "int"}
+
+
+def policy_table(a: SurvivalAnalysis) -> pd.DataFrame:
+    c = a.plan.comparison
+    return pd.DataFrame({
+        "policy": c.policy, "visits": c.visits, "device downtime (open hours)": c.expected_downtime_hours,
+        "drinks lost": c.expected_lost_drinks, "drink margin lost": c.expected_lost_margin_usd,
+        "margin kept vs run to failure": c.margin_kept_vs_run_to_failure_usd,
+        "downtime hours avoided vs run to failure": c.downtime_hours_avoided_vs_run_to_failure,
+    })
+
+
+def backlog_table(a: SurvivalAnalysis) -> pd.DataFrame:
+    b = a.backlog
+    return pd.DataFrame({"store": b.store_name if "store_name" in b else b.store_id, "devices": b.devices,
+                         "down": b.down, "median days down": b.median_days_down, "share down": b.share_down})
+
+
+def ph_table(a: SurvivalAnalysis) -> pd.DataFrame:
+    """The proportional-hazards check with each covariate named as on the effects chart."""
+    names = hr_labels(a)
+    t = a.cox.ph_final
+    return pd.DataFrame({"characteristic": [names.get(c, str(c).replace("_", " ")) for c in t.covariate],
+                         "statistic": t.statistic, "p": t.p})
+
+
+def models_table(a: SurvivalAnalysis) -> pd.DataFrame:
+    t = a.comparison.table.copy()
+    if "chosen" in t:
+        t["chosen"] = t.chosen.map({True: "chosen", False: ""})
+    return t.rename(columns={"holdout_concordance": "held-out concordance"})
+
+
+def coverage_table(a: SurvivalAnalysis, stores: pd.DataFrame) -> pd.DataFrame:
+    """Per store: working / all machines of each kind (a 0 is a store that cannot make some drinks)."""
+    cov = coverage(a, stores)
+    cov["cell"] = cov.working.astype(int).astype(str) + " of " + cov.devices.astype(int).astype(str)
+    t = cov.pivot_table(index="store_name", columns="kind_words", values="cell", aggfunc="first").fillna("–")
+    return t.reset_index().rename(columns={"store_name": "store"})
 
 
 def glossary_terms(a: SurvivalAnalysis) -> list[str]:
@@ -216,8 +366,6 @@ def glossary_terms(a: SurvivalAnalysis) -> list[str]:
         terms.append("Stratified Cox model")
     if a.calibration_summary:
         terms += ["Brier skill", "Held-out data"]
-    if a.plan is not None:
-        terms.append("CP-SAT")
     return sorted(set(terms))
 
 
@@ -234,6 +382,7 @@ def save_results(results, a: SurvivalAnalysis, store, extra: dict) -> None:
         results.table("hazard_ratios_plain", hazard_ratio_table(a.cox.plain, a.data.labels, a.data.nouns.event))
     if a.plan is not None:
         for name, t in [("maintenance_schedule", a.plan.schedule), ("policy_comparison", a.plan.comparison),
+                        ("store_coverage", coverage(a, store.load("stores"))),
                         ("calibration", a.calibration), ("offline_backlog", a.backlog), ("staffing", a.staffing)]:
             results.table(name, t)
     if a.service is not None:

@@ -176,15 +176,3 @@ def device_usage(
         peak_cups_per_hour=ibis.ifelse(j.makes_cups, j.peak, j.store_peak / j.n_same_type.cast("float64")),
         store_cups_per_day=j.store_cups_per_day,
     )
-
-
-def drink_margin(items: ir.Table, products: ir.Table, revenue_orders: ir.Table) -> ir.Table:
-    """Drinks sold and their margin (paid price minus recipe cost) on revenue orders: the value
-    of one cup a down machine cannot make, when the sale is lost."""
-    drinks = products.filter(products.is_drink).select("product_id", "unit_cost")
-    i = items.join(drinks, "product_id").join(revenue_orders.select("order_id"), "order_id")
-    return i.aggregate(
-        cups=i.quantity.sum(),
-        revenue=(i.paid_price * i.quantity).sum(),
-        margin=((i.paid_price - i.unit_cost) * i.quantity).sum(),
-    )

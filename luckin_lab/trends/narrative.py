@@ -9,9 +9,12 @@ scorecard's ``status`` column, so the sentence and the table cannot disagree.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
+from luckin_lab.reporting.headline import Headline
 from luckin_lab.reporting.nb import money, num, pct
 from luckin_lab.transforms import metrics, sales
 
@@ -115,3 +118,27 @@ def scorecard_view(card: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     formats = {"Gross profit": "money", "Revenue": "money", "Margin": "pct", "Orders": "int",
                "Avg order": "money2", "vs prior week": "pct", "vs own 4-wk avg": "pct", "Weeks open": "int"}
     return view, {k: v for k, v in formats.items() if k in view.columns}
+
+
+# -- the report's headline block (what the brief and the front page print for it) -------------
+# The report measures a level (last week's gross profit), not the effect of a decision, so the
+# figure says so; the decision names the same stores as page one and the scorecard.
+
+MEASURED = "measured directly from the sales data"
+
+
+def store_headline(head: Mapping[str, Any], profit_available: bool) -> Headline:
+    """The block from the report's own ``week_headline`` figures (as written to metrics.json)."""
+    below = list(head.get("stores_below_4wk_avg") or [])
+    their = "its" if len(below) == 1 else "their"
+    decision = (f"Look into {', '.join(below)}: revenue more than 10 % below {their} 4-week average."
+                if below else "No action: every mature store is within 10 % of its 4-week average.")
+    week = head["week_start"]
+    if profit_available and head.get("gross_profit") is not None:
+        return Headline(decision, f"gross profit of all stores, week of {week} (a level, not a "
+                        "decision's effect)",
+                        float(head["gross_profit"]), unit="USD per week", is_profit=True,
+                        for_whom="store operations", confidence=MEASURED)
+    return Headline(decision, f"revenue of all stores, week of {week} (revenue, not profit)",
+                    float(head["revenue"]), unit="USD per week", is_profit=False,
+                    for_whom="store operations", confidence=MEASURED)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from luckin_lab.units import DAYS_PER_MONTH
 from luckin_lab.uplift import effects, evaluation, learners, policy
 from luckin_lab.uplift.data import ExperimentData
 
-DAYS_PER_MONTH = 30.4375
 SLOW_LEARNERS = {"X", "DR"}
 NONE, GREEDY, TARGETED = "no treatment", "best arm per unit", "targeted within budget"
 # Below this many units in the smallest arm, a quarter held out for checking holds too few

@@ -149,8 +149,6 @@ class UpliftModel:
             if self.name == "X":
                 p = {a: np.full(len(X), e) for a, e in self.pair_propensity.items()}
                 te = self.model.predict(X, p=p, verbose=False)
-            elif self.name == "DR":
-                te = self.model.predict(X, verbose=False)
             else:
                 te = self.model.predict(X, verbose=False)
         groups = list(self.model.t_groups)
