@@ -12,11 +12,11 @@ import pandas as pd
 from luckin_lab.reporting.certainty import Estimate, lead_figure
 from luckin_lab.reporting.headline import Headline
 from luckin_lab.reporting.nb import money, pct
-from luckin_lab.units import DAYS_PER_MONTH
 from luckin_lab.sites.huff import _BOUNDS_WEIGHT, HuffFit
 from luckin_lab.sites.pipeline import SiteSelection
 from luckin_lab.sites.summary import decision, set_profit
 from luckin_lab.transforms import metrics as shared
+from luckin_lab.units import DAYS_PER_MONTH
 
 # quoted in the expansion team's request for this analysis (UC-EX-02: "The existing model
 # reports R² = 0.94", trained on Manhattan only); theirs, not ours, and shown only in the evidence

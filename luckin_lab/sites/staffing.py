@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from luckin_lab.units import DAYS_PER_MONTH
 from luckin_lab.transforms.metrics import RECENT_WEEKS
+from luckin_lab.units import DAYS_PER_MONTH
 
 
 @dataclass(frozen=True)
