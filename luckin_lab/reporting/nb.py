@@ -105,8 +105,7 @@ def show_table(
             fmt = "int"
         if fmt:
             numeric.add(col)
-            # a leading minus is a break opportunity for the PDF's line breaker: glue it to the number
-            cells[col] = [_no_break_sign(FORMATS[fmt](v)) for v in s]
+            cells[col] = [FORMATS[fmt](v) for v in s]
         elif pd.api.types.is_datetime64_any_dtype(s):
             cells[col] = ["–" if _missing(v) else _date(v) for v in s]
         else:
@@ -127,8 +126,10 @@ def show_table(
             f"</thead><tbody>{body}</tbody></table>")
     note = (f"First {max_rows} of {len(df):,} rows; all rows are in results/."
             if len(df) > max_rows else "")
+    # a leading minus is a break opportunity for the PDF's line breaker: glue it to its number there
     typst = _typst_table([header(c) for c in view.columns], [c in numeric for c in view.columns],
-                         [[cells[c][i] for c in view.columns] for i in range(len(view))], wide, keep)
+                         [[_no_break_sign(cells[c][i]) if c in numeric else cells[c][i] for c in view.columns]
+                          for i in range(len(view))], wide, keep)
     if note:
         html += f"<p class='ll-note'>{escape(note)}</p>"
         typst += f"\n#ll-note({typst_string(note)})"
