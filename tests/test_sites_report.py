@@ -116,6 +116,7 @@ def test_monthly_run_page_one_matches_results(tmp_path, small_store_uri, monkeyp
     assert total.staff_cost == pytest.approx(metrics["staff_cost_total_monthly"])
     assert total.profit == pytest.approx(total.gross_profit - total.monthly_rent - total.staff_cost)
     for figure in (money(metrics["staff_cost_per_store_monthly"]), money(metrics["staff_cost_total_monthly"]),
+                   money(metrics["break_even_net_sales_per_site"]),
                    money(metrics["staff_hourly_cost"], 2), money(est.low, signed=True), money(est.high, signed=True)):
         assert figure in page, figure
     # the decision's strength follows the profit range (shared rule), in the words the brief records

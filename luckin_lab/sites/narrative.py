@@ -69,8 +69,10 @@ def break_even_sales(sel: SiteSelection) -> tuple[float, float, float]:
     """(net sales a site needs a month to cover its rent and staff, lowest and highest expected net sales
     of the chosen sites): the sites' average rent and staff over the gross margin."""
     ch = sel.chosen_table()
-    fixed = float((ch.monthly_rent + ch.staff_cost).mean())
-    return fixed / sel.metrics["gross_margin_rate"], float(ch.net_gain.min()), float(ch.net_gain.max())
+    need = sel.metrics.get("break_even_net_sales_per_site")
+    if need is None:  # the same figure, for a selection made before the metric existed
+        need = float((ch.monthly_rent + ch.staff_cost).mean()) / sel.metrics["gross_margin_rate"]
+    return float(need), float(ch.net_gain.min()), float(ch.net_gain.max())
 
 
 def profit_certainty(est: Estimate) -> str:

@@ -150,6 +150,8 @@ def run_site_selection(data: SiteData, k: int | None = 5, budget: float | None =
         fixed = cand.monthly_rent.to_numpy(float) + staff
         metrics["portfolio_profit_monthly"] = metrics["portfolio_net_gain_monthly"] * margin - fixed[chosen].sum()
         metrics["ranking_profit_monthly"] = metrics["ranking_net_gain_monthly"] * margin - fixed[ranked].sum()
+        # net sales a chosen site needs a month to cover its rent and staff (their average)
+        metrics["break_even_net_sales_per_site"] = float(fixed[chosen].mean() / margin)
     sel = SiteSelection(data, fit, market, cand, cann, overlap, chosen, ranked, cv, log_q, coverage,
                         ramp, flag, sens, metrics, margin, staffing)
     if has_profit:
