@@ -44,7 +44,7 @@ def store_alerts(stores: pd.DataFrame, rules: Rules, period_word: str) -> list[A
         if r.change < -rules.store_drop and r.revenue < r.baseline - noise:
             out.append(Alert(
                 "store_drop", r.store,
-                f"{r.store} took {nb.money(r.revenue, like=r.baseline)} {period_word}, "
+                f"took {nb.money(r.revenue, like=r.baseline)} {period_word}, "
                 f"{nb.pct(-r.change, 0)} under its usual {nb.money(r.baseline, like=r.revenue)}.",
                 f"store revenue more than {nb.pct(rules.store_drop, 0)} under its 28-day baseline "
                 f"and beyond {rules.store_drop_noise_sd:g} times its usual spread"))
@@ -82,14 +82,14 @@ def report_alerts(statuses: list[ReportStatus], rules: Rules,
     for s in statuses:
         if s.last_status not in ("succeeded", "running"):
             out.append(Alert("failed_run", s.title,
-                             f"The last run of {s.title} ({s.run}) {s.last_status}; "
+                             f"its last run {s.last_status}; "
                              "the page shows its last good run.",
                              "a scheduled run did not succeed"))
         allowed = SCHEDULE_DAYS.get(s.group, 31) + rules.stale_grace_days
         rule = (f"a {s.group or 'monthly'} report's run and its data may be at most {allowed:g} days "
                 f"old (its schedule plus {rules.stale_grace_days:g} day's grace)")
         if s.run_age_days is None:
-            out.append(Alert("stale_report", s.title, f"{s.title} has no successful run yet.", rule))
+            out.append(Alert("stale_report", s.title, "no successful run yet.", rule))
             continue
         data_age = ((data_last_day - s.data_as_of).days
                     if data_last_day is not None and s.data_as_of is not None else None)
@@ -103,5 +103,5 @@ def report_alerts(statuses: list[ReportStatus], rules: Rules,
         if old:
             said.append(f"its data end on {s.data_as_of:%d %b %Y}, {data_age} days before this "
                         "brief's data")
-        out.append(Alert("stale_report", s.title, f"{s.title}: {' and '.join(said)}.", rule))
+        out.append(Alert("stale_report", s.title, f"{' and '.join(said)}.", rule))
     return out

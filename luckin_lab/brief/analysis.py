@@ -93,20 +93,12 @@ def facts(b: Brief) -> list[str]:
     monthly = {s.title: s.headline.monthly() for s in b.reports if s.headline and s.headline.is_profit}
     profit = {t: m.estimate for t, m in monthly.items() if m is not None and m.estimate}
     lead = lead_figure(profit)
-    act = [s.title for s in b.reports if s.headline and acts(s.headline.decision)]
-    asks = (f"{', '.join(act)} {'ask' if len(act) > 1 else 'asks'} for action" if act
-            else "no report asks for a change")
     if lead:
         s = next(r for r in b.reports if r.title == lead)
-        out.append(f"{lead}: {s.headline.decision.rstrip('.')} ({profit_text(s.headline)}); {asks}")
+        out.append(f"The largest clear profit figure: {lead}, {profit_text(s.headline)}")
     else:
-        out.append(f"No report shows a profit gain that is statistically clear; {asks}")
+        out.append("No report shows a profit effect that is statistically clear")
     return out
-
-
-def acts(decision: str) -> bool:
-    """Whether a decision asks for a change (not 'keep', 'hold' or 'no action')."""
-    return not decision.lower().startswith(("keep", "hold", "no action", "no headline"))
 
 
 def add_narrative(b: Brief, page_text: str, timeout_s: float) -> Brief:
@@ -119,7 +111,9 @@ def _money(x: float, like: float) -> str:
 
 
 def _with_interval(h) -> str:
+    """One scale for the figure and its range, in thousands from $1,000 ('$2.7K ($1.8K to $3.6K)')."""
     like = max(abs(h.low or 0), abs(h.high or 0), abs(h.value or 0))
+    like = max(like, 1e4) if like >= 1e3 else like
     text = _money(h.value, like)
     if h.low is not None and h.high is not None:
         text += f" ({_money(h.low, like)} to {_money(h.high, like)})"
@@ -144,7 +138,9 @@ def money_per_month(h) -> tuple[str, str]:
         notes = [h.figure, "a one-off total, not per month"]
         main = _with_interval(h)
     else:
-        notes = [_PERIOD_WORDS.sub("", h.figure).strip(" ,")]
+        # what the figure is, when the decision alone does not say it: a caveat in brackets
+        what = _PERIOD_WORDS.sub("", h.figure).strip(" ,")
+        notes = [what] if "(" in what or not h.is_profit else []
         main = _with_interval(m)
         if h.unit != "USD per month":
             notes.append(f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}")
@@ -166,10 +162,8 @@ def profit_text(h) -> str:
     if main == "$0":
         return "$0: nothing to change"
     m = h.monthly() or h
-    like = max(abs(m.low or 0), abs(m.high or 0), abs(m.value))
-    text = _money(m.value, like) + (" per month" if m is not h else "")
-    if m.low is not None and m.high is not None:
-        text += f" ({_money(m.low, like)} to {_money(m.high, like)})"
+    head, sep, rest = _with_interval(m).partition(" (")
+    text = head + (" per month" if m is not h else "") + (sep + rest if sep else "")
     return text + ("" if h.is_profit else ", revenue not profit")
 
 
@@ -198,7 +192,8 @@ def blocks_frame(b: Brief) -> pd.DataFrame:
         age = (b.data_last_day - s.data_as_of).days if s.data_as_of else None
         rows.append({
             "report": s.title, "run": s.run,
-            "decision": h.decision if h else "no headline recorded",
+            "decision": (h.decision if h else "no headline recorded" if s.folder
+                         else f"no successful run yet (last attempt: {s.last_status})"),
             "impact": money_per_month(h)[0] if h else "–",
             "impact_note": money_per_month(h)[1] if h else "",
             "confidence": h.confidence if h else "–",

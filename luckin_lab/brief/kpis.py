@@ -154,12 +154,12 @@ def all_window_figures(data: KpiData, period: Period) -> dict[int, dict[str, flo
 KPI_LABELS = {
     "revenue": "Revenue",
     "orders": "Orders",
-    "aov": "Average order value",
-    "active_customers": "Customers who ordered",
+    "aov": "Avg order value",
+    "active_customers": "Customers ordering",
     "signups": "New sign-ups",
-    "stores_below_baseline": "Stores below their baseline",
+    "stores_below_baseline": "Stores below baseline",
     "share_devices_down": "Devices down",
-    "production_seconds": "Drink production time (s)",
+    "production_seconds": "Seconds per drink",
 }
 # figures whose change reads in percentage points (shares), not percent
 POINTS = {"share_devices_down"}

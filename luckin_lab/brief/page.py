@@ -18,13 +18,13 @@ from luckin_lab.brief.outbox import CHART  # noqa: F401 - the chart file name ru
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.markdown import Block, typst_string
 
-_TABLE = "width:100%;border-collapse:collapse;font-size:8.2pt;margin:2px 0 6px"
+_TABLE = "width:100%;border-collapse:collapse;font-size:8.2pt;line-height:1.22;margin:2px 0 6px"
 _TH = ("text-align:left;background:#e8ecf7;padding:2px 5px;font-weight:bold;"
        "border-bottom:1px solid #c9d1e6")
 _TD = "padding:2px 5px;border-bottom:1px solid #e3e6ec;vertical-align:top"
 _NUM = _TD + ";text-align:right;white-space:nowrap"
 _H = "font-size:10.5pt;color:#1f3a93;margin:7px 0 2px;border-bottom:1px solid #c9d1e6"
-_MUTED = "color:#5f6b7a;font-size:8pt"
+_MUTED = "color:#5f6b7a;font-size:7.4pt"
 OLD_DATA_DAYS = 8  # a report's data this much older than the brief's are shown in red
 MONEY_HEAD = "Profit per month (range)"
 
@@ -88,21 +88,39 @@ def _colour(key: str, d: float) -> str:
     return ";color:#c0392b;font-weight:bold" if worse else ";color:#1e7d6f"
 
 
-def kpi_html(b: Brief) -> str:
+def _kpi_heads(b: Brief) -> list[str]:
     day = b.period.days == 1
-    heads = ["", "Yesterday" if day else "Last week", "vs 7 days before" if day else "vs week before",
-             "vs 28 days before" if day else "vs 4 weeks before",
-             f"vs same {'weekday' if day else 'week'} last month"]
-    rows = [_cells(heads, [_TH] + [_TH + ";text-align:right"] * 4, "th")]
-    for r in b.kpis.itertuples():
-        changes = [(_change(r.kpi, getattr(r, f"{n}_change", float("nan"))),
-                    _colour(r.kpi, getattr(r, f"{n}_change", float("nan"))))
-                   for n in ("base_7d", "base_28d", "same_day_last_month")]
-        if r.kpi == "stores_below_baseline":
-            changes = [("–", "")] * 3
-        rows.append(_cells([escape(r.label), _kpi_value(r.kpi, r.value)] + [c for c, _ in changes],
-                           [_TD, _NUM] + [_NUM + s for _, s in changes]))
-    return f"<table style='{_TABLE}'>{''.join(rows)}</table>"
+    return ["", "Yesterday" if day else "Last week", "vs 7-day avg" if day else "vs prior week",
+            "vs 28-day avg" if day else "vs 4-week avg", "vs 4 weeks ago"]
+
+
+def _kpi_halves(b: Brief) -> list[pd.DataFrame]:
+    """The company's figures in two side-by-side tables (page one stays one page)."""
+    k = b.kpis
+    half = (len(k) + 1) // 2
+    return [k.iloc[:half], k.iloc[half:]]
+
+
+def _kpi_changes(r: object) -> list[tuple[str, str]]:
+    if r.kpi == "stores_below_baseline":
+        return [("–", "")] * 3
+    return [(_change(r.kpi, getattr(r, f"{n}_change", float("nan"))),
+             _colour(r.kpi, getattr(r, f"{n}_change", float("nan"))))
+            for n in ("base_7d", "base_28d", "same_day_last_month")]
+
+
+def kpi_html(b: Brief) -> str:
+    tables = []
+    for part in _kpi_halves(b):
+        rows = [_cells(_kpi_heads(b), [_TH] + [_TH + ";text-align:right;white-space:nowrap"] * 4, "th")]
+        for r in part.itertuples():
+            changes = _kpi_changes(r)
+            rows.append(_cells([escape(r.label), _kpi_value(r.kpi, r.value)] + [c for c, _ in changes],
+                               [_TD + ";white-space:nowrap", _NUM] + [_NUM + s for _, s in changes]))
+        tables.append(f"<table style='{_TABLE};font-size:7.8pt'>{''.join(rows)}</table>")
+    cells = "".join(f"<td style='width:50%;vertical-align:top;padding:0 {4 if n == 0 else 0}px 0 "
+                    f"{0 if n == 0 else 4}px'>{t}</td>" for n, t in enumerate(tables))
+    return f"<table style='width:100%;border-collapse:collapse'><tr>{cells}</tr></table>"
 
 
 def _no_break(text: str) -> str:
@@ -110,24 +128,23 @@ def _no_break(text: str) -> str:
     return text.replace("-$", "\u2212$")
 
 
+REPORT_HEADS = ["Report and decision", MONEY_HEAD, "How sure", "Since its last run"]
+
+
 def reports_html(b: Brief) -> str:
     f = blocks_frame(b)
     if f.empty:
         return "<p><em>No leadership report has run yet.</em></p>"
-    heads = ["Report", "Decision", MONEY_HEAD, "How sure", "Since last run", "Data up to"]
-    rows = [_cells(heads, [_TH] * 6, "th")]
+    rows = [_cells(REPORT_HEADS, [_TH] * 4, "th")]
     for r in f.itertuples():
-        old = _old(r.data_age_days)
-        tone = "color:#c0392b;font-size:8pt;font-weight:bold" if old else _MUTED
-        when = _data_when(r)
+        tone = "color:#c0392b;font-size:8pt;font-weight:bold" if _old(r.data_age_days) else _MUTED
         note = f"<br><span style='{_MUTED}'>{escape(r.impact_note)}</span>" if r.impact_note else ""
         rows.append(_cells(
-            [f"<b>{escape(r.report)}</b>", escape(r.decision),
+            [f"<b>{escape(r.report)}</b>: {escape(r.decision)}",
              f"<b>{_no_break(escape(r.impact))}</b>{note}", escape(_sure(r.confidence)),
-             escape(r.change),
-             f"<span style='{tone}'>{escape(when)}</span>"],
-            [_TD + ";width:12%", _TD + ";width:33%", _TD + ";width:18%", _TD + ";width:17%",
-             _TD + ";width:12%", _TD + ";white-space:nowrap"]))
+             escape(r.change) + ("" if _data_when(r) == "–" else
+                                 f"<br><span style='{tone}'>data up to {escape(_data_when(r))}</span>")],
+            [_TD + ";width:39%", _TD + ";width:28%", _TD + ";width:14%", _TD + ";width:19%"]))
     return f"<table style='{_TABLE}'>{''.join(rows)}</table>"
 
 
@@ -138,7 +155,7 @@ def alerts_html(b: Brief) -> str:
         f"<li style='margin:1px 0'><b style='color:#c0392b'>{escape(a.subject)}</b>: "
         f"{escape(a.message)} <span style='{_MUTED}'>Rule: {escape(a.rule)}.</span></li>"
         for a in b.alerts)
-    return f"<ul style='margin:2px 0 8px;padding-left:18px;font-size:9pt'>{items}</ul>"
+    return f"<ul style='margin:2px 0 6px;padding-left:18px;font-size:8.6pt;line-height:1.25'>{items}</ul>"
 
 
 def summary_html(b: Brief) -> str:
@@ -199,34 +216,30 @@ def reports_typst(b: Brief) -> str:
         return f"#emph({_T('No leadership report has run yet.')})"
     cells = []
     for r in f.itertuples():
+        old = _old(r.data_age_days)
         cells += [
-            f"strong({_T(r.report)})", _T(r.decision),
+            "{" + f"strong({_T(r.report + ':')}); {_T(' ' + r.decision)}" + "}",
             _ty_cell(f"strong({_T(_no_break(r.impact))})",
                      _ty_muted(r.impact_note) if r.impact_note else ""),
-            _T(_sure(r.confidence)), _T(r.change),
-            _ty_muted(_data_when(r), bold=_old(r.data_age_days), red=_old(r.data_age_days))
-            if _old(r.data_age_days) else _T(_data_when(r)),
+            _T(_sure(r.confidence)),
+            _ty_cell(_T(r.change), "" if _data_when(r) == "–" else
+                     _ty_muted("data up to " + _data_when(r), bold=old, red=old)),
         ]
-    heads = ["Report", "Decision", MONEY_HEAD, "How sure", "Since last run", "Data up to"]
-    return _ty_table("(11%, 27%, 21%, 16%, 14%, 11%)", "left + top", heads, cells)
+    return _ty_table("(39%, 28%, 14%, 19%)", "left + top", REPORT_HEADS, cells)
 
 
 def kpis_typst(b: Brief) -> str:
-    day = b.period.days == 1
-    heads = ["", "Yesterday" if day else "Last week", "vs 7 days before" if day else "vs week before",
-             "vs 28 days before" if day else "vs 4 weeks before",
-             f"vs same {'weekday' if day else 'week'} last month"]
-    cells = []
-    for r in b.kpis.itertuples():
-        cells += [_T(r.label), _T(_kpi_value(r.kpi, r.value))]
-        for n in ("base_7d", "base_28d", "same_day_last_month"):
-            d = getattr(r, f"{n}_change", float("nan"))
-            text = "–" if r.kpi == "stores_below_baseline" else _change(r.kpi, d)
-            tone = "" if r.kpi == "stores_below_baseline" else _colour(r.kpi, d)
-            fill = "ll-bad" if "c0392b" in tone else "ll-good" if tone else ""
-            cells.append(f'text(fill: {fill}, weight: "bold", {_T(text)})' if fill else _T(text))
     align = "(x, y) => if x == 0 { left } else { right }"
-    return _ty_table("(2.2fr, 1fr, 1fr, 1fr, 1.3fr)", align, heads, cells)
+    tables = []
+    for part in _kpi_halves(b):
+        cells = []
+        for r in part.itertuples():
+            cells += [_T(r.label), _T(_kpi_value(r.kpi, r.value))]
+            for text, tone in _kpi_changes(r):
+                fill = "ll-bad" if "c0392b" in tone else "ll-good" if tone else ""
+                cells.append(f'text(fill: {fill}, weight: "bold", {_T(text)})' if fill else _T(text))
+        tables.append(_ty_table("(2.6fr, 1fr, 1fr, 1fr, 1fr)", align, _kpi_heads(b), cells)[1:])
+    return f"#grid(columns: (1fr, 1fr), column-gutter: 8pt, {tables[0]}, {tables[1]})"
 
 
 def alerts_typst(b: Brief) -> str:
@@ -235,7 +248,7 @@ def alerts_typst(b: Brief) -> str:
     items = ", ".join(
         "{" + _ty_bad(a.subject) + f"; {_T(': ' + a.message + ' ')}; " + _ty_muted(f"Rule: {a.rule}.")
         + "}" for a in b.alerts)
-    return f"#{{set text(size: 8.5pt); list(tight: true, {items})}}"
+    return f"#{{set text(size: 8.3pt); set par(leading: 0.5em); list(tight: true, {items})}}"
 
 
 def _ty_heading(text: str) -> str:

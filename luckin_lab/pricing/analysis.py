@@ -53,6 +53,7 @@ class PricingAnalysis:
             "design": self.spec.design,
             "time_effects": self.spec.time_effects,
             "cluster": self.spec.cluster,
+            "hac_lags": self.spec.hac_lags,
             "methods_omitted": self.results.omitted,
             "grain": self.params.grain,
             "n_cells": int(len(self.panel)),
@@ -126,7 +127,7 @@ def run_pricing(params: PricingSettings) -> PricingAnalysis:
     else:
         panel, spec = load_generic_panel(store, params.instruments, params.controls)
     spec = PanelSpec(tuple(params.instruments), tuple(params.controls), params.time_effects,
-                     params.weekday_effects, cluster=params.cluster)
+                     params.weekday_effects, cluster=params.cluster, hac_lags=params.hac_lags)
     spec = resolve_design(panel, spec)
     panel, n_before = instrument_window(panel, spec)
     if n_before:

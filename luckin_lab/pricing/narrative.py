@@ -8,7 +8,7 @@ import pandas as pd
 
 from luckin_lab.pricing.analysis import PricingAnalysis, by_category
 from luckin_lab.pricing.elasticities import CAUSAL
-from luckin_lab.pricing.panel import DESIGN_WORDS
+from luckin_lab.pricing.panel import DESIGN_WORDS, PanelSpec, newey_west_lags
 from luckin_lab.pricing.recommend import cross_units_shift
 from luckin_lab.reporting.certainty import Estimate, interval_text, probability_sentence
 from luckin_lab.reporting.nb import money, pct
@@ -43,8 +43,10 @@ def design_text(a: PricingAnalysis) -> str:
              "cross_section": f"{n_units} {w.unit}s in one {w.period}"}[spec.design]
     errors = {"period": f"allow for shocks shared within a {w.period}",
               "unit": f"allow for shocks shared within a {w.unit}",
-              "none": "are robust to unequal noise"}[spec.cluster]
-    if spec.design != "panel" and spec.cluster != "none":
+              "none": "are robust to unequal noise",
+              "hac": f"allow for shocks that carry over up to {spec.hac_lags} {w.period}s "
+                     f"(Newey-West)"}[spec.cluster]
+    if spec.design != "panel" and spec.cluster in ("period", "unit"):
         errors = "are robust to unequal noise across observations"
     inst = instrument_phrase(spec.instruments)
     design = re.sub(r"\bunit", w.unit, re.sub(r"\bperiod", w.period, DESIGN_WORDS[spec.design]))
@@ -277,6 +279,18 @@ def naive_text(a: PricingAnalysis) -> str:
             f"one ({_e(causal[g])}) for {g}.")
 
 
+def _errors_words(spec: PanelSpec, period: str, n_periods: int) -> str:
+    """How the standard errors are computed, in the method section's words."""
+    if spec.cluster == "hac":
+        return (f"Newey-West (robust to unequal noise and to shocks that carry over): a shock may "
+                f"carry over up to {spec.hac_lags} {period}s, with weights falling linearly; "
+                f"Newey and West's rule, floor(4 (T/100)^(2/9)), gives "
+                f"{newey_west_lags(n_periods)} for these {n_periods} {period}s")
+    if spec.design == "panel" and spec.cluster != "none":
+        return "clustered by " + spec.cluster
+    return "robust to unequal noise (heteroskedasticity-robust)"
+
+
 def method_text(a: PricingAnalysis) -> str:
     """'Method in plain words': the demo's price test, or the user's design in neutral words."""
     if a.words.demo:
@@ -297,8 +311,7 @@ def method_text(a: PricingAnalysis) -> str:
         f"* **The data.** One row per {w.unit} and {w.period}: {w.quantity} sold and the price "
         f"paid ({w.currency} per {w.per}).",
         f"* **The design.** {comparison} Standard errors are "
-        + ("clustered by " + spec.cluster if spec.design == "panel" and spec.cluster != "none"
-           else "robust to unequal noise (heteroskedasticity-robust)") + ".",
+        + _errors_words(spec, w.period, int(a.panel["period"].nunique())) + ".",
         "* **Why not just regress sales on price.** Prices respond to demand, so the naive "
         "slope mixes the demand curve with the supply side. It is shown only as a baseline.",
         f"* **Instruments.** {inst}: they move the price but, by assumption, not demand itself. "

@@ -29,8 +29,11 @@ class PricingSettings(BaseModel):
         "auto", description="auto: week effects on a panel, none on a single series or cross-section")
     weekday_effects: bool = Field(True, description="day-of-week effects on daily data (off when "
                                   "the controls already hold weekday dummies)")
-    cluster: Literal["auto", "period", "unit", "none"] = Field(
-        "auto", description="auto: by period on a panel or series, by unit on a cross-section")
+    cluster: Literal["auto", "period", "unit", "none", "hac"] = Field(
+        "auto", description="auto: by period on a panel, Newey-West (hac) on a single series, by unit "
+        "on a cross-section; period on a series = robust to unequal noise, no carry-over")
+    hac_lags: int | None = Field(None, ge=0, description="Newey-West lags of a single series "
+                                 "(default: Newey and West's rule floor(4 (T/100)^(2/9)), 3 for 97 periods)")
     dml_folds: int = Field(5, ge=2, le=10)
     min_units: float = Field(200, ge=0, description="groups selling fewer units are not estimated")
     main_groups: int = Field(4, ge=2, le=8, description="groups in the cross-price matrix")

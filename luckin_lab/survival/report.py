@@ -244,8 +244,8 @@ def device_page_one(a: SurvivalAnalysis, staffing: pd.DataFrame, margin: dict, h
     money = (
         "**How downtime is priced.** A store loses a drink only when it has no working machine to make it: one "
         f"cup-making machine makes up to {_rate_text(margin)} drinks an hour (its type's busiest hours in the cup "
-        f"log) and the busiest store hour sells {nb.num(margin['busiest_store_hour_drinks'])}, so one working backup "
-        f"usually carries the store; {support}. Lost drinks are those the store {sold} in the same hours over the "
+        f"log) and the busiest store hour sells {nb.num(margin['busiest_store_hour_drinks'])}, so a store loses drinks "
+        f"only in hours when fewer machines work than it needs, and every drink when none works; {support}. Lost drinks are those the store {sold} in the same hours over the "
         f"last 4 weeks, never more, at {nb.money(margin['margin_per_cup'], 2)} of margin a drink on average"
         f"{'' if margin['prices_support'] else ' (assumed: this source has no sales tables)'}.{chain}"
     )
@@ -348,6 +348,12 @@ def models_table(a: SurvivalAnalysis) -> pd.DataFrame:
     if "chosen" in t:
         t["chosen"] = t.chosen.map({True: "chosen", False: ""})
     return t.rename(columns={"holdout_concordance": "held-out concordance"})
+
+
+def shapes_table(a: SurvivalAnalysis) -> pd.DataFrame:
+    t = a.shapes
+    return pd.DataFrame({"device type": t.group.str.replace("_", " "), "shape": t["shape"],
+                         "95 % low": t.shape_lo, "95 % high": t.shape_hi})
 
 
 def coverage_table(a: SurvivalAnalysis, stores: pd.DataFrame) -> pd.DataFrame:

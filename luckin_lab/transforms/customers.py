@@ -136,14 +136,21 @@ def customer_attributes(store: DataStore) -> pd.DataFrame | None:
                                   register_time=u.register_time))
 
 
-def product_diversity(store: DataStore, as_of: dt.date) -> pd.DataFrame | None:
-    """Distinct products and categories each customer bought on or before ``as_of`` (company data)."""
+def product_lines(store: DataStore) -> ir.Table | None:
+    """Customer x day x product bought (company data; None for a generic log): the input of
+    :func:`product_diversity`, small enough to materialize once for several snapshots."""
     if not has_company_orders(store):
         return None
-    o = order_lines(store)
-    o = o.filter(o.order_time.date() <= ibis.date(as_of)).select("order_id", "user_id")
+    o = order_lines(store).select("order_id", "user_id", "order_time")
     items = store.table("order_items").select("order_id", "product_id")
     cats = store.table("products").select("product_id", "category")
     li = o.join(items, "order_id").join(cats, "product_id")
-    return store.execute(li.group_by(customer_id=li.user_id).aggregate(
-        n_products=li.product_id.nunique(), n_categories=li.category.nunique()))
+    return li.select(customer_id=li.user_id, day=li.order_time.date(), product_id=li.product_id,
+                     category=li.category).distinct()
+
+
+def product_diversity(lines: ir.Table, as_of: dt.date) -> ir.Table:
+    """Distinct products and categories each customer bought on or before ``as_of``."""
+    li = lines.filter(lines.day <= ibis.date(as_of))
+    return li.group_by("customer_id").aggregate(n_products=li.product_id.nunique(),
+                                               n_categories=li.category.nunique())
