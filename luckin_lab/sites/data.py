@@ -245,7 +245,7 @@ def _with_month_days(sm: pd.DataFrame, stores: pd.DataFrame, snapshot: pd.Timest
     month = pd.to_datetime(sm.month)
     month_end = month + pd.offsets.MonthBegin(1)
     first = np.maximum(month, pd.to_datetime(sm.open_date).dt.normalize())
-    last = np.minimum(month_end, snapshot + pd.Timedelta(days=1))
+    last = month_end.clip(upper=snapshot + pd.Timedelta(days=1))  # any datetime unit
     sm = sm.assign(month=month, days=(last - first).dt.days.clip(lower=0),
                    full_month=(first == month) & (last == month_end))
     return sm.drop(columns="open_date").sort_values(["store_id", "month"]).reset_index(drop=True)

@@ -21,10 +21,10 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from luckin_lab.sources import DataStore
+from luckin_lab.transforms.clock import days_between
 from luckin_lab.transforms.uplift import order_lines
 
 GENERIC_TABLE = "generic_transactions"
-DAY_S = 86400.0
 
 
 def has_company_orders(store: DataStore) -> bool:
@@ -69,11 +69,6 @@ def occasions(tx: ir.Table) -> ir.Table:
     )
 
 
-def _days_between(later: ir.Value, earlier: ir.Value) -> ir.Value:
-    return (later.cast("timestamp").epoch_seconds() - earlier.cast("timestamp").epoch_seconds()).cast(
-        "float64") / DAY_S
-
-
 def profile(tx: ir.Table, as_of: dt.date) -> ir.Table:
     """One row per customer with an occasion on or before ``as_of``: RFM, gaps, habits.
 
@@ -85,9 +80,9 @@ def profile(tx: ir.Table, as_of: dt.date) -> ir.Table:
     cut = ibis.date(as_of)
     o = occ.filter(occ.day <= cut)
     w = ibis.window(group_by=o.customer_id, order_by=o.day)
-    o = o.mutate(gap=_days_between(o.day, o.day.lag().over(w)),
+    o = o.mutate(gap=days_between(o.day, o.day.lag().over(w)),
                  first=(ibis.row_number().over(w) == 0).cast("int64"))
-    o = o.mutate(age=_days_between(cut, o.day))
+    o = o.mutate(age=days_between(cut, o.day))
     stores = tx.filter(tx.time.date() <= cut)
     n_stores = stores.group_by("customer_id").aggregate(n_stores=stores.store_id.nunique())
     agg = o.group_by("customer_id").aggregate(
@@ -102,9 +97,9 @@ def profile(tx: ir.Table, as_of: dt.date) -> ir.Table:
     )
     agg = agg.left_join(n_stores, "customer_id").drop("customer_id_right")
     return agg.mutate(
-        recency_days=_days_between(cut, agg.last_day),
-        tenure_days=_days_between(cut, agg.first_day),
-        recency_span=_days_between(agg.last_day, agg.first_day),
+        recency_days=days_between(cut, agg.last_day),
+        tenure_days=days_between(cut, agg.first_day),
+        recency_span=days_between(agg.last_day, agg.first_day),
         frequency=agg.occasions - 1,
         avg_spend=agg.spend / agg.occasions,
         repeat_avg_spend=((agg.spend - agg.first_spend) / (agg.occasions - 1).nullif(0)),

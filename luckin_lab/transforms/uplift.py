@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from luckin_lab.sources import DataStore
+from luckin_lab.transforms.clock import days_between
 from luckin_lab.transforms.sales import revenue_orders
 
 OUTCOMES = ["purchase", "n_orders", "revenue", "margin", "discount"]
@@ -158,7 +159,7 @@ def unit_features(store: DataStore, units: ir.Table) -> ir.Table:
     uo = units.select("unit_id", "issue_time").join(orders, units.unit_id == orders.user_id)
 
     before = uo.filter(uo.order_time < uo.issue_time)
-    age = (before.issue_time.epoch_seconds() - before.order_time.epoch_seconds()) / 86400.0
+    age = days_between(before.issue_time, before.order_time)
     before = before.mutate(age=age)
     feats = before.group_by("unit_id").aggregate(
         n_orders_prior=before.count(),
@@ -189,7 +190,7 @@ def unit_features(store: DataStore, units: ir.Table) -> ir.Table:
     prox = home_proximity(store, units)
     for i, part in enumerate([feats, fav, coup, prox]):
         f = f.left_join(part, "unit_id", rname=f"{{name}}_{i}").drop(f"unit_id_{i}")
-    tenure = (f.issue_time.epoch_seconds() - f.register_time.epoch_seconds()) / 86400.0
+    tenure = days_between(f.issue_time, f.register_time)
     zero = ibis.literal(0)
     n_prior = f.n_orders_prior.fill_null(zero).cast("float64")
     history = f.customer_age_days.fill_null(0.0)  # days since the first order
