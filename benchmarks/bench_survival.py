@@ -238,7 +238,7 @@ def _rare_rows(tmp: Path, n_units: int) -> list[dict]:
     rows = [{"benchmark": f"fleet report ({n_units:,} units, rare 0/1 covariates)", "variant": "analyse() generic",
              "median_s": m.median_s, "peak_mb": m.peak_mb, "ratio": None, "target": "", "met": None,
              "notes": f"left out (separated): {', '.join(m.extra['left_out']) or 'none'}; max HR {m.extra['max_hr']:.2f}; "
-                      f"max |coef - planted| {err:.3f}; runs {', '.join(f'{r:.0f}' for r in m.runs_s)} s, "
+                      f"largest coef error vs planted {err:.3f}; runs {', '.join(f'{r:.0f}' for r in m.runs_s)} s, "
                       f"CPU {m.extra['cpu_s']:.1f} s (last run); "
                       f"load average {load0:.1f}-{os.getloadavg()[0]:.1f}"},
             _fleet_run_row(tmp, folder, n_units, repeats=1 if n_units < 50_000 else 3)]
@@ -260,7 +260,7 @@ def _rare_rows(tmp: Path, n_units: int) -> list[dict]:
         {"benchmark": label, "variant": "ours (numpy, robust SEs, checks)", "median_s": ours.median_s,
          "peak_mb": ours.peak_mb, "ratio": ours.median_s / life.median_s, "target": "<= 3x lifelines",
          "met": ours.median_s <= 3 * life.median_s,
-         "notes": f"max |coef diff| vs lifelines {diff:.1e}; runs {', '.join(f'{r:.0f}' for r in ours.runs_s)} s; "
+         "notes": f"largest coef difference vs lifelines {diff:.1e}; runs {', '.join(f'{r:.0f}' for r in ours.runs_s)} s; "
                   f"CPU median {statistics.median(cpu['ours']):.1f} s vs lifelines "
                   f"{statistics.median(cpu['life']):.1f} s (ratio {cpu_ratio:.2f}); {load}"},
         {"benchmark": label, "variant": "lifelines CoxPHFitter(step_size=0.5)", "median_s": life.median_s,
@@ -311,10 +311,10 @@ def run(quick: bool) -> list[dict]:
         truth_sh = {k: v[0] for k, v in TYPES.items()}
         sh_err = max(abs(fast_m.extra["shapes"][g] / truth_sh[g] - 1) for g in truth_sh)
         cox_err = max(abs(fast_m.extra["cox"][c] - b) for c, b in [*BETA.items()])
-        notes = f"shape error vs truth {sh_err:.1%}; max |beta - truth| {cox_err:.3f}"
+        notes = f"shape error vs truth {sh_err:.1%}; largest beta error vs truth {cox_err:.3f}"
         if life_m:
             err = max(abs(fast_m.extra["cox"][c] - life_m.extra["cox"][c]) for c in COLS)
-            notes += f"; max |coef diff| vs lifelines {err:.1e}"
+            notes += f"; largest coef difference vs lifelines {err:.1e}"
         label = f"fleet fits ({n:,} devices, {len(fleet):,} spells)"
         rows.append({"benchmark": label, "variant": "fast (numpy Cox + Weibull PH)", "median_s": fast_m.median_s,
                      "peak_mb": fast_m.peak_mb, "ratio": fast_m.median_s / life_m.median_s if life_m else None,

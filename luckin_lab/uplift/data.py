@@ -72,13 +72,19 @@ class ExperimentData:
         shares = self.frame["arm"].value_counts(normalize=True)
         return np.array([shares[a] for a in self.all_arms])
 
-    def features(self) -> np.ndarray:
-        """Covariates as a float matrix; labels as integer codes (trees split on them fine)."""
-        cols = [self.frame[c].astype(float).to_numpy() for c in self.numeric]
+    def features(self, frame: pd.DataFrame | None = None) -> np.ndarray:
+        """Covariates as a float matrix; labels as integer codes (trees split on them fine).
+
+        ``frame``: other units with the same columns (e.g. customers today, to score them with
+        models learned on the experiment), coded with the experiment's labels (-1 = unseen).
+        """
+        frame = self.frame if frame is None else frame
+        cols = [frame[c].astype(float).to_numpy() for c in self.numeric]
         for c in self.categorical:
-            cols.append(pd.Categorical(self.frame[c].astype(str)).codes.astype(float))
+            labels = pd.Categorical(self.frame[c].astype(str)).categories
+            cols.append(pd.Categorical(frame[c].astype(str), categories=labels).codes.astype(float))
         if not cols:
-            return np.zeros((len(self.frame), 1))
+            return np.zeros((len(frame), 1))
         return np.column_stack(cols)
 
     def clusters(self) -> np.ndarray | None:
