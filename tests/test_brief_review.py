@@ -80,8 +80,8 @@ def test_in_short_opens_with_what_to_do_today_and_says_why_rows_are_skipped(tmp_
     _reports(tmp_path, 6_186.0)
     f = facts(_brief(tmp_path))
     assert f[0].startswith("To do today: equipment maintenance: send 4 technicians")
-    assert "($26.9K per month ($16.1K to $37.7K))" in f[0]
-    assert "menu prices: apply the recommended prices" in f[0]
+    assert "next 7 days, $26.9K per month ($16.1K to $37.7K) if repeated every week;" in f[0]
+    assert "menu prices: apply the recommended prices, $2.7K per month ($1.8K to $3.6K)" in f[0]
     assert f[1].startswith("Not acted on:")
     assert "Where to open next (its profit is not yet clear" in f[1]
     assert f[-1].startswith("Revenue on Sun 8 Feb was $11.4K")  # the data's last day, never 'yesterday'
@@ -133,9 +133,19 @@ def test_menu_prices_decision_says_which_prices_and_the_range_comes_from_the_pri
     assert "price test's model" in h.confidence
 
 
-def test_change_column_names_the_run_not_a_data_date():
+def test_change_column_names_the_run_not_a_data_date_and_stays_short():
     h = Headline("Do it.", value=1.0, unit="USD per month")
     assert change_text(h, h, dt.date(2026, 12, 7)) == "no change since the run of 7 Dec 2026"
+    # one customer fewer is not a new decision, and a cent is not a change of figure
+    a = Headline("Send the offers to 106,566 customers: profit $25.7K.", value=630.40, unit="USD per week")
+    b = Headline("Send the offers to 106,565 customers: profit $25.7K.", value=630.41, unit="USD per week")
+    assert change_text(b, a, dt.date(2026, 12, 7)) == ("same decision, its counts updated; no change in the "
+                                                        "figure since the run of 7 Dec 2026")
+    long = Headline("Keep today's prices until the margin gain of the eight categories we tested this "
+                    "winter is clear: more weeks are needed.", value=1.0, unit="USD per month")
+    text = change_text(h, long, dt.date(2026, 12, 7))
+    assert text.startswith("decision changed since the run of 7 Dec 2026 (was: Keep today's prices")
+    assert len(text) < 120
 
 
 def test_sites_figure_says_it_is_all_sites_together():

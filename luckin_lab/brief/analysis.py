@@ -130,7 +130,7 @@ def implausible_alerts(reports: list[ReportStatus]) -> list[Alert]:
 
 def _action(decision: str) -> str:
     """The decision's first clause ('Send the win-back offers to ... budget')."""
-    return re.split(r"[:;]| \(|\. ", decision.strip().rstrip("."), maxsplit=1)[0]
+    return re.split(r"[:;]|\. ", decision.strip().rstrip("."), maxsplit=1)[0]
 
 
 def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
@@ -142,15 +142,15 @@ def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
         m = h.monthly() if h else None
         if h is None:
             skip.append((s.title, "no successful run yet" if not s.folder else "no headline recorded"))
-        elif s.report == STORE_LEVEL:
-            skip.append((s.title, h.decision.rstrip(".").split(":")[0].lower() or "a level"))
+        elif s.report == STORE_LEVEL or h.decision.startswith(("Keep", "No action")):
+            skip.append((s.title, _action(h.decision).lower()))
         elif b.implausible(s):
             skip.append((s.title, "its figure is larger than the company's monthly gross profit "
                                   "and needs checking"))
         elif not h.is_profit or m is None or m.estimate is None:
             skip.append((s.title, "no profit figure with a range"))
         elif not m.estimate.low > 0:
-            skip.append((s.title, "its profit is not yet clear (the range includes a loss)"))
+            skip.append((s.title, "its profit is not yet clear: the range includes a loss"))
         else:
             do.append(s)
     do.sort(key=lambda s: -s.headline.monthly().value)
@@ -162,8 +162,10 @@ def facts(b: Brief) -> list[str]:
     do, skip = actions(b)
     out = []
     if do:
-        todo = "; ".join(f"{s.title.lower()}: {_action(s.headline.decision).lower()} "
-                         f"({profit_text(s.headline)})" for s in do[:2])
+        todo = "; ".join(f"{s.title.lower()}: {_action(s.headline.decision).lower()}, "
+                         f"{profit_text(s.headline)}"
+                         + (" if repeated every week" if _PLAN_DAYS.match(s.headline.unit) else "")
+                         for s in do[:2])
         out.append(f"To do today: {todo}")
     else:
         out.append("No report has a profit gain clear enough to act on today")

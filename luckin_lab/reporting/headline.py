@@ -235,7 +235,7 @@ def _price_moves(m: Mapping[str, Any]) -> str:
     return f"{' and '.join(parts)} of {len(moves)} category prices" if parts else ""
 
 
-PRICE_MODEL = "the range is the price test's model's (95 % interval of the margin change)"
+PRICE_MODEL = "range from the price test's model"
 
 
 def _pricing(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
@@ -269,8 +269,8 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
             f"next {days} days", _f(m, "expected_profit_usd"),
             _f(m, "profit_low_usd"), _f(m, "profit_high_usd"), unit=f"USD per {days} days", is_profit=True,
             level=float(m.get("profit_interval_level") or 0.95), for_whom="store technicians",
-            confidence=("range of 9 in 10 simulated weeks of failures; the failure model and the lost-sales "
-                        "rules are taken as right" if "profit_low_usd" in m else
+            confidence=("9 in 10 simulated weeks fall in the range (the failure model and the lost-sales "
+                        "rules taken as right)" if "profit_low_usd" in m else
                         "a plan figure from the failure model (no interval)"), follow_up_days=days)
     if "plan_visits" in m:
         return Headline(
