@@ -94,9 +94,9 @@ def test_store_headline_names_its_window_and_the_largest_excluded_drop():
                         "new_stores_below_4wk_avg": ["Chelsea 23rd", "JFK Terminal 4"],
                         "below_4wk_avg_change": {"Chelsea 23rd": -0.114, "JFK Terminal 4": -0.295}},
                        True)
-    assert "in the week 2 Feb to 8 Feb 2026, every store open more than 10 weeks is within 10%" \
+    assert "in the week 2-8 Feb 2026 every store open over 10 weeks is within 10%" in h.decision
+    assert "Not counted (open 10 weeks or less, still settling): JFK Terminal 4 (-29.5%) and 1 more." \
         in h.decision
-    assert "Not counted: JFK Terminal 4 (-29.5%, and 1 more), open 10 weeks or less" in h.decision
 
 
 def _kpis(share: float, base7: float) -> pd.DataFrame:
