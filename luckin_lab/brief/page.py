@@ -306,6 +306,8 @@ def follow_up_table(b: Brief) -> object:
     f = b.follow_up
     if f.empty:
         return nb.md("*Nothing to follow up yet.*")
+    f = f.assign(**{c: f[c].map(lambda d: day_text(pd.Timestamp(d).date()) if pd.notna(d) else "–")
+                    for c in ("recommended", "due") if c in f})
     view = f.rename(columns={"report": "Report", "recommended": "Data as of", "what": "Recommendation",
                              "due": "Window ended", "result": "What happened"})
     return nb.show_table(view[["Report", "Data as of", "Recommendation", "Window ended", "What happened"]])
@@ -325,22 +327,19 @@ def stores_table(b: Brief) -> object:
 
 def stores_intro(b: Brief, p: object) -> str:
     """Which window the table compares, and why its threshold is not the store sales report's."""
-    span = (f"{b.period.short}'s revenue against the average day of the 28 days before"
-            if b.period.days == 1 else
-            f"the revenue of {b.period.short} against the average of the 4 weeks before")
+    span = (f"on {b.period.short} with its average day over the 28 days before"
+            if b.period.days == 1 else f"in {b.period.short} with its average week over the 4 before")
     young = b.stores[~b.stores.mature].sort_values("change")
-    worst = (f" The largest drop among them: {young.store.iloc[0]} "
-             f"({nb.pct(young.change.iloc[0], 1, signed=True)})." if len(young)
+    worst = (f" (largest drop among them: {young.store.iloc[0]}, "
+             f"{nb.pct(young.change.iloc[0], 1, signed=True)})" if len(young)
              and young.change.iloc[0] < 0 else "")
     return (
-        f"@tbl-stores compares {span} (its *28-day baseline*). A store alerts only when it is more "
-        f"than {nb.pct(p.store_drop, 0)} under it and further under it than "
-        f"{p.store_drop_noise_sd:g} times its usual day-to-day spread, so an ordinary slow day does "
-        "not alert. The *Store sales* row above uses a different window: the last complete week "
-        f"against that store's own 4-week average, with a {nb.pct(-SALES_ALERT_DROP, 0)} threshold; "
-        "a single day swings more than a week, so the day-level threshold here is higher and the two "
-        f"can disagree. Stores open less than {MATURE_WEEKS} weeks before the baseline starts are "
-        f"still settling after opening and never alert in either.{worst}")
+        f"@tbl-stores compares each store's revenue {span}. A store alerts when it is more than "
+        f"{nb.pct(p.store_drop, 0)} under that and beyond {p.store_drop_noise_sd:g} times its usual "
+        "spread. The *Store sales* row uses the last complete week against each store's own 4-week "
+        f"average and a {nb.pct(-SALES_ALERT_DROP, 0)} threshold: one day swings more than a week, "
+        "so the day's threshold is higher and the two can disagree. Stores open under "
+        f"{MATURE_WEEKS} weeks are still settling and never alert{worst}.\n")
 
 
 def method_text(b: Brief, p: object) -> str:
@@ -404,7 +403,7 @@ def revenue_figure(b: Brief):
     from luckin_lab.reporting.charts import axis_formatter
 
     d = b.daily.assign(date=lambda x: pd.to_datetime(x["date"])).sort_values("date")
-    fig, ax = plt.subplots(figsize=(7.5, 2.4))
+    fig, ax = plt.subplots(figsize=(7.5, 2.1))
     ax.plot(d["date"], d["revenue"], color=nb.ACCENT, lw=1.6, label="revenue per day")
     ax.plot(d["date"], d["revenue"].rolling(7, min_periods=7).mean(), color=nb.NEUTRAL, lw=1.2,
             ls="--", label="7-day average")
