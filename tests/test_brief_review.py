@@ -69,8 +69,8 @@ def test_a_plausible_seven_day_plan_says_it_is_put_per_month_only_if_repeated(tm
     b = _brief(tmp_path)
     row = blocks_frame(b).set_index("report").loc["Equipment maintenance"]
     assert row.impact.startswith("$26.9K")  # 6,186 x 4.35
-    assert "only if this 7-day plan is repeated every 7 days" in row.impact_note
-    assert "profit the plan keeps against no action" in row.impact_note
+    assert "report: $6,186 per 7 days, × 4.35 only if repeated every 7 days" in row.impact_note
+    assert "profit kept vs no action" in row.impact_note
     assert implausible_alerts(b.reports) == []
     assert [s.title for s in actions(b)[0]] == ["Equipment maintenance", "Menu prices"]
 
@@ -139,13 +139,21 @@ def test_change_column_names_the_run_not_a_data_date_and_stays_short():
     # one customer fewer is not a new decision, and a cent is not a change of figure
     a = Headline("Send the offers to 106,566 customers: profit $25.7K.", value=630.40, unit="USD per week")
     b = Headline("Send the offers to 106,565 customers: profit $25.7K.", value=630.41, unit="USD per week")
-    assert change_text(b, a, dt.date(2026, 12, 7)) == ("same decision, its counts updated; no change in the "
-                                                        "figure since the run of 7 Dec 2026")
+    assert change_text(b, a, dt.date(2026, 12, 7)) == "no change since the run of 7 Dec 2026 (counts updated)"
     long = Headline("Keep today's prices until the margin gain of the eight categories we tested this "
                     "winter is clear: more weeks are needed.", value=1.0, unit="USD per month")
     text = change_text(h, long, dt.date(2026, 12, 7))
     assert text.startswith("decision changed since the run of 7 Dec 2026 (was: Keep today's prices")
-    assert len(text) < 120
+    assert len(text) < 100
+
+
+def test_a_decision_that_restates_money_is_cut_to_its_action_on_the_row():
+    from luckin_lab.brief.analysis import row_decision
+
+    assert row_decision("Send the offers to 9 customers: expected profit $25.7K ($22.4K to $28.9K).") \
+        == "Send the offers to 9 customers."
+    keep = "Do not open these sites yet: the best 5 lose money once staff are paid."
+    assert row_decision(keep) == keep
 
 
 def test_sites_figure_says_it_is_all_sites_together():

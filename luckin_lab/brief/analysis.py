@@ -143,7 +143,7 @@ def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
         if h is None:
             skip.append((s.title, "no successful run yet" if not s.folder else "no headline recorded"))
         elif s.report == STORE_LEVEL or h.decision.startswith(("Keep", "No action")):
-            skip.append((s.title, _action(h.decision).lower()))
+            skip.append((s.title, re.sub(r"\s*\([^)]*\)", "", _action(h.decision)).lower()))
         elif b.implausible(s):
             skip.append((s.title, "its figure is larger than the company's monthly gross profit "
                                   "and needs checking"))
@@ -229,8 +229,7 @@ def money_per_month(h) -> tuple[str, str]:
             notes.append(f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}")
         plan = _PLAN_DAYS.match(h.unit)
         if plan:
-            notes.append(f"× {h.per_month:.2f}: only if this {plan.group(1)}-day plan is repeated "
-                         f"every {plan.group(1)} days")
+            notes[-1] += f", × {h.per_month:.2f} only if repeated every {plan.group(1)} days"
     if not h.is_profit and "not profit" not in h.figure:
         notes.insert(0, "revenue, not profit")
     return main, "; ".join(n for n in notes if n)
@@ -274,6 +273,13 @@ def write_results(b: Brief, results: nb.Results) -> None:
     })
 
 
+def row_decision(decision: str) -> str:
+    """The decision as the row prints it: a tail that restates money ('...: expected 12-month
+    profit $25.7K ($22.4K to $28.9K)...') is dropped, the money column beside it shows it."""
+    head, sep, tail = decision.partition(": ")
+    return head.rstrip(".") + "." if sep and "$" in tail else decision
+
+
 def blocks_frame(b: Brief) -> pd.DataFrame:
     """One row per report: what page one prints in its block."""
     rows = []
@@ -289,7 +295,7 @@ def blocks_frame(b: Brief) -> pd.DataFrame:
                     f"per month ({nb.money(company)})")
         rows.append({
             "report": s.title, "run": s.run,
-            "decision": (h.decision if h else "no headline recorded" if s.folder
+            "decision": (row_decision(h.decision) if h else "no headline recorded" if s.folder
                          else f"no successful run yet (last attempt: {s.last_status})"),
             "impact": impact,
             "impact_note": note,

@@ -97,7 +97,7 @@ def _fmt(h: Headline, x: float) -> str:
 _DIGITS = re.compile(r"[\d,.]*\d")
 
 
-def _short(decision: str, limit: int = 60) -> str:
+def _short(decision: str, limit: int = 40) -> str:
     """The previous decision's first clause, cut to ``limit`` characters (the column is narrow)."""
     first = re.split(r"[:;]| \(", decision.strip().rstrip("."), maxsplit=1)[0]
     return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
@@ -115,11 +115,11 @@ def change_text(now: Headline | None, before: Headline | None, when: dt.date | N
         return f"decision changed{since} (was: {_short(before.decision)})"
     from luckin_lab.reporting import nb
 
-    numbers = "" if now.decision == before.decision else "same decision, its counts updated; "
+    numbers = "" if now.decision == before.decision else " (counts updated)"
     if now.value is None or before.value is None:
-        return f"{numbers}no change in the figure{since}" if numbers else f"no change{since}"
+        return f"no change{since}{numbers}"
     delta = now.value - before.value
     shown = nb.money(delta, signed=True, like=now.value) if now.is_money else f"{delta:+,.0f}"
     if shown.lstrip("+-−").strip("$") in ("0", "0.0K", "0K", "0.0M") or delta == 0:
-        return f"{numbers}no change in the figure{since}" if numbers else f"no change{since}"
-    return f"{numbers}figure {shown}{since} (was {_fmt(before, before.value)})"
+        return f"no change{since}{numbers}"
+    return f"figure {shown}{since} (was {_fmt(before, before.value)}){numbers}"

@@ -265,8 +265,8 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
         return Headline(
             f"Send {k} technician{'s' if k != 1 else ''} on the {m.get('plan_visits', 0)} planned "
             f"visits over the next {days} days.",
-            f"profit the plan keeps against no action: drink margin kept minus technician cost, "
-            f"next {days} days", _f(m, "expected_profit_usd"),
+            f"profit kept vs no action (drink margin kept minus technician cost), next {days} days",
+            _f(m, "expected_profit_usd"),
             _f(m, "profit_low_usd"), _f(m, "profit_high_usd"), unit=f"USD per {days} days", is_profit=True,
             level=float(m.get("profit_interval_level") or 0.95), for_whom="store technicians",
             confidence=("9 in 10 simulated weeks fall in the range (the failure model and the lost-sales "
