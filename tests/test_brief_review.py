@@ -70,7 +70,7 @@ def test_a_plausible_seven_day_plan_says_it_is_put_per_month_only_if_repeated(tm
     row = blocks_frame(b).set_index("report").loc["Equipment maintenance"]
     assert row.impact.startswith("$26.9K")  # 6,186 x 4.35
     assert "report: $6,186 per 7 days, × 4.35 only if repeated every 7 days" in row.impact_note
-    assert "profit kept vs no action" in row.impact_note
+    assert "profit kept vs no action, after technician cost" in row.impact_note
     assert implausible_alerts(b.reports) == []
     assert [s.title for s in actions(b)[0]] == ["Equipment maintenance", "Menu prices"]
 
@@ -130,7 +130,7 @@ def test_menu_prices_decision_says_which_prices_and_the_range_comes_from_the_pri
          "recommended_price": {"Coffee": 5.99, "Tea": 5.49, "Matcha": 6.08}}
     h = headline_of("price_elasticity", m)
     assert h.decision == "Apply the recommended prices (raise 2 of 3 category prices): margin rises."
-    assert "price test's model" in h.confidence
+    assert "range from the price test's model" in h.figure
 
 
 def test_change_column_names_the_run_not_a_data_date_and_stays_short():
@@ -143,7 +143,7 @@ def test_change_column_names_the_run_not_a_data_date_and_stays_short():
     long = Headline("Keep today's prices until the margin gain of the eight categories we tested this "
                     "winter is clear: more weeks are needed.", value=1.0, unit="USD per month")
     text = change_text(h, long, dt.date(2026, 12, 7))
-    assert text.startswith("decision changed since the run of 7 Dec 2026 (was: Keep today's prices")
+    assert text.startswith("changed since the run of 7 Dec 2026 (was: Keep today's prices")
     assert len(text) < 100
 
 

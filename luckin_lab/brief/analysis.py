@@ -142,7 +142,11 @@ def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
         m = h.monthly() if h else None
         if h is None:
             skip.append((s.title, "no successful run yet" if not s.folder else "no headline recorded"))
-        elif s.report == STORE_LEVEL or h.decision.startswith(("Keep", "No action")):
+        elif s.report == STORE_LEVEL and h.decision.startswith("No action"):
+            continue  # a level, not a decision; nothing to act on
+        elif s.report == STORE_LEVEL:
+            skip.append((s.title, _action(h.decision).lower() + ": no profit figure"))
+        elif h.decision.startswith(("Keep", "No action")):
             skip.append((s.title, re.sub(r"\s*\([^)]*\)", "", _action(h.decision)).lower()))
         elif b.implausible(s):
             skip.append((s.title, "its figure is larger than the company's monthly gross profit "

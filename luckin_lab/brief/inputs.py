@@ -97,7 +97,7 @@ def _fmt(h: Headline, x: float) -> str:
 _DIGITS = re.compile(r"[\d,.]*\d")
 
 
-def _short(decision: str, limit: int = 40) -> str:
+def _short(decision: str, limit: int = 32) -> str:
     """The previous decision's first clause, cut to ``limit`` characters (the column is narrow)."""
     first = re.split(r"[:;]| \(", decision.strip().rstrip("."), maxsplit=1)[0]
     return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
@@ -112,7 +112,7 @@ def change_text(now: Headline | None, before: Headline | None, when: dt.date | N
     since = f" since the run of {when.day} {when:%b %Y}" if when else ""
     same_words = _DIGITS.sub("#", now.decision) == _DIGITS.sub("#", before.decision)
     if now.decision != before.decision and not same_words:
-        return f"decision changed{since} (was: {_short(before.decision)})"
+        return f"changed{since} (was: {_short(before.decision)})"
     from luckin_lab.reporting import nb
 
     numbers = "" if now.decision == before.decision else " (counts updated)"

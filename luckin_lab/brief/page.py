@@ -38,7 +38,9 @@ def _old(age: object) -> bool:
 def _sure(text: str) -> str:
     """'no detectable effect (the 90 % interval includes zero)' -> 'no detectable effect': the
     range beside it shows the interval; the method section says what the words mean."""
-    return re.sub(r"\s*\([^)]*\)", "", str(text)) or str(text)
+    words = re.sub(r"\s*\([^)]*\)", "", str(text))
+    # '..., but the 95 % interval includes zero': the range column beside it shows that
+    return re.split(r",? but |,? though |; ", words, maxsplit=1)[0] or str(text)
 
 
 def _data_when(r: object) -> str:
@@ -49,7 +51,7 @@ def _data_when(r: object) -> str:
     when = f"{d.day} {d:%b}"
     age = r.data_age_days
     if pd.isna(age) or int(age) <= 0:
-        return when
+        return ""  # same day as the brief's data (the banner says it): nothing to add
     return f"{when} ({int(age)} day{'s' if int(age) != 1 else ''} old)"
 
 
@@ -145,7 +147,7 @@ def reports_html(b: Brief) -> str:
         rows.append(_cells(
             [f"<b>{escape(r.report)}</b>: {escape(r.decision)}",
              f"<b>{_no_break(escape(r.impact))}</b>{note}", escape(_sure(r.confidence)),
-             escape(r.change) + ("" if _data_when(r) == "–" else
+             escape(r.change) + ("" if _data_when(r) in ("–", "") else
                                  f"<br><span style='{tone}'>data up to {escape(_data_when(r))}</span>")],
             [_TD + ";width:39%", _TD + ";width:28%", _TD + ";width:14%", _TD + ";width:19%"]))
     return f"<table style='{_TABLE}'>{''.join(rows)}</table>"
@@ -231,7 +233,7 @@ def reports_typst(b: Brief) -> str:
             _ty_cell(f"strong({_T(_no_break(r.impact))})",
                      _ty_muted(r.impact_note) if r.impact_note else ""),
             _T(_sure(r.confidence)),
-            _ty_cell(_T(r.change), "" if _data_when(r) == "–" else
+            _ty_cell(_T(r.change), "" if _data_when(r) in ("–", "") else
                      _ty_muted("data up to " + _data_when(r), bold=old, red=old)),
         ]
     return _ty_table("(39%, 28%, 14%, 19%)", "left + top", REPORT_HEADS, cells)

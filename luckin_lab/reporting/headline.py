@@ -251,11 +251,10 @@ def _pricing(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
     else:
         decision = "Keep today's prices until the margin gain is clear."
     est = Estimate(m["weekly_margin_change"], lo, hi, 0.95)
-    return Headline(decision, "margin change per week at the recommended prices",
+    return Headline(decision, f"margin change per week at the recommended prices, {PRICE_MODEL}",
                     m["weekly_margin_change"], lo, hi, "USD per week", True,
                     for_whom="menu prices in every store", follow_up_days=28,
-                    confidence=f"{confidence_words(est, positive='a gain', negative='a loss')}; "
-                               f"{PRICE_MODEL}")
+                    confidence=confidence_words(est, positive="a gain", negative="a loss"))
 
 
 def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
@@ -265,7 +264,7 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
         return Headline(
             f"Send {k} technician{'s' if k != 1 else ''} on the {m.get('plan_visits', 0)} planned "
             f"visits over the next {days} days.",
-            f"profit kept vs no action (drink margin kept minus technician cost), next {days} days",
+            f"profit kept vs no action, after technician cost, next {days} days",
             _f(m, "expected_profit_usd"),
             _f(m, "profit_low_usd"), _f(m, "profit_high_usd"), unit=f"USD per {days} days", is_profit=True,
             level=float(m.get("profit_interval_level") or 0.95), for_whom="store technicians",
