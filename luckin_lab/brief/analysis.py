@@ -178,13 +178,13 @@ def facts(b: Brief) -> list[str]:
     if b.alerts:
         subjects = ", ".join(dict.fromkeys(a.subject for a in b.alerts))
         n = len(b.alerts)
-        out.append(f"{n} alert{'s need' if n > 1 else ' needs'} attention: {subjects}")
+        out.append(f"{n} alert{'s' if n > 1 else ''}: {subjects}")
     else:
         out.append("No alert fired")
     k = b.kpis.set_index("kpi")
     rev = k.loc["revenue"]
-    out.append(f"Revenue {b.word} was {nb.money(rev.value)} from {nb.num(k.loc['orders'].value)} "
-               f"orders, {nb.pct(rev.base_28d_change, 0, signed=True)} against the 28-day baseline")
+    out.append(f"Revenue {b.word} was {nb.money(rev.value)} "
+               f"({nb.pct(rev.base_28d_change, 0, signed=True)} on the 28-day baseline)")
     return out
 
 

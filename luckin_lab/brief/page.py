@@ -194,7 +194,7 @@ def page_html(b: Brief) -> str:
 
 _T = typst_string
 _TY_TABLE = ("set text(size: 7.8pt); set par(justify: false, leading: 0.5em); "
-             "table(columns: {cols}, inset: (x: 3.5pt, y: 2.6pt), align: {align}, "
+             "table(columns: {cols}, inset: (x: 3.5pt, y: 2.1pt), align: {align}, "
              "stroke: (x, y) => if y == 0 {{ (bottom: 1.2pt + ll-accent) }} else "
              "{{ (bottom: 0.5pt + ll-rule) }}, fill: (x, y) => if y == 0 {{ ll-accent-soft }}, "
              "table.header(..{head}.map(h => text(weight: \"bold\", h))), {cells})")
@@ -249,7 +249,7 @@ def kpis_typst(b: Brief) -> str:
             for text, tone in _kpi_changes(r):
                 fill = "ll-bad" if "c0392b" in tone else "ll-good" if tone else ""
                 cells.append(f'text(fill: {fill}, weight: "bold", {_T(text)})' if fill else _T(text))
-        tables.append(_ty_table("(2.6fr, 1fr, 1fr, 1fr, 1fr)", align, _kpi_heads(b), cells)[1:])
+        tables.append(_ty_table("(1.9fr, 1fr, 1fr, 1fr, 1.15fr)", align, _kpi_heads(b), cells)[1:])
     return f"#grid(columns: (1fr, 1fr), column-gutter: 8pt, {tables[0]}, {tables[1]})"
 
 

@@ -264,7 +264,7 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
         return Headline(
             f"Send {k} technician{'s' if k != 1 else ''} on the {m.get('plan_visits', 0)} planned "
             f"visits over the next {days} days.",
-            f"profit kept vs no action, after technician cost, next {days} days",
+            "profit kept vs no action, after technician cost",
             _f(m, "expected_profit_usd"),
             _f(m, "profit_low_usd"), _f(m, "profit_high_usd"), unit=f"USD per {days} days", is_profit=True,
             level=float(m.get("profit_interval_level") or 0.95), for_whom="store technicians",

@@ -158,7 +158,7 @@ def store_headline(head: Mapping[str, Any], profit_available: bool) -> Headline:
     young = [st for st in (head.get("new_stores_below_4wk_avg") or []) if st in change]
     if young:
         worst = min(young, key=lambda st: change[st])
-        decision += (f" Not counted (open {ramp} weeks or less, still settling): {worst} "
+        decision += (f" Newer stores not counted: {worst} "
                      f"({pct(change[worst], signed=True)})"
                      + (f" and {len(young) - 1} more" if len(young) > 1 else "") + ".")
     week_start = head["week_start"]
