@@ -83,7 +83,8 @@ def test_staleness_warning_follows_the_threshold():
     assert "300 days before" in _ctx().staleness_warning
     assert _ctx(stale_after=300).staleness_warning == ""  # 300 days is not more than 300
     assert _ctx(end="2026-11-27").staleness_warning == ""  # a week old
-    assert _ctx().data_as_of == "7 Feb 2026 (data from 2025-06-01 to 2026-02-07)"
+    assert _ctx().data_as_of == "7 Feb 2026 (data from 1 Jun 2025 to 7 Feb 2026)"
+    assert _ctx(end="2025-06-01").data_as_of == "1 Jun 2025"  # a one-day window says its day once
 
 
 def test_cover_says_where_the_data_come_from_without_code_names():
