@@ -114,6 +114,9 @@ def _verdict(m: Measured, compared: int) -> str:
         return "clearly better"
     if clearly_better(Measured(-m.value, m.se, m.source), compared):
         return "clearly worse"
+    if m.low > 0 or m.high < 0:  # the 95 % interval alone excludes zero
+        return (f"{'better' if m.value > 0 else 'worse'} at 95 %, but not clearly once "
+                f"{compared} options are compared")
     return "not clearly different"
 
 
