@@ -117,6 +117,17 @@ def test_demo_report_page_one_matches_results(tmp_path, small_store_uri):
     else:
         assert "keep every menu price as it is" in one and "chance" not in one
     assert ">99%" not in one and "100 %" not in one
+    # a category's price is an average per item sold, never shown as a menu price
+    assert m["prices_are_category_averages"] and "Avg item price today" in one
+    assert "Price today" not in one
+    if moved:
+        assert "averages per item sold, not prices on the menu" in one
+    # the uncertainty rail: no move beyond its allowance; every held-back category is named with its limit
+    for g, change in m["price_change"].items():
+        assert abs(change) <= m["allowed_change"][g] + 1e-9, g
+        if m["allowed_change"][g] < 0.15 - 1e-9:
+            assert f"{g} at most ±{nb.pct(m['allowed_change'][g], 0)}" in one, g
+    assert "Where the evidence is weaker, prices move less" in one
 
 
 def test_generic_example_page_one_matches_results(tmp_path, small_store_uri):
