@@ -98,6 +98,14 @@ def test_cover_says_where_the_data_come_from_without_code_names():
     assert "site_selection" in run_details_text(_ctx()) and "k sites: 5" in run_details_text(_ctx())
 
 
+def test_run_details_of_a_generic_run_name_the_report_by_its_title_not_its_id():
+    generic = RenderContext("coupon_uplift", "job_training", {}, tables=["generic_experiment"])
+    company = RenderContext("coupon_uplift", "demo", {}, tables=["orders", "generic_experiment"])
+    text = run_details_text(generic, "Randomized experiment")
+    assert "coupon" not in text and "“Randomized experiment”" in text and "job_training" in text
+    assert "coupon_uplift" in run_details_text(company, "Randomized experiment")
+
+
 def _notebook(paragraphs: int, rows: int) -> nbformat.NotebookNode:
     """A report whose captioned table starts wherever ``paragraphs`` of filler end."""
     code = nbformat.v4.new_code_cell
