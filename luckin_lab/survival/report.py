@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -207,23 +208,23 @@ def crew_text(a: SurvivalAnalysis, horizons: tuple[int, int], technicians_param:
     down, total = int(a.backlog.down.sum()), int(a.backlog.devices.sum())
     new = float(a.risk[f"p_fail_{horizons[0]}d"].sum())
     end = f"down_after_week{w}"
-    per_crew = "; ".join(f"{'nobody' if j == 0 else crew_words(j).lower()}: {nb.num(r[end])}" for j, r in t.iterrows())
+    per_crew = ", ".join(f"{'nobody' if j == 0 else crew_words(j).lower()}: {nb.num(r[end])}" for j, r in t.iterrows())
     head = (f"**Decision.** Send **{crew_words(k).lower()}** for each of the next {w} weeks "
             f"({nb.num(best.visits_per_week)} visits a week)." if k else
             f"**Decision.** Send no technician: over the next {w} weeks no crew keeps more drink margin than it costs.")
     text = (f"{head} Now {down} of {total} devices are down, and about **{nb.num(new)} of the {total - down} running "
-            f"devices are expected to fail in the next {horizons[0]} days**. In {nb.num(p.futures)} simulated futures "
-            f"of the next {w} weeks (failures drawn from the model, the crew repairing the down devices that cost "
-            f"most sales first), the devices down after {w} weeks are, by crew ({per_crew}).")
-    text += (f" Sending nobody would cost the stores an expected {nb.money(t.loc[0].lost_margin_usd)} of drink "
-             f"margin over the {w} weeks.")
+            f"devices are expected to fail in the next {horizons[0]} days**. Devices down after {w} weeks of "
+            f"simulated failures and repairs ({nb.num(p.futures)} futures, the crew repairing first the down devices "
+            f"that cost most sales): {per_crew}.")
     if k:
         text += (f" With {crew_words(k).lower()}, {nb.num(best[end])} are down after {w} weeks "
-                 f"({_futures_range(best.down_end_low, best.down_end_high, money=False)}). The crew keeps an expected "
-                 f"{nb.money(best.margin_kept_usd)} of drink margin against sending nobody, for "
-                 f"{nb.money(best.technician_cost_usd)} of technician time: an expected profit of "
-                 f"**{nb.money(best.expected_profit_usd)} over {w} weeks** "
+                 f"({_futures_range(best.down_end_low, best.down_end_high, money=False)}); the crew keeps an expected "
+                 f"{nb.money(best.margin_kept_usd)} of the {nb.money(t.loc[0].lost_margin_usd)} of drink margin that "
+                 f"sending nobody would lose, for {nb.money(best.technician_cost_usd)} of technician time: an expected "
+                 f"profit of **{nb.money(best.expected_profit_usd)} over {w} weeks** "
                  f"({_futures_range(best.profit_low_usd, best.profit_high_usd)}).")
+    else:
+        text += f" Sending nobody loses an expected {nb.money(t.loc[0].lost_margin_usd)} of drink margin over {w} weeks."
     j = runner_up(p)
     if j != k:
         share = float(p.beats.loc[k, j])
@@ -245,23 +246,72 @@ def week_plan_text(a: SurvivalAnalysis, plan_days: int) -> str:
     if not crew:
         return ""
     return (f"**This week.** The {crew_words(crew).lower()}'{'' if crew != 1 else 's'} {nb.num(len(a.plan.schedule))} "
-            f"visits (Table 2) keep an expected {nb.money(cap['margin_kept_usd'])} of drink margin inside these "
-            f"{plan_days} days alone; most of a repair's worth comes after the week, while the machine keeps working, "
-            "which is why the crew is chosen on several weeks. Down machines that leave a store unable to make some "
-            "drinks come first: each day they wait costs drinks for sure, while a running machine at high risk costs "
-            "drinks only once it fails and only where no backup works.")
+            f"visits (Table 2) keep an expected {nb.money(cap['margin_kept_usd'])} inside these {plan_days} days; most "
+            "of a repair's worth comes later, while the machine keeps working. Down machines that leave a store "
+            "unable to make some drinks come first: each day they wait costs drinks for sure, while a running "
+            "machine at risk costs drinks only once it fails and only where no backup works.")
 
 
 def omitted_text(a: SurvivalAnalysis) -> str:
     w = a.crew.weeks
-    return (f"**What the ranges leave out.** They are the chance of failures only: the failure model and the pricing "
-            f"rules are taken as right. The {w}-week projection repairs only (this week's plan also services a few "
-            f"running machines), ignores the limit on visits a store can host in a day, and stops counting after week "
-            f"{w} although devices still down then keep costing sales, which favours larger crews.")
+    return (f"**What the ranges leave out.** Only the chance of failures: the failure model and the pricing rules "
+            f"are taken as right. The projection repairs only (no preventive service), ignores the limit on visits "
+            f"a store can host in a day, and stops counting after week {w} although devices still down keep costing "
+            "sales (this favours larger crews).")
+
+
+def _previous_run(results_dir: str | Path) -> tuple[Path, dict] | None:
+    """The newest published, succeeded run of the same report and run before this one."""
+    from luckin_lab.reporting.runs import read_record
+
+    folder = Path(results_dir).resolve().parent
+    run_dir = folder.parent
+    if not run_dir.is_dir():
+        return None
+    older = sorted((p for p in run_dir.iterdir() if p.is_dir() and not p.is_symlink() and p.name < folder.name),
+                   reverse=True)
+    for f in older:
+        rec = read_record(f)
+        if rec and rec.get("status") == "succeeded" and rec.get("published") and (f / "results" / "metrics.json").is_file():
+            return f, rec
+    return None
+
+
+def change_since_last_run(results_dir: str | Path, a: SurvivalAnalysis, horizons: tuple[int, int]) -> str:
+    """What changed since the previous published run: data date, crew, backlog, failures expected
+    this week and profit (only where the previous run measured it the same way)."""
+    import json
+
+    from luckin_lab.survival.analysis import headline_metrics
+
+    prev = _previous_run(results_dir)
+    if prev is None:
+        return "**What changed.** This is the first published run of this report: nothing to compare with yet."
+    folder, rec = prev
+    m0 = json.loads((folder / "results" / "metrics.json").read_text())
+    m = headline_metrics(a)
+    when = str(rec.get("started", ""))[:10]
+    snap, snap0 = str(m.get("snapshot", ""))[:10], str(m0.get("snapshot", ""))[:10]
+    items = [f"same data (as of {snap})" if snap == snap0 else f"data as of {snap} (was {snap0})"]
+    k, k0 = m.get("recommended_technicians"), m0.get("recommended_technicians")
+    if k0 is not None:
+        items.append(f"crew {k} technician{'s' if k != 1 else ''} ({'unchanged' if k == k0 else f'was {k0}'})")
+    for key, words in (("devices_down_at_snapshot", "devices down"),
+                       (f"expected_failures_{horizons[0]}d", f"failures expected in {horizons[0]} days")):
+        if key in m0 and key in m:
+            now, then = nb.num(m[key]), nb.num(m0[key])
+            items.append(f"{words} {now}" + (" (unchanged)" if now == then else f" (was {then})"))
+    if "crew_expected_profit_usd" in m0:
+        items.append(f"expected profit over {m['crew_weeks']} weeks {nb.money(m['crew_expected_profit_usd'])} "
+                     f"(was {nb.money(m0['crew_expected_profit_usd'])})")
+    else:
+        items.append("profit not comparable: that run valued the crew on one week, this one on "
+                     f"{m.get('crew_weeks', 4)} weeks of failures and repairs")
+    return f"**What changed since the run of {when}.** " + "; ".join(items) + "."
 
 
 def device_page_one(a: SurvivalAnalysis, staffing: pd.DataFrame, margin: dict, horizons: tuple[int, int],
-                    plan_days: int, technicians_param: int, stores: pd.DataFrame) -> PageOne:
+                    plan_days: int, technicians_param: int, stores: pd.DataFrame, change: str = "") -> PageOne:
     """Page one of the device report: how many technicians on several weeks of failures and
     repairs, the profit and its range, this week's plan, why many devices are down, and how
     sure we are. Every figure from ``a.crew.table``, ``a.plan`` and ``margin`` (results/)."""
@@ -279,32 +329,30 @@ def device_page_one(a: SurvivalAnalysis, staffing: pd.DataFrame, margin: dict, h
     }
     chain = ""
     if margin.get("chain_gross_profit_usd") is not None:
-        chain = (f" For scale, the chain made {nb.money(margin['chain_gross_profit_usd'])} gross profit in the week "
+        chain = (f" The chain made {nb.money(margin['chain_gross_profit_usd'])} gross profit in the week "
                  f"of {pd.Timestamp(margin['chain_week_start']):%-d %b %Y} (store report).")
-    support = ("a store with no working grinder loses its coffee drinks, one with no working ice maker its iced "
-               "drinks and cold brew (our assumption)" if margin["prices_support"] else
+    support = ("without a working grinder a store loses its coffee drinks, without an ice maker its iced drinks "
+               "and cold brew (our assumption)" if margin["prices_support"] else
                "grinders and ice makers are not priced, because without sales tables we cannot tell which drinks "
                "need them")
     sold = "sold" if margin["prices_support"] else "made (cup log)"
     money = (
-        "**How downtime is priced.** A store loses a drink only when it has no working machine to make it: one "
-        f"cup-making machine makes up to {_rate_text(margin)} drinks an hour (its type's busiest hours in the cup "
-        f"log) and the busiest store hour sells {nb.num(margin['busiest_store_hour_drinks'])}, so a store loses drinks "
-        f"only in hours when fewer machines work than it needs, and every drink when none works; {support}. Lost "
-        f"drinks are those the store {sold} in the same hours over the last 4 weeks, never more, at "
-        f"{nb.money(margin['margin_per_cup'], 2)} of margin a drink on average"
+        "**How downtime is priced.** A store loses a drink only when no working machine can make it (one cup-making "
+        f"machine makes up to {_rate_text(margin)} drinks an hour; the busiest store hour sells "
+        f"{nb.num(margin['busiest_store_hour_drinks'])}); {support}. Lost drinks are those the store {sold} in the "
+        f"same hours over the last 4 weeks, at {nb.money(margin['margin_per_cup'], 2)} of margin a drink"
         f"{'' if margin['prices_support'] else ' (assumed: this source has no sales tables)'}; the stores make "
-        f"{nb.money(margin['drink_margin_per_week_usd'])} on drinks in a week.{chain}"
+        f"{nb.money(margin['drink_margin_per_week_usd'])} on drinks a week.{chain}"
     )
     conf = ("**How sure we are.** The failure model ranks correctly which of two devices fails first "
-            f"{nb.pct(_holdout_c(a), 0)} of the time on held-out devices (50 % is chance).")
+            f"{certainty.probability_text(_holdout_c(a))} of the time on held-out devices (50 % is chance).")
     if cs:
         conf += " On held-out days: " + _lower_first(calibration_claim(cs))
         if a.calibration is not None and len(a.calibration):
             c = a.calibration
             conf += " " + certainty.calibration_spread_sentence(list(c.predicted), list(c.observed), list(c.devices),
                                                                     "devices")
-    parts = [crew_text(a, horizons, technicians_param), week_plan_text(a, plan_days), omitted_text(a),
+    parts = [crew_text(a, horizons, technicians_param), change, week_plan_text(a, plan_days), omitted_text(a),
              downtime_explainer(a, coverage(a, stores)), money, conf]
     return PageOne(kpis, "\n\n".join(x for x in parts if x))
 
@@ -329,11 +377,11 @@ def device_risk_table(a: SurvivalAnalysis, names: pd.Series, top_n: int, horizon
     h1, h2 = horizons
     t = a.risk.head(top_n)
     return pd.DataFrame({
-        "device": t.unit_id.map(names).fillna(t.unit_id).to_numpy(), "model": t.model.to_numpy(),
+        "device (model)": [f"{n} ({m})" for n, m in zip(t.unit_id.map(names).fillna(t.unit_id), t.model, strict=True)],
         "days up": t.spell_age_days.to_numpy(),
-        f"fails in {h1} days": [certainty.probability_text(p) for p in t[f"p_fail_{h1}d"]],
+        f"{h1}-day risk": [certainty.probability_text(p) for p in t[f"p_fail_{h1}d"]],
         "days left": t.median_remaining_days.to_numpy(),
-        "visit this week": planned_visits(a, t.unit_id),
+        "visit": planned_visits(a, t.unit_id),
     })
 
 
@@ -349,9 +397,9 @@ def planned_visits(a: SurvivalAnalysis, units: pd.Series) -> list[str]:
         if u in sched.index:
             out.append(f"day {int(sched.loc[u, 'day'])}")
         elif u in dev.index and cov.get((dev.loc[u, "store_id"], dev.loc[u, "kind"]), 0) > 1:
-            out.append("none: a backup works")
+            out.append("no: a backup works")
         else:
-            out.append("none: others first")
+            out.append("no: others first")
     return out
 
 
