@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from report_helpers import execute_notebook_small
 
-from luckin_lab.reporting import nb
+from luckin_lab.reporting import certainty, nb
 from luckin_lab.reporting.params import ReportParams
 from luckin_lab.reporting.params_models import iot_survival, time_to_event
 from luckin_lab.survival import report as R
@@ -144,7 +144,7 @@ def test_weekly_run_on_the_demo_store_prices_downtime_within_what_stores_sell(sm
     for j, r in crew.iterrows():
         assert f"{'nobody' if j == 0 else R.crew_words(j).lower()}: {nb.num(r.down_after_week4)}" in page
     j = m["crew_runner_up"]
-    assert f"in {nb.pct(beats.loc[k, str(j)], 0)} of the same simulated futures" in page
+    assert f"in {certainty.probability_text(beats.loc[k, str(j)])} of the same simulated futures" in page
     # Table 2's margins add up to the week plan's total
     sched = pd.read_csv(res / "maintenance_schedule.csv")
     assert sched.margin_kept_usd.sum() == pytest.approx(m["week_plan_margin_kept_usd"], abs=0.01)
@@ -189,3 +189,23 @@ def test_generic_printer_fleet_runs(tmp_path, toy_uri):
     sv = m["service"]
     assert nb.money(sv["saving_usd"]) in page and f"{nb.num(sv['failures_avoided'], 1)} failures" in page
     assert len(pd.read_csv(res / "service_priority.csv")) == sv["services"]
+
+
+def test_what_changed_compares_with_the_newest_published_run_before_this_one(tmp_path):
+    """Older published run found; failed, unpublished and newer runs skipped; none -> first run."""
+    from luckin_lab.reporting.runs import write_record
+
+    run_dir = tmp_path / "iot_survival" / "weekly"
+    for name, rec in [("20261201T000000Z", {"status": "succeeded", "published": True}),
+                      ("20261202T000000Z", {"status": "succeeded", "published": True}),
+                      ("20261203T000000Z", {"status": "failed"}),
+                      ("20261204T000000Z", {"status": "succeeded", "published": False}),
+                      ("20261206T000000Z", {"status": "succeeded", "published": True})]:
+        (run_dir / name / "results").mkdir(parents=True)
+        (run_dir / name / "results" / "metrics.json").write_text("{}")
+        write_record(run_dir / name, {**rec, "started": f"{name[:4]}-{name[4:6]}-{name[6:8]}"})
+    current = run_dir / "20261205T000000Z" / "results"
+    current.mkdir(parents=True)
+    folder, rec = R._previous_run(current)
+    assert folder.name == "20261202T000000Z" and rec["started"] == "2026-12-02"
+    assert R._previous_run(run_dir / "20261201T000000Z" / "results") is None

@@ -243,8 +243,8 @@ def week_plan_text(a: SurvivalAnalysis, plan_days: int) -> str:
     """This week's visits and why most of a repair's value lies after the week."""
     cap = a.plan.capacity
     crew = cap["technicians"]
-    if not crew:
-        return ""
+    if not crew or not a.crew.table.loc[a.crew.table.recommended, "technicians"].iloc[0]:
+        return ""  # no plan to send when the recommendation is no technician
     return (f"**This week.** The {crew_words(crew).lower()}'{'' if crew != 1 else 's'} {nb.num(len(a.plan.schedule))} "
             f"visits (Table 2) keep an expected {nb.money(cap['margin_kept_usd'])} inside these {plan_days} days; most "
             "of a repair's worth comes later, while the machine keeps working. Down machines that leave a store "
