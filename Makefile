@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SCALE ?= seed
 DATA ?= data/demo/$(SCALE)
 
-.PHONY: help env mysql-headers data reports lab test test-slow lint bench clean
+.PHONY: help env env-spark mysql-headers data reports lab test test-slow lint bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 env: $(STAMP)  ## create the local virtual environment (once; reused)
+
+env-spark: $(STAMP)  ## add pyspark (the .[spark] extra) so spark: sources and the Spark tests run; needs Java
+	@$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/pip install -q -e '.[dev,spark]'
+	@command -v java >/dev/null || test -n "$$JAVA_HOME" || echo "Spark needs Java: sudo apt-get install openjdk-17-jre-headless"
 
 # mysqlclient (the driver of sql:mysql:// sources) has no Linux wheel: it builds against
 # the MariaDB client headers. Installed here when missing (Debian/Ubuntu, as root).

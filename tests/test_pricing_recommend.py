@@ -136,7 +136,7 @@ def test_kept_price_is_exactly_today_with_zero_effect_and_its_reason():
     kept = recommend_prices(econ, GuardRails(max_change=0.08, min_weekly_gain=1e6)).iloc[0]
     assert kept.recommended_price == 6.0755 and kept.change == 0
     assert kept.projected_margin == kept.weekly_margin
-    assert kept.binding == "kept: best move adds less than the $1,000,000/wk minimum"
+    assert kept.binding == "kept: no move surely adds the $1,000,000/wk minimum"
     proj = project(recommend_prices(econ, GuardRails(max_change=0.08, min_weekly_gain=1e6)),
                    pd.Series({"Latte": 0.3})).iloc[0]
     assert proj.margin_change == 0 and proj.margin_change_low == proj.margin_change_high == 0
@@ -184,3 +184,44 @@ def test_projection_adds_cross_price_effects():
     wide = project(recs, se, cross.assign(se=[0.0, 0.5, 0.5, 0.0])).set_index("group")
     assert (wide.loc["All groups", "margin_change_high"] - wide.loc["All groups", "margin_change_low"]
             > 10 * (p.loc["All groups", "margin_change_high"] - p.loc["All groups", "margin_change_low"]))
+
+
+def test_percent_steps_when_there_are_no_price_endings():
+    # a category's average price moves in whole-percent steps: 1 % of $5.00 is 5 cents
+    assert candidate_prices(5.00, 4.80, 5.20, ()) == [4.8, 4.85, 4.9, 4.95, 5.0, 5.05, 5.1, 5.15, 5.2]
+
+
+def test_an_unclear_elasticity_moves_less_than_a_clear_one():
+    from dataclasses import replace
+
+    econ = pd.concat([_econ(group="Sure", elasticity=-0.6, se=0.05),
+                      _econ(group="Unsure", elasticity=-0.6, se=0.25)], ignore_index=True)
+    rails = GuardRails(max_change=0.15, endings=(), keep_ladder=False)
+    recs = recommend_prices(econ, rails).set_index("group")
+    # Sure: |1 - 0.6| / (1.96 x 0.05) = 4.1 >= 1, the full 15 %; Unsure: 0.4 / (1.96 x 0.25) = 0.816 of it, 12.2 %
+    assert recs.loc["Sure", "allowed_change"] == pytest.approx(0.15)
+    assert recs.loc["Unsure", "allowed_change"] == pytest.approx(0.15 * 0.4 / (1.96 * 0.25))
+    # both are inelastic, so margin rises with price up to the cap: $5.75 and $5.60 (12 %, whole percent),
+    # which still pays at the unfavourable end e = -0.6 - 0.49: 1.12^-1.09 x 4.10 / 3.50 = 1.036
+    assert recs.loc["Sure", "recommended_price"] == pytest.approx(5.75)
+    assert recs.loc["Unsure", "recommended_price"] == pytest.approx(5.60)
+    assert recs.loc["Unsure", "binding"].startswith("held back: elasticity unclear, so at most 12%")
+    assert recs.loc["Sure", "binding"].startswith("inelastic")
+    # without the rail both go to the cap: the rail, not the point estimate, holds the unsure one back
+    off = recommend_prices(econ, replace(rails, sure_z=0.0)).set_index("group")
+    assert off.recommended_price.tolist() == pytest.approx([5.75, 5.75])
+    # an elasticity at -1 exactly cannot move at all: kept, and the table says why
+    kept = recommend_prices(_econ(elasticity=-1.0, se=0.1), rails).iloc[0]
+    assert kept.change == 0 and kept.binding.startswith("kept: elasticity too unclear to move")
+
+
+def test_a_move_must_pay_at_the_unfavourable_end_of_the_elasticity_range():
+    rails = GuardRails(max_change=0.15, endings=(), keep_ladder=False)
+    # e = -2 wants a cut (optimum 3.00 < 4.25), but at e = -2 + 1.96 x 0.3 = -1.41 every cut loses margin:
+    # 5 % off keeps 0.95^-1.412 x (4.75 - 1.5) / (5 - 1.5) = 0.998 of it
+    assert 0.95 ** -1.412 * 3.25 / 3.5 < 1
+    kept = recommend_prices(_econ(elasticity=-2.0, se=0.3), rails).iloc[0]
+    assert kept.change == 0 and kept.binding.startswith("kept: no move surely adds")
+    # a precise estimate (se 0.02) lets the same cut through, to the bottom of the allowed range
+    cut = recommend_prices(_econ(elasticity=-2.0, se=0.02), rails).iloc[0]
+    assert cut.recommended_price == pytest.approx(4.25)

@@ -108,3 +108,11 @@ def test_glossary_rows_in_order_and_unknown_terms_refused():
     with pytest.raises(KeyError, match="no glossary entry"):
         glossary_frame(["Flux capacitor"])
     assert list(GLOSSARY) == sorted(GLOSSARY, key=str.lower)
+
+
+def test_a_decision_is_as_strong_as_its_interval():
+    assert c.decision_strength(c.Estimate(38.3, 2.0, 177.9)) == "commit"
+    assert c.decision_strength(c.Estimate(38.3, -18.4, 177.9)) == "pilot"  # the range includes a loss
+    assert c.decision_strength(c.Estimate(-45.7, -120.0, 90.0)) == "hold"  # a loss at the centre
+    assert c.decision_strength(c.Estimate(0.0, -1.0, 1.0)) == "hold"
+    assert c.decision_strength(c.Estimate(5.0, math.nan, math.nan)) == "hold"  # no interval, no commitment

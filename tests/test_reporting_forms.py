@@ -142,3 +142,10 @@ def test_rows_flagged_beyond_a_plausible_bound_are_counted_in_the_run_details():
     assert "Data checks" not in run_details_text(RenderContext("store_trends", "weekly", {}))
     from_record = RenderContext.for_run("store_trends", "weekly", {}, {"flagged": ctx.flagged})
     assert from_record.flagged == ctx.flagged
+
+
+def test_a_negative_figure_never_breaks_after_its_sign():
+    table = _bundle(nb.show_table(pd.DataFrame({"site": ["Harlem", "Flatbush"], "profit": [-6_423.0, 7_565.0]}),
+                                  formats={"profit": "money"}))
+    typst = raw_blocks(table["text/markdown"], "typst")[0]
+    assert '"\u2011$6,423"' in typst and '"$7,565"' in typst and "-$6,423" in table["text/html"]

@@ -173,7 +173,8 @@ def test_quarto_renders_both_formats_in_one_call_and_leaves_nothing_behind(tmp_p
     cells = call["nb"]["cells"]
     front = yaml.safe_load("".join(cells[0]["source"]).strip().strip("-"))
     assert front["format"] == {"luckin-html": "default", "luckin-typst": "default"}
-    assert front["title"] == "Coffee pulse" and front["luckin-demo"] is False
+    assert front["title"] == "Coffee pulse" and front["luckin-mark"] == ""
+    assert front["luckin-brand"] == "Luckin Coffee USA · Data Science"  # no tables read: company
     assert "ll-cover" in "".join(cells[1]["source"]) and "Data as of" in "".join(cells[1]["source"])
     assert "Run details" in "".join(cells[-1]["source"]) and "weeks: 6" in "".join(cells[-1]["source"])
     assert "weeks: 6" not in "".join(cells[1]["source"])  # run parameters are not on the cover
@@ -248,3 +249,43 @@ def test_money_pairs_share_a_unit_and_short_tables_stay_whole():
     short = nb.show_table(pd.DataFrame({"a": range(nb.KEEP_WHOLE_ROWS)})).data
     long = nb.show_table(pd.DataFrame({"a": range(nb.KEEP_WHOLE_ROWS + 1)})).data
     assert "ll-keep" in short and "ll-keep" not in long
+
+
+def _generic_ctx(tables: dict, source_kind: str = "folder") -> RenderContext:
+    prov = {"fingerprint": {"tables": {t: {"rows": 1} for t in tables}}, "source_kind": source_kind}
+    return RenderContext.for_run("time_to_event", "fleet", {"source": "folder:x"}, prov)
+
+
+def test_a_generic_run_names_no_company_on_cover_or_footer(tmp_path):
+    nbformat.write(executed_notebook(), tmp_path / "pulse.ipynb")
+    generic = _generic_ctx({"generic_time_to_event": 1})
+    assert generic.is_generic and generic.brand == "Data Science" and not generic.mark
+    html = render_html(tmp_path / "pulse.ipynb", tmp_path / "report.html", generic)
+    text = " ".join(p.extract_text() for p in PdfReader(str(render_pdf(html, tmp_path / "r.pdf"))).pages)
+    import re
+
+    markup = re.sub(r"<(style|script)\b.*?</\1>|<[^>]+>", " ", html.read_text(), flags=re.S)
+    assert "luckin" not in markup.lower() and "luckin" not in text.lower()
+    assert "Data Science" in text  # the footer keeps the team, without the company
+    company = _generic_ctx({"orders": 1, "generic_time_to_event": 1})
+    assert not company.is_generic and company.brand == "Luckin Coffee USA · Data Science"
+    html = render_html(tmp_path / "pulse.ipynb", tmp_path / "company.html", company)
+    text = " ".join(p.extract_text() for p in PdfReader(str(render_pdf(html, tmp_path / "c.pdf"))).pages)
+    assert text.lower().count("luckin coffee usa") >= 2  # cover and every page's footer
+
+
+def test_the_demo_stores_public_example_is_labelled_public_not_simulated():
+    cdnow = _generic_ctx({"generic_transactions": 1}, source_kind="demo")
+    assert cdnow.mark == "Public data" and not cdnow.is_demo
+    assert cdnow.source_words.startswith("Public data: the CDNOW sample")
+    assert "simulated" not in cdnow_cover(cdnow)
+    sim = _generic_ctx({"generic_experiment": 1}, source_kind="demo")
+    assert sim.mark == "Demo data" and sim.is_demo and "simulated" in sim.source_words
+    folder = _generic_ctx({"generic_transactions": 1}, source_kind="folder")  # a user's own log
+    assert not folder.mark and not folder.public_example
+
+
+def cdnow_cover(ctx: RenderContext) -> str:
+    from luckin_lab.reporting.cover import cover_block
+
+    return cover_block({"title": "Customers"}, ctx).text

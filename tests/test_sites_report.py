@@ -86,7 +86,8 @@ def test_monthly_run_page_one_matches_results(tmp_path, small_store_uri, monkeyp
     scores = pd.read_csv(results / "candidate_scores.csv")
     assert set(metrics["chosen_sites"]) == set(scores.site_id[scores.chosen])
     np.testing.assert_allclose(scores.net_gain, scores.standalone_revenue - scores.cannibalized_revenue)
-    np.testing.assert_allclose(scores.profit, scores.net_gain * metrics["gross_margin_rate"] - scores.monthly_rent)
+    np.testing.assert_allclose(scores.profit, scores.net_gain * metrics["gross_margin_rate"] - scores.monthly_rent
+                               - metrics["staff_cost_per_store_monthly"])
     pnl = pd.read_csv(results / "portfolio_pnl.csv")
     total, shared = pnl.iloc[-1], pnl.iloc[-2]
     # Table 1's rows add up to its total, and the total is the set's figure
@@ -107,7 +108,30 @@ def test_monthly_run_page_one_matches_results(tmp_path, small_store_uri, monkeyp
     tiles = page[: page.index("Decision.")]
     first_money = re.search(r"[+-]?\$[\d.,]+[KM]?", tiles).group(0)
     if not est.significant:  # an unsure profit is never the first (lead) figure
-        assert first_money != money(est.value, signed=True) and "interval includes zero" in page
+        assert first_money != money(est.value, signed=True)
+        assert "range includes a loss" in page or "range reaches a profit" in page
+    # profit is after staff: the staffing assumption and its cost are on page one, in Table 1 and in the total
+    assert metrics["staff_cost_per_store_monthly"] == pytest.approx(
+        metrics["staff_on_shift"] * metrics["staff_open_hours_per_day"] * (365.25 / 12) * metrics["staff_hourly_cost"])
+    assert total.staff_cost == pytest.approx(metrics["staff_cost_total_monthly"])
+    assert total.profit == pytest.approx(total.gross_profit - total.monthly_rent - total.staff_cost)
+    for figure in (money(metrics["staff_cost_per_store_monthly"]), money(metrics["staff_cost_total_monthly"]),
+                   money(metrics["break_even_net_sales_per_site"]),
+                   money(metrics["staff_hourly_cost"], 2), money(est.low, signed=True), money(est.high, signed=True)):
+        assert figure in page, figure
+    # the decision's strength follows the profit range (shared rule), in the words the brief records
+    from luckin_lab.reporting.certainty import decision_strength
+
+    decision = metrics["headline"]["decision"]
+    assert decision in page and metrics["headline"]["value"] == pytest.approx(est.value)
+    strength = decision_strength(est)
+    assert decision.startswith({"commit": "Open", "pilot": "Shortlist", "hold": "Do not open"}[strength]) or (
+        strength == "commit" and not metrics["decision_robust_to_decay"] and decision.startswith("Shortlist"))
+    # how well the revenue model predicts new sites is on page one; the unsourced quoted fit is not
+    assert f"{metrics['r2_huff_spatial_cv']:.2f}" in page and f"{metrics['r2_gbm_spatial_cv']:.2f}" in page
+    assert "0.94" not in page
+    evidence = page_one_text((latest / "report.html").read_text(), start="The evidence", end="Cannibalization")
+    assert "0.94" in evidence and "request for this analysis" in evidence
     executed = (latest / "site_selection.ipynb").read_text()
     assert "PosixPath" not in executed and "Traceback" not in executed  # no stray outputs
 
@@ -125,7 +149,7 @@ def _fake_selection(regrets=(348.0, 0.0, 0.0, 0.0, 0.0), same=(1, 2, 2, 2, 2)):
     metrics = {"portfolio_net_gain_monthly": 155.0, "ranking_net_gain_monthly": 150.0,
                "distance_decay": 1.8, "distance_decay_ci": [1.79, 1.81]}
     return SimpleNamespace(chosen_table=lambda: ch, metrics=metrics, sensitivity=sens, has_profit=False,
-                           chosen=np.array([0, 1]), ranked=np.array([0, 2]))
+                           chosen=np.array([0, 1]), ranked=np.array([0, 2]), staffing=None)
 
 
 def test_money_parts_add_up_and_the_set_beats_ranking_only_slightly():
@@ -139,7 +163,8 @@ def test_money_parts_add_up_and_the_set_beats_ranking_only_slightly():
     assert diff == 5 and small  # median interval half-width (160 + 120) / 2 / 2 = 70 > 5
     text = narrative.decision_text(sel)
     assert "$10 from each other" in text and "slightly better" in text
-    assert "**Astoria** (Queens)" in text and "not shown: this data source has no item costs" in text
+    assert "Shortlist the 2 best-placed sites (Astoria, Bushwick) for due diligence" in text
+    assert "not shown: this data source has no item costs" in text
 
 
 def test_sensitivity_text_says_where_the_choice_changes_and_caveat_only_when_negative():
@@ -198,24 +223,72 @@ def test_pnl_per_site_and_the_set_add_up_to_page_one():
     assert total.net_gain == pytest.approx(60_000) and total.profit == pytest.approx(14_000)
     assert total.opening_cost == pytest.approx(980_000) and total.payback_months == pytest.approx(70.0)
     assert t.iloc[:-1].profit.sum() == pytest.approx(total.profit)  # the table's rows add up to its total
+    # with 8,000 of staff a month per site: Astoria 35,000 x 0.6 - 12,000 - 8,000 = 1,000; the set loses 2,000
+    staffed = candidate_pnl(_cand_frame(), 0.6, staff_cost=8_000.0)
+    assert staffed.profit[0] == pytest.approx(1_000) and staffed.payback_months[0] == pytest.approx(500.0)
+    t = portfolio_pnl(staffed.iloc[:2], shared_revenue=3_000.0, margin_rate=0.6)
+    assert t.iloc[-1].staff_cost == pytest.approx(16_000) and t.iloc[-1].profit == pytest.approx(-2_000)
+    assert np.isinf(t.iloc[-1].payback_months)
+
+
+def _profit_selection(low: float, value: float = 14_000.0, high: float = 80_000.0):
+    """Two chosen sites with rent, staff and a profit range, as the pipeline leaves them."""
+    from types import SimpleNamespace
+
+    from luckin_lab.sites.pnl import candidate_pnl
+
+    metrics = {"portfolio_profit_monthly": value, "portfolio_profit_low": low,
+               "portfolio_profit_high": high, "interval_level": 0.9, "opening_cost_total": 980_000.0,
+               "portfolio_payback_months": 70.0, "portfolio_payback_months_low": 12.0,
+               "portfolio_payback_months_high": float("inf"), "gross_margin_rate": 0.6}
+    ch = candidate_pnl(_cand_frame().iloc[:2], 0.6, staff_cost=5_000.0)
+    return SimpleNamespace(metrics=metrics, chosen=np.array([0, 1]), has_profit=True, chosen_table=lambda: ch,
+                           staffing=None)
 
 
 def test_page_one_never_leads_with_a_profit_whose_range_includes_zero():
-    from types import SimpleNamespace
-
     from luckin_lab.sites import narrative
 
-    metrics = {"portfolio_profit_monthly": 14_000.0, "portfolio_profit_low": -20_000.0,
-               "portfolio_profit_high": 80_000.0, "interval_level": 0.9, "opening_cost_total": 980_000.0,
-               "portfolio_payback_months": 70.0, "portfolio_payback_months_low": 12.0,
-               "portfolio_payback_months_high": float("inf"), "gross_margin_rate": 0.6}
-    sel = SimpleNamespace(metrics=metrics, chosen=np.array([0, 1]), has_profit=True)
-    tiles = list(narrative.kpi_items(sel))
+    tiles = list(narrative.kpi_items(_profit_selection(low=-20_000.0)))
     assert tiles[:2] == ["recommended new sites", "opening cost"]  # certain figures first
-    assert "monthly profit" in tiles[2] and "interval includes zero" in tiles[2] and "-$20.0K to +$80.0K" in tiles[2]
-    sure = SimpleNamespace(metrics={**metrics, "portfolio_profit_low": 2_000.0}, chosen=np.array([0, 1]),
-                           has_profit=True)
-    assert list(narrative.kpi_items(sure))[0].startswith("monthly profit")
+    assert "monthly profit" in tiles[2] and "range includes a loss" in tiles[2] and "-$20.0K to +$80.0K" in tiles[2]
+    # break-even: mean rent (12,000 + 10,000) / 2 + staff 5,000 = 16,000 over a 60 % margin = $26.7K of net sales
+    assert tiles[3].startswith("net sales a site needs") and "$28.0K to $35.0K" in tiles[3]
+    assert narrative.kpi_items(_profit_selection(low=-20_000.0))[tiles[3]] == "$26.7K"
+    assert list(narrative.kpi_items(_profit_selection(low=2_000.0)))[0].startswith("monthly profit")
+    lost = list(narrative.kpi_items(_profit_selection(low=-60_000.0, value=-5_000.0)))
+    assert lost[0] == "best-placed sites, none recommended yet" and "a loss at the central estimate" in lost[2]
+
+
+def test_the_decision_follows_the_profit_range():
+    from luckin_lab.reporting.certainty import Estimate
+    from luckin_lab.sites.summary import site_decision
+
+    names = ["Astoria", "Bushwick"]
+    assert site_decision(names, Estimate(30.0, 5.0, 60.0)) == ("commit", "Open the 2 recommended sites (Astoria, Bushwick).")
+    strength, text = site_decision(names, Estimate(30.0, -18.0, 178.0))
+    assert strength == "pilot" and text.startswith("Shortlist the 2 sites") and "pilot" in text and "loss" in text
+    # a clear profit whose choice depends on the distance assumption is still only a pilot
+    assert site_decision(names, Estimate(30.0, 5.0, 60.0), robust=False)[0] == "pilot"
+    strength, text = site_decision(names, Estimate(-45.0, -120.0, 90.0))
+    assert strength == "hold" and text.startswith("Do not open any of these sites yet")
+
+
+def test_staff_cost_from_opening_hours_and_barista_workload_by_hand():
+    from luckin_lab.sites.staffing import staffing_from
+
+    stores = pd.DataFrame({"store_id": [1, 2, 3], "store_name": ["A", "B", "C"],
+                           "open_hour": [7, 7, 5], "close_hour": [20, 20, 22]})
+    # 28 days: A made drinks for 364 h of its 13 x 28 = 364 open hours (1.0 barista busy), B for 728 h (2.0)
+    prod = pd.DataFrame({"store_id": [1, 2], "seconds": [364 * 3600.0, 728 * 3600.0]})
+    st = staffing_from(stores, prod, on_shift=2, hourly_cost=21.25, days=28)
+    assert st.open_hours_per_day == 13  # median of 13, 13, 17
+    assert st.monthly_cost == pytest.approx(2 * 13 * (365.25 / 12) * 21.25)
+    assert st.busy_summary() == (pytest.approx(1.5), pytest.approx(2.0), "B")
+    no_hours = staffing_from(stores.drop(columns=["open_hour", "close_hour"]), None, 1, 20.0, default_open_hours=12)
+    assert no_hours.open_hours_per_day == 12 and "assumed" in no_hours.open_hours_from
+    with pytest.raises(ValueError, match="on shift"):
+        staffing_from(stores, prod, on_shift=0, hourly_cost=20.0)
 
 
 def test_every_recommended_site_is_in_the_candidate_table_with_its_name():

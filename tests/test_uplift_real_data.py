@@ -47,3 +47,16 @@ def test_thornton_reproduces_the_published_incentive_effect_with_clusters(tmp_pa
     assert r["se_type"] == "cluster-robust"
     assert r["se"] == pytest.approx(pub["se"], rel=0.25)
     assert r["control_mean"] == pytest.approx(0.34, abs=0.01)  # the paper's 34 %
+
+
+@pytest.mark.parametrize(("keep", "match"), [
+    ("control only", "only the control arm 'control' is present"),
+    ("treated only", "control arm 'control' not found"),
+    ("five a side", r"fewer than 20 units: \{'control': 5, 'training': 5\}"),
+])
+def test_experiments_that_identify_nothing_refuse_naming_what_is_missing(tmp_path, keep, match):
+    nsw = public.nsw()
+    frame = {"control only": nsw[nsw.arm == "control"], "treated only": nsw[nsw.arm != "control"],
+             "five a side": nsw.groupby("arm").head(5)}[keep]
+    with pytest.raises(ValueError, match=match):
+        _load(frame, tmp_path)

@@ -91,7 +91,7 @@ def test_each_rule_gives_its_instruction_with_the_table_figure(cases):
         if rule == "best arm":
             assert "Give **a sales visit** to every shop" in text
             # page one's figure is the policy table's measured gain, same formatting
-            assert rec["measured gain per shop"].item().lstrip("+") in text
+            assert rec["gain per shop against today"].item().lstrip("+") in text
             assert "do not say what the visit costs" in text
         elif rule == "stop":
             assert text.startswith("**What to do.** Stop giving **a sales visit** to every shop")
@@ -106,7 +106,8 @@ def test_a_non_significant_figure_never_leads(cases):
     a, d = cases["no change"]
     tiles = summary.tiles(a, d)
     first_label, first_value = next(iter(tiles.items()))
-    assert first_value == "not clear" and "no effect on weekly sales is clear" in first_label
+    assert first_value == "no clear gain"
+    assert "no change from today's policy clearly raises weekly sales" in first_label
     a, d = cases["best arm"]
     first_label, first_value = next(iter(summary.tiles(a, d).items()))
     est = decision.measured(a, "everyone treated")
@@ -120,3 +121,52 @@ def test_effect_lines_lead_with_the_effect_interval_and_p(cases):
     assert line.startswith("* **a sales visit** against no visit: raised weekly sales by")
     assert f"{words.diff(r.ci_low, 'usd', like=r.ci_high)} to " in line
     assert "p < 0.001" in line or f"p = {r.p_value:.3f}" in line
+
+
+def _three_arms(n: int = 3000, seed: int = 5) -> pd.DataFrame:
+    """Control, a worse arm (today's, -1) and a better one (+2): hand-checkable contrasts."""
+    rng = np.random.default_rng(seed)
+    arm = rng.choice(["control", "cheap", "deep"], n)
+    lift = np.select([arm == "deep", arm == "cheap"], [-1.0, 2.0], 0.0)
+    return pd.DataFrame({"unit_id": [f"U{i}" for i in range(n)], "arm": arm,
+                         "outcome": 10 + lift + rng.normal(0, 3, n), "x": rng.normal(size=n)})
+
+
+def test_the_decision_compares_every_option_with_todays_policy_not_with_none():
+    frame = _three_arms()
+    exp = from_generic(frame, nouns=Nouns(unit="shop", units="shops", treatment="visit",
+                                          control="no visit", outcome="weekly sales",
+                                          outcome_unit="usd", value="weekly sales",
+                                          value_unit="usd",
+                                          arm_labels={"cheap": "a short visit",
+                                                      "deep": "a long visit"}))
+    a = analysis.run(exp, analysis.Settings(learners=["T"], current_arm="deep"))
+    d = decision.decide(a)
+    means = frame.groupby("arm")["outcome"].mean()
+    # the recommended change is the short visit, worth its mean minus today's (hand-computed)
+    assert d.recommended == "everyone cheap" and d.reason == "best arm"
+    assert d.gain_vs_today.value == pytest.approx(means["cheap"] - means["deep"], rel=1e-9)
+    assert d.gain_vs_today.low < 3.0 < d.gain_vs_today.high  # planted: +2 - (-1)
+    # no visit also beats today; the short visit is ahead of it by about the planted 2
+    assert d.runner_up == "no treatment"
+    assert d.gain_vs_runner_up.value == pytest.approx(means["cheap"] - means["control"])
+    frame_row = d.frame.set_index("policy").loc["no treatment"]
+    assert frame_row["gain_vs_today"] == pytest.approx(means["control"] - means["deep"])
+    text = summary.what_to_do(a, d)
+    assert text.startswith("**What to do.** Switch every shop from **a long visit** to "
+                           "**a short visit**") and "against today's policy" in text
+    assert "No visit for anyone also beats today's policy" in text
+    table = summary.options_table(a, d)
+    assert list(table.iloc[:, 0])[0] == "A short visit for every shop (recommended)"
+    assert set(table["verdict (2 options compared)"]) == {"clearly better"}
+    assert "stays clear after allowing for the 2 options compared" in text
+    lead_label, lead_value = next(iter(summary.tiles(a, d).items()))
+    assert "against today's a long visit for every shop" in lead_label
+    assert lead_value == words.diff(d.gain_vs_today.value, "usd", signed=True)
+
+
+def test_a_switch_must_stay_clear_after_allowing_for_the_options_compared():
+    # 2.2 standard errors above zero: clear for one option (z 1.96), not for three (z 2.39)
+    m = decision.Measured(2.2, 1.0, "experiment")
+    assert decision.clearly_better(m, 1) and not decision.clearly_better(m, 3)
+    assert decision.clearly_better(decision.Measured(2.4, 1.0, "experiment"), 3)

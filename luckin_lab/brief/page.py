@@ -142,7 +142,8 @@ def reports_html(b: Brief) -> str:
         rows.append(_cells(
             [f"<b>{escape(r.report)}</b>: {escape(r.decision)}",
              f"<b>{_no_break(escape(r.impact))}</b>{note}", escape(_sure(r.confidence)),
-             f"{escape(r.change)}<br><span style='{tone}'>data up to {escape(_data_when(r))}</span>"],
+             escape(r.change) + ("" if _data_when(r) == "–" else
+                                 f"<br><span style='{tone}'>data up to {escape(_data_when(r))}</span>")],
             [_TD + ";width:39%", _TD + ";width:28%", _TD + ";width:14%", _TD + ";width:19%"]))
     return f"<table style='{_TABLE}'>{''.join(rows)}</table>"
 
@@ -221,7 +222,8 @@ def reports_typst(b: Brief) -> str:
             _ty_cell(f"strong({_T(_no_break(r.impact))})",
                      _ty_muted(r.impact_note) if r.impact_note else ""),
             _T(_sure(r.confidence)),
-            _ty_cell(_T(r.change), _ty_muted("data up to " + _data_when(r), bold=old, red=old)),
+            _ty_cell(_T(r.change), "" if _data_when(r) == "–" else
+                     _ty_muted("data up to " + _data_when(r), bold=old, red=old)),
         ]
     return _ty_table("(39%, 28%, 14%, 19%)", "left + top", REPORT_HEADS, cells)
 

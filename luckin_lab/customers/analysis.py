@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import ibis
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
@@ -23,9 +24,12 @@ from pydantic import BaseModel, ConfigDict
 from luckin_lab.customers import churn, clv, winback
 from luckin_lab.sources import DataStore
 from luckin_lab.transforms import customers as tc
+from luckin_lab.transforms.uplift import campaign_features
 from luckin_lab.units import DAYS_PER_MONTH
 from luckin_lab.uplift import policy
 from luckin_lab.uplift.data import ExperimentData, from_campaign
+
+WINBACK_MIN_RECENCY = 30  # days since the last purchase from which a customer is in the win-back pool
 
 
 class CustomerSettings(BaseModel):
@@ -43,6 +47,11 @@ class CustomerSettings(BaseModel):
     seed: int = 0
 
 
+def _in_memory(store: DataStore, expr: ibis.Table) -> ibis.Table:
+    """The query's result as an in-memory table with the query's own types (all-null columns too)."""
+    return ibis.memtable(store.execute(expr), schema=expr.schema())
+
+
 @dataclass
 class CustomerAnalysis:
     """Customer 360 slice, churn, lifetime value and win-back, estimator-style.
@@ -56,7 +65,11 @@ class CustomerAnalysis:
 
     def fit(self, store: DataStore) -> CustomerAnalysis:
         s = self.settings
-        tx = tc.transactions(store, s.transactions_table or None)
+        # read once: every snapshot below is a query on these in-memory tables, not a fresh
+        # join of the raw orders (a third of the run time at chain scale)
+        tx = _in_memory(store, tc.transactions(store, s.transactions_table or None))
+        lines = None if s.transactions_table else tc.product_lines(store)
+        self._lines = None if lines is None else _in_memory(store, lines)
         first, last = tc.data_days(store, tx)
         self.today = s.as_of or last
         self.data_first = first
@@ -86,9 +99,8 @@ class CustomerAnalysis:
 
     def _profile(self, store: DataStore, tx, day: dt.date, attrs: pd.DataFrame | None) -> pd.DataFrame:
         p = store.execute(tc.profile(tx, day))
-        div = tc.product_diversity(store, day) if not self.settings.transactions_table else None
-        if div is not None:
-            p = p.merge(div, on="customer_id", how="left")
+        if self._lines is not None:
+            p = p.merge(store.execute(tc.product_diversity(self._lines, day)), on="customer_id", how="left")
         if attrs is not None:
             p = p.merge(attrs, on="customer_id", how="left")
             p["days_since_register"] = (pd.Timestamp(day) - pd.to_datetime(p["register_time"])).dt.days
@@ -160,6 +172,14 @@ class CustomerAnalysis:
         gain = today.groupby(groups)["winback_gain"].mean()
         band_gain = today.groupby(winback.recency_band(today["recency_days"]))["winback_gain"].mean()
         self.group_effects = winback.group_effects(self.campaign, pd.concat([gain, band_gain]))
+        self.user_effects = winback.fit_user_effects(self.campaign, seed=self.settings.seed)
+        # the win-back pool today, described as the campaign described its customers at issue
+        pool = today[today["recency_days"] >= WINBACK_MIN_RECENCY].reset_index(drop=True)
+        feats = store.execute(campaign_features(store, pool["customer_id"], self.today))
+        feats = feats.set_index("unit_id").reindex(pool["customer_id"].to_numpy())
+        self.pool_reactivation, self.pool_margin = self.user_effects.predict(
+            self.campaign.features(feats.reset_index(drop=True)))
+        self.pool = pool
 
     # -- decisions (no refit) ------------------------------------------------------------
 
@@ -179,10 +199,9 @@ class CustomerAnalysis:
             raise ValueError("no randomized win-back campaign in the data (experiment_id is empty): "
                              "the report can rank customers by risk and value but cannot say which "
                              "offer wins them back")
-        t = self.profiles["today"]
-        pool = t[(t["recency_days"] >= 30)].reset_index(drop=True)
+        pool = self.pool
         offers = winback.offer_matrix(pool, pool["winback_gain"].to_numpy(), self.group_effects,
-                                      self.campaign.arms)
+                                      self.campaign.arms, self.pool_reactivation, self.pool_margin)
         alloc = policy.allocate(offers, monthly_budget)
         groups = winback.group_of(pool).to_numpy()
         known = set(self.group_effects["group"])

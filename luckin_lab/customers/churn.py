@@ -53,8 +53,9 @@ class ChurnModel:
     """
 
     seed: int = 0
-    n_estimators: int = 300
-    learning_rate: float = 0.05
+    # 150 rounds at 0.1: the out-of-time AUC of 300 at 0.05 (0.829 on the seed store) in half the time
+    n_estimators: int = 150
+    learning_rate: float = 0.1
     min_leaf_share: float = 0.002
     _model: CalibratedClassifierCV | None = field(default=None, init=False, repr=False)
     _columns: list[str] = field(default_factory=list, init=False, repr=False)

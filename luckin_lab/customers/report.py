@@ -112,12 +112,14 @@ def model_sentence(h: dict) -> str:
         f"its stated chances are off by up to {gap * 100:.0f} points in some groups (chart 1)")
     bias = h["holdout_error"]
     reading = "generous" if bias > 0.05 else "cautious" if bias < -0.05 else "about right"
+    caveat = (" (the win-back interval covers the test's noise, not this)"
+              if "winback_value" in h and reading != "about right" else "")
     return (f"Tested on a later period it never saw, the risk score ranks leavers correctly "
             f"{h['churn_auc']:.0%} of the time, against {h['recency_rule_auc']:.0%} for today's rule "
             f"(days since the last order): {verdict}. It is {h['churn_brier_skill']:.0%} more accurate "
             f"than giving everyone the same chance, and {calibrated}. Expected purchases were "
             f"{'over' if bias > 0 else 'under'}-predicted by {abs(bias):.0%} in the last "
-            f"{h['horizon_days']} days, so treat the lifetime values as {reading}.").replace("%", " %")
+            f"{h['horizon_days']} days, so treat the lifetime values as {reading}{caveat}.").replace("%", " %")
 
 
 def catalog_check(a: CustomerAnalysis) -> dict | None:
@@ -171,12 +173,18 @@ def effects_table(a: CustomerAnalysis) -> pd.DataFrame:
     e = all_effects(a)
     if e.empty:
         return e
+    # only the groups the list can reach (customers who bought in the last 30 days are not in it)
+    e = e[~e["group"].str.startswith(winback.BANDS[0][2])]
     best = e.loc[e.groupby("group")["value_effect"].idxmax()]
     best = best.sort_values("value_effect", ascending=False).reset_index(drop=True)
     best["group"] = best["group"].map(group_label)
     best["clear"] = np.where(best["value_effect"] - 1.96 * best["value_se"] > 0, "yes", "no")
-    return best.rename(columns={"reactivation_se": "reactivation_std_error",
-                                "value_se": "value_std_error"})
+    return best[["group", "offer", "campaign_customers", "reactivation_control",
+                 "reactivation_effect", "value_effect", "clear"]].rename(columns={
+                     "campaign_customers": "customers in test",
+                     "reactivation_control": "buying without coupon",
+                     "reactivation_effect": "extra buying with coupon",
+                     "value_effect": "12-month value per customer"})
 
 
 def all_effects(a: CustomerAnalysis) -> pd.DataFrame:
@@ -261,10 +269,8 @@ def write_results(a: CustomerAnalysis, plan: WinBackPlan | None, results: nb.Res
 COHORT_FORMATS = {"customers": "int", "still_active": "pct0", "purchases_12m": "int",
                   "value_12m": "money", "value_per_customer": "money2"}
 HOLDOUT_FORMATS = {"customers": "int", "predicted": "int", "actual": "int", "error": "pct"}
-EFFECT_FORMATS = {"campaign_customers": "int", "reactivation_control": "pct",
-                  "reactivation_effect": "pct", "reactivation_std_error": "pct",
-                  "margin_effect": "money2", "discount": "money2", "value_effect": "money2",
-                  "value_std_error": "money2"}
+EFFECT_FORMATS = {"customers in test": "int", "buying without coupon": "pct",
+                  "extra buying with coupon": "pct", "12-month value per customer": "money2"}
 GLOSSARY_TERMS = ["BG/NBD model", "Calibration", "Gamma-Gamma model", "Held-out data",
                   "Lifetime value", "Out-of-time test", "Uplift"]
 
@@ -314,16 +320,18 @@ def winback_text(a: CustomerAnalysis) -> str:
                 "an offer cannot be told from who would have come back anyway.")
     window = a.campaign.window_days
     return (f"The win-back campaign randomly gave customers one of {len(a.campaign.arms)} coupon "
-            f"depths or no coupon, and counted purchases in the {window} days after. Within each group "
-            "of customers (time since the last order and customer segment), the difference from the "
-            "no-coupon group is what the coupon caused. A customer who comes back is also worth the "
-            "purchases they are then expected to make over 12 months. The list picks, for the budget, "
-            "the customers and coupon depths with the most value per dollar of discount. Each group's "
-            "measured effect is pulled toward the offer's average over all groups by its noise, so the "
-            "list does not chase groups that were merely lucky in the test. The chart below shows what "
-            "the best list is worth for each discount budget, and the table the offer that worked best "
-            "for each group (every offer is in results/); 'clear' marks a value whose 95 % interval "
-            "excludes zero.")
+            f"depths or no coupon, and counted purchases in the {window} days after, so the difference "
+            "from the no-coupon customers is what the coupon caused. A model learned on that test "
+            "predicts, for each customer today, how much each depth raises their chance of buying in "
+            "the window and the margin it brings, from their own history: how often and how recently "
+            "they bought against their usual rhythm, and how close a store is. A customer who comes "
+            "back is also worth the purchases they are then expected to make over 12 months. The list "
+            "picks, for the budget, the customers and depths with the most value per dollar of "
+            "discount. The chart below shows what the best list is worth for each discount budget; "
+            "the table gives, as a check anyone can read, the best depth for each group of customers "
+            "(time since the last order and segment) measured directly in the test, each pulled "
+            "toward the offer's average over all groups by its noise (every offer is in results/); "
+            "'clear' marks a value whose 95 % interval excludes zero.")
 
 
 def method_text(a: CustomerAnalysis) -> str:

@@ -25,7 +25,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold
 
 from luckin_lab.customers import churn, winback
-from luckin_lab.customers.analysis import CustomerAnalysis
+from luckin_lab.customers.analysis import WINBACK_MIN_RECENCY, CustomerAnalysis
 from luckin_lab.uplift import policy
 
 
@@ -158,10 +158,11 @@ def winback_value(a: CustomerAnalysis, campaign: pd.DataFrame, budget: float,
     is the planted margin effect in the window plus the planted reactivation effect times the
     group's future gain (the report's value of a reactivation; the same for every list, so the
     lists differ only in whom they pick and what they offer). Lists under one budget (the
-    report's expected-discount costs): the report's (its measured group effects); the best the
-    features allow (boosted trees fitted to the planted values on the campaign's features,
-    2-fold cross-fitted); the oracle (the planted values themselves). The group effects were
-    measured on these customers, so the report's list is scored in sample. Two budgets: the
+    report's expected-discount costs): the report's (its per-customer effects, from the report's
+    own estimator 2-fold cross-fitted: each half is scored by a fit on the other half, so the
+    list is judged out of sample); the best the features allow (boosted trees fitted to the
+    planted values on the campaign's features, 2-fold cross-fitted); the oracle (the planted
+    values themselves). The group discount costs are measured on these customers. Two budgets: the
     report's, and ``binding_share`` of what the report's unconstrained list would spend (so
     the budget binds and the lists must choose).
     """
@@ -170,7 +171,7 @@ def winback_value(a: CustomerAnalysis, campaign: pd.DataFrame, budget: float,
         raise ValueError("no randomized win-back campaign in the analysis: nothing to score")
     camp = campaign[campaign["campaign_id"] == exp.name] if "campaign_id" in campaign else campaign
     frame = exp.frame.reset_index(drop=True)
-    keep = (frame["recency_days"] >= 30).to_numpy()
+    keep = (frame["recency_days"] >= WINBACK_MIN_RECENCY).to_numpy()
     frame = frame[keep].reset_index(drop=True)
     t = camp.set_index("user_id").reindex(frame["unit_id"].to_numpy())
     if t["p_" + exp.control].isna().any():
@@ -183,8 +184,14 @@ def winback_value(a: CustomerAnalysis, campaign: pd.DataFrame, budget: float,
     c = exp.control
     v_true = np.column_stack([(t[f"margin_{k}"] - t[f"margin_{c}"]).to_numpy()
                               + (t[f"p_{k}"] - t[f"p_{c}"]).to_numpy() * gain for k in exp.arms])
-    offers = winback.offer_matrix(frame.assign(customer_id=frame["unit_id"]), gain, eff, exp.arms)
-    X = exp.features()[keep]
+    X_all = exp.features()
+    reac, marg = (np.zeros((len(X_all), len(exp.arms))) for _ in range(2))
+    for fit_idx, pred_idx in KFold(2, shuffle=True, random_state=a.settings.seed).split(X_all):
+        fitted = winback.fit_user_effects(exp, rows=fit_idx, seed=a.settings.seed)
+        reac[pred_idx], marg[pred_idx] = fitted.predict(X_all[pred_idx])
+    offers = winback.offer_matrix(frame.assign(customer_id=frame["unit_id"]), gain, eff, exp.arms,
+                                  reac[keep], marg[keep])
+    X = X_all[keep]
     best = np.zeros_like(v_true)
     for fit_idx, pred_idx in KFold(2, shuffle=True, random_state=a.settings.seed).split(X):
         for k in range(len(exp.arms)):

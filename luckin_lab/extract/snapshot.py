@@ -39,8 +39,8 @@ _ARROW_TYPES = {
     "float64": pa.float64(),
     "string": pa.string(),
     "bool": pa.bool_(),
-    "datetime": pa.timestamp("ns"),
-    "date": pa.timestamp("ns"),
+    "datetime": pa.timestamp("us"),  # Spark refuses nanosecond Parquet; MySQL has microseconds
+    "date": pa.timestamp("us"),
 }
 
 
@@ -58,7 +58,7 @@ def write_parquet_atomic(frame: pd.DataFrame, path: Path, contract: Contract | N
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
+    pq.write_table(table, tmp, coerce_timestamps="us")  # Spark-readable (see _ARROW_TYPES)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)

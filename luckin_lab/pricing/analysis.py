@@ -53,6 +53,7 @@ class PricingAnalysis:
             "design": self.spec.design,
             "time_effects": self.spec.time_effects,
             "cluster": self.spec.cluster,
+            "hac_lags": self.spec.hac_lags,
             "methods_omitted": self.results.omitted,
             "grain": self.params.grain,
             "n_cells": int(len(self.panel)),
@@ -74,6 +75,11 @@ class PricingAnalysis:
                                         self.recommendations["today_price"], strict=True)),
                 "recommended_price": dict(zip(self.recommendations["group"],
                                               self.recommendations["recommended_price"], strict=True)),
+                "price_change": dict(zip(self.recommendations["group"], self.recommendations["change"],
+                                         strict=True)),
+                "allowed_change": dict(zip(self.recommendations["group"],
+                                           self.recommendations["allowed_change"], strict=True)),
+                "prices_are_category_averages": by_category(self.params),
                 "weekly_margin_change": float(total["margin_change"]),
                 "weekly_margin_change_low": float(total["margin_change_low"]),
                 "weekly_margin_change_high": float(total["margin_change_high"]),
@@ -109,6 +115,11 @@ def no_prices_reason(panel: pd.DataFrame, spec: PanelSpec, words: Words) -> str:
     return ""
 
 
+def by_category(params: PricingSettings) -> bool:
+    """True when a group is a category of the demo's menu (its price is an average per item sold)."""
+    return params.panel == "demo" and params.grain == "category"
+
+
 def run_pricing(params: PricingSettings) -> PricingAnalysis:
     store = open_store(params.source or None)
     if params.panel == "demo":
@@ -116,7 +127,7 @@ def run_pricing(params: PricingSettings) -> PricingAnalysis:
     else:
         panel, spec = load_generic_panel(store, params.instruments, params.controls)
     spec = PanelSpec(tuple(params.instruments), tuple(params.controls), params.time_effects,
-                     params.weekday_effects, cluster=params.cluster)
+                     params.weekday_effects, cluster=params.cluster, hac_lags=params.hac_lags)
     spec = resolve_design(panel, spec)
     panel, n_before = instrument_window(panel, spec)
     if n_before:
@@ -136,9 +147,14 @@ def run_pricing(params: PricingSettings) -> PricingAnalysis:
     window = 7 * params.recent_weeks
     a.economics = group_economics(panel, results, CAUSAL, window)
     a.segments = segs = segment_economics(panel, results, window)
-    rails = GuardRails(params.max_price_change, tuple(params.price_endings),
+    # a category's price is an average over its items, which no menu shows: it moves in whole-percent
+    # steps (every item by the same share, so the order of items within it is kept); price endings
+    # and the price order across groups apply to item prices, not to averages of different items
+    endings = () if by_category(params) else tuple(params.price_endings)
+    ladder = params.keep_ladder and not by_category(params)
+    rails = GuardRails(params.max_price_change, endings,
                        tuple(params.protect_segments) if segs is not None else (),
-                       params.max_segment_loss, params.keep_ladder, params.min_weekly_gain)
+                       params.max_segment_loss, ladder, params.min_weekly_gain, params.sure_z)
     a.recommendations = recs = recommend_prices(a.economics, rails, segs)
     cross = results.cross_price if not results.cross_price.empty else None
     a.projection = project(recs, a.economics.set_index("group")["se"], cross, seed=params.seed)

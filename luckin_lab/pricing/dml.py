@@ -25,7 +25,14 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from luckin_lab.pricing.panel import PanelError, PanelSpec, is_daily
+from luckin_lab.pricing.panel import (
+    PanelError,
+    PanelSpec,
+    cluster_labels,
+    error_lags,
+    is_daily,
+    summed_meat,
+)
 
 LGB_PARAMS = dict(
     n_estimators=150, learning_rate=0.05, num_leaves=15, min_child_samples=20,
@@ -50,6 +57,7 @@ class DmlResult:
 
     cells: list[DmlCell]
     influence: pd.DataFrame  # columns: cell, cluster, phi (e_hat - e ~= sum of phi in the cell)
+    lags: int = 0  # Newey-West lags over the time-ordered cluster labels (0: plain clusters)
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([c.__dict__ for c in self.cells])
@@ -142,12 +150,9 @@ def dml_count_iv(
         m = _cross_fit(x, target, folds, "poisson", params)
         beta = {k: _solve_beta(q[sel], w[sel], wt[sel], m[sel], beta[k]) for k, sel in members.items()}
 
-    if spec.cluster == "none":  # every cell its own cluster; labels unique across groups
-        labels = df["unit"].astype(str) + "|" + df["period"].astype(str)
-    else:
-        labels = df[spec.cluster].astype(str)
-    labels = labels.to_numpy()
-    cluster = pd.factorize(labels)[0]
+    labels = cluster_labels(df, spec)
+    cluster = pd.factorize(labels, sort=True)[0]
+    lags = error_lags(spec)
     cells, infl = [], []
     for k, sel in members.items():
         n = int(sel.sum())
@@ -159,15 +164,10 @@ def dml_count_iv(
         j2 = -float(np.mean(wt[sel] ** 2))
         if_b, if_p = -psi1 / j1, -psi2 / j2
         phi = (if_b / p - b / p**2 * if_p) / n
-        var = _clustered_var(phi, cluster[sel])
+        var = float(summed_meat(phi, cluster[sel], lags)[0, 0])
         cells.append(DmlCell(k, b / p, float(np.sqrt(var)), b, p, n, float(q[sel].sum())))
         infl.append(pd.DataFrame({"cell": k, "cluster": labels[sel], "phi": phi}))
-    return DmlResult(cells, pd.concat(infl, ignore_index=True))
-
-
-def _clustered_var(phi: np.ndarray, cluster: np.ndarray) -> float:
-    sums = np.bincount(cluster, weights=phi)
-    return float(np.sum(sums**2))
+    return DmlResult(cells, pd.concat(infl, ignore_index=True), lags)
 
 
 def combine(parts: list[tuple[DmlResult, dict[str, float]]]) -> tuple[float, float]:
@@ -185,7 +185,9 @@ def combine(parts: list[tuple[DmlResult, dict[str, float]]]) -> tuple[float, flo
             "phi": inf["phi"] * inf["cell"].map(weights).fillna(0.0),
         }))
     allinf = pd.concat(frames, ignore_index=True)
-    var = float((allinf.groupby("cluster")["phi"].sum() ** 2).sum())
+    lags = max(res.lags for res, _ in parts)  # Newey-West lags (0: plain clusters)
+    codes = pd.factorize(allinf["cluster"].to_numpy(), sort=True)[0]
+    var = float(summed_meat(allinf["phi"].to_numpy(), codes, lags)[0, 0])
     return est, float(np.sqrt(var))
 
 

@@ -28,6 +28,7 @@ from luckin_lab.pricing.panel import (
     add_control_gaps,
     aggregate_segments,
     clusters,
+    error_lags,
     fixed_effects,
     nested_effects,
 )
@@ -72,9 +73,10 @@ def loglog_fits(agg: pd.DataFrame, spec: PanelSpec) -> tuple[dict, dict]:
     cl = clusters(pos, spec)
     nested = nested_effects(pos, spec)
     naive_x = fixed_effects(pos, replace(spec, controls=()))
-    naive = tsls(y, d, d, naive_x, cl, nested)
+    lags = error_lags(spec)
+    naive = tsls(y, d, d, naive_x, cl, nested, lags)
     iv = tsls(y, d, pos[list(spec.instruments)].to_numpy(dtype=float), fixed_effects(pos, spec),
-              cl, nested)
+              cl, nested, lags)
     return (
         dict(est=float(naive.coef[0]), se=float(naive.se[0]), n=naive.n),
         dict(est=float(iv.coef[0]), se=float(iv.se[0]), n=iv.n, f=iv.first_stage_f[0]),

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from luckin_lab.pricing.panel import summed_meat
+
 WEAK_IV_F = 10.0
 
 
@@ -54,17 +56,16 @@ def partial_out(x: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
 
 
 def _robust_cov(bread: np.ndarray, scores: np.ndarray, cluster: np.ndarray | None,
-                n: int, k: int) -> np.ndarray:
-    """Sandwich bread @ meat @ bread with HC1 or cluster (CR1) small-sample factors."""
+                n: int, k: int, lags: int = 0) -> np.ndarray:
+    """Sandwich bread @ meat @ bread with HC1 or cluster (CR1) small-sample factors; with
+    ``lags`` Newey-West over time-ordered period codes (one row per period: n / (n - k), as
+    statsmodels' HAC with its small-sample correction)."""
     if cluster is None:
         meat = scores.T @ scores
         factor = n / max(n - k, 1)
     else:
-        ids, inv = np.unique(cluster, return_inverse=True)
-        summed = np.zeros((len(ids), scores.shape[1]))
-        np.add.at(summed, inv, scores)
-        meat = summed.T @ summed
-        g = len(ids)
+        meat = summed_meat(scores, cluster, lags)
+        g = len(np.unique(cluster))
         factor = g / max(g - 1, 1) * (n - 1) / max(n - k, 1)
     return factor * bread @ meat @ bread
 
@@ -76,12 +77,14 @@ def tsls(
     controls: np.ndarray,
     cluster: np.ndarray | None = None,
     nested: int = 0,
+    lags: int = 0,
 ) -> LinearFit:
     """2SLS of y on endogenous regressors, instruments excluded, controls included.
 
     With ``instruments`` equal to ``endog`` this is OLS (no first stage is reported).
     ``nested``: control columns nested in the clusters (e.g. unit dummies when clustering by
-    unit), left out of the small-sample count k as pyfixest and fixest do.
+    unit), left out of the small-sample count k as pyfixest and fixest do. ``lags``: Newey-West
+    lags over ``cluster`` codes numbered in time order (one code per period).
     """
     endog = endog.reshape(len(y), -1)
     instruments = instruments.reshape(len(y), -1)
@@ -102,18 +105,19 @@ def tsls(
     coef = bread @ (dhat.T @ yt)
     resid = yt - dt @ coef
     k = rank - nested + endog.shape[1]
-    cov = _robust_cov(bread, dhat * resid[:, None], cluster, n, k)
+    cov = _robust_cov(bread, dhat * resid[:, None], cluster, n, k, lags)
     f_stats: list[float] = []
     if not is_ols:
         for j in range(dt.shape[1]):
-            f_stats.append(first_stage_f(dt[:, j], zt, cluster, rank - nested))
+            f_stats.append(first_stage_f(dt[:, j], zt, cluster, rank - nested, lags))
     return LinearFit(coef, cov, n, f_stats, dof=n - k)
 
 
-def first_stage_f(d: np.ndarray, z: np.ndarray, cluster: np.ndarray | None, n_controls: int) -> float:
+def first_stage_f(d: np.ndarray, z: np.ndarray, cluster: np.ndarray | None, n_controls: int,
+                  lags: int = 0) -> float:
     """Robust Wald F of the excluded instruments in the (partialled-out) first stage."""
     zz = np.linalg.inv(z.T @ z)
     pi = zz @ (z.T @ d)
     v = d - z @ pi
-    cov = _robust_cov(zz, z * v[:, None], cluster, len(d), n_controls + z.shape[1])
+    cov = _robust_cov(zz, z * v[:, None], cluster, len(d), n_controls + z.shape[1], lags)
     return float(pi @ np.linalg.solve(cov, pi) / z.shape[1])

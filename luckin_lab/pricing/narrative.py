@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-from luckin_lab.pricing.analysis import PricingAnalysis
+from luckin_lab.pricing.analysis import PricingAnalysis, by_category
 from luckin_lab.pricing.elasticities import CAUSAL
-from luckin_lab.pricing.panel import DESIGN_WORDS
+from luckin_lab.pricing.panel import DESIGN_WORDS, PanelSpec, newey_west_lags
 from luckin_lab.pricing.recommend import cross_units_shift
 from luckin_lab.reporting.certainty import Estimate, interval_text, probability_sentence
 from luckin_lab.reporting.nb import money, pct
@@ -41,11 +43,14 @@ def design_text(a: PricingAnalysis) -> str:
              "cross_section": f"{n_units} {w.unit}s in one {w.period}"}[spec.design]
     errors = {"period": f"allow for shocks shared within a {w.period}",
               "unit": f"allow for shocks shared within a {w.unit}",
-              "none": "are robust to unequal noise"}[spec.cluster]
-    if spec.design != "panel" and spec.cluster != "none":
+              "none": "are robust to unequal noise",
+              "hac": f"allow for shocks that carry over up to {spec.hac_lags} {w.period}s "
+                     f"(Newey-West)"}[spec.cluster]
+    if spec.design != "panel" and spec.cluster in ("period", "unit"):
         errors = "are robust to unequal noise across observations"
     inst = instrument_phrase(spec.instruments)
-    return (f"**Design:** {DESIGN_WORDS[spec.design]} ({shape}). Price effects are measured "
+    design = re.sub(r"\bunit", w.unit, re.sub(r"\bperiod", w.period, DESIGN_WORDS[spec.design]))
+    return (f"**Design:** {design} ({shape}). Price effects are measured "
             f"only from the price changes caused by {inst}; the intervals {errors}.")
 
 
@@ -78,16 +83,22 @@ def headline(a: PricingAnalysis) -> str:
     recs = a.recommendations.sort_values("change", ascending=False)
     w = a.words
 
+    per_item = by_category(a.params)
+
     def moves(rows: pd.DataFrame) -> str:
+        if per_item:  # a category's price is an average: say the share every item moves by
+            return ", ".join(f"{r.group} {pct(r.change, 0, signed=True)}" for r in rows.itertuples())
         return ", ".join(f"{r.group} {money(r.today_price, 2)} → {money(r.recommended_price, 2)}"
                          for r in rows.itertuples())
 
     ups, downs = recs[recs["change"] > 0], recs[recs["change"] < 0]
     parts = []
+    noun = (lambda n: f"every item's {w.list_price} in {_count(n, w.product)}") if per_item else (
+        lambda n: _count(n, w.list_price))
     if len(ups):
-        parts.append(f"raise {_count(len(ups), w.list_price)} ({moves(ups)})")
+        parts.append(f"raise {noun(len(ups))} ({moves(ups)})")
     if len(downs):
-        parts.append(f"lower {len(downs)} ({moves(downs)})")
+        parts.append(f"lower {noun(len(downs))} ({moves(downs)})")
     kept = len(recs) - len(ups) - len(downs)
     if parts and kept:
         parts.append(f"keep {kept} at today's price")
@@ -101,12 +112,47 @@ def headline(a: PricingAnalysis) -> str:
                        total["revenue_change_high"], 0.90)
     sure = probability_sentence(total["p_margin_up"], "weekly margin rises", assumption(a))
     return (
-        f"**Decision:** {decision}. Per week, projected: margin "
+        f"**Decision:** {decision}. " + (
+            f"Each item's price moves by its {w.product}'s share (rounded to the cent); the {w.product} "
+            "figures in Table 1 are averages per item sold, not prices on the menu. " if per_item else "")
+        + "Per week, projected: margin "
         f"{interval_text(margin, _signed_money)} ({pct(total['margin_change_pct'], signed=True)}), "
         f"revenue {interval_text(revenue, _signed_money)}, {w.quantity} "
         f"{pct(total['units_change'], signed=True)} (90 % ranges). "
-        + _trade_off(total, w) + sure + " " + cross_effect_note(a)
+        + _trade_off(total, w) + sure
     )
+
+
+def uncertainty_rail_text(a: PricingAnalysis) -> str:
+    """Page one: how the elasticity's uncertainty limits each move (so the largest moves are the surest)."""
+    recs = a.recommendations
+    if recs is None or a.params.sure_z <= 0:
+        return ""
+    w, full = a.words, a.params.max_price_change
+    held = recs[recs["allowed_change"] < full - 1e-9].sort_values("allowed_change")
+    rule = (f"**Where the evidence is weaker, prices move less.** A {w.product} may move the full "
+            f"±{pct(full, 0)} only when its elasticity is clearly above or below −1 (demand clearly less or "
+            "more than proportionally price-sensitive, 95 % sure); near −1 the margin-best price is not "
+            "pinned down, so the allowed move shrinks with the uncertainty. Every move must also add margin "
+            "at the unfavourable end of its elasticity's 95 % range")
+    if held.empty:
+        return rule + f": here every {w.product} is clear enough for the full move."
+    limits = ", ".join(f"{r.group} at most ±{pct(r.allowed_change, 0)} (moved {pct(r.change, 0, signed=True)})"
+                       for r in held.itertuples())
+    return rule + f": {limits}."
+
+
+def guard_rails_text(a: PricingAnalysis) -> str:
+    """All the guard rails of the price moves in one sentence."""
+    p, w = a.params, a.words
+    steps = ("whole-percent steps (every item in a category by the same share)" if by_category(p) else
+             "price endings " + ", ".join(f".{int(round(e * 100)):02d}" for e in p.price_endings))
+    text = (f"Guard rails: at most ±{pct(p.max_price_change, 0)} from today's {w.list_price} (less where the "
+            f"elasticity is unclear, above), inside the tested price range, {steps}")
+    if a.segments is not None and p.protect_segments:
+        text += (f", protected segment(s) {', '.join(p.protect_segments)} lose at most "
+                 f"{pct(p.max_segment_loss, 0)} of {w.quantity}")
+    return text + (", today's price order kept." if p.keep_ladder and not by_category(p) else ".")
 
 
 def _signed_money(x: float) -> str:
@@ -144,7 +190,11 @@ def kpis(a: PricingAnalysis) -> dict[str, str]:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+    if n == 1:
+        return f"1 {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in tuple("aeiou"):
+        return f"{n} {noun[:-1]}ies"
+    return f"{n} {noun}s"
 
 
 def cross_effect_note(a: PricingAnalysis) -> str:
@@ -170,12 +220,13 @@ def sensitivity_text(a: PricingAnalysis) -> str:
     elastic = causal[causal["ci_high"] < -1]["group"].tolist()
     inelastic = causal[causal["ci_low"] > -1]["group"].tolist()
     unclear = [g for g in causal["group"] if g not in elastic + inelastic]
+    w = a.words
     parts = [
-        f"Price-sensitive (elastic, |e| > 1 with 95% confidence): {', '.join(elastic) or 'none'}.",
-        f"Inelastic (|e| < 1 with 95% confidence): {', '.join(inelastic) or 'none'}.",
+        f"**How price-sensitive.** {w.quantity.capitalize()} fall by more than the price rises (95 % sure): "
+        f"{', '.join(elastic) or 'none'}. By less (a rise keeps most of its sales): {', '.join(inelastic) or 'none'}.",
     ]
     if unclear:
-        parts.append(f"Unclear (the 95% interval includes -1): {', '.join(unclear)}.")
+        parts.append(f"Not clear which (the 95 % interval includes proportional, −1): {', '.join(unclear)}.")
     seg = a.results.by_segment
     if not seg.empty:
         s = seg.sort_values("elasticity")
@@ -228,6 +279,18 @@ def naive_text(a: PricingAnalysis) -> str:
             f"one ({_e(causal[g])}) for {g}.")
 
 
+def _errors_words(spec: PanelSpec, period: str, n_periods: int) -> str:
+    """How the standard errors are computed, in the method section's words."""
+    if spec.cluster == "hac":
+        return (f"Newey-West (robust to unequal noise and to shocks that carry over): a shock may "
+                f"carry over up to {spec.hac_lags} {period}s, with weights falling linearly; "
+                f"Newey and West's rule, floor(4 (T/100)^(2/9)), gives "
+                f"{newey_west_lags(n_periods)} for these {n_periods} {period}s")
+    if spec.design == "panel" and spec.cluster != "none":
+        return "clustered by " + spec.cluster
+    return "robust to unequal noise (heteroskedasticity-robust)"
+
+
 def method_text(a: PricingAnalysis) -> str:
     """'Method in plain words': the demo's price test, or the user's design in neutral words."""
     if a.words.demo:
@@ -248,8 +311,7 @@ def method_text(a: PricingAnalysis) -> str:
         f"* **The data.** One row per {w.unit} and {w.period}: {w.quantity} sold and the price "
         f"paid ({w.currency} per {w.per}).",
         f"* **The design.** {comparison} Standard errors are "
-        + ("clustered by " + spec.cluster if spec.design == "panel" and spec.cluster != "none"
-           else "robust to unequal noise (heteroskedasticity-robust)") + ".",
+        + _errors_words(spec, w.period, int(a.panel["period"].nunique())) + ".",
         "* **Why not just regress sales on price.** Prices respond to demand, so the naive "
         "slope mixes the demand curve with the supply side. It is shown only as a baseline.",
         f"* **Instruments.** {inst}: they move the price but, by assumption, not demand itself. "
@@ -296,12 +358,17 @@ def naive_vs_causal(a: PricingAnalysis) -> pd.DataFrame:
 
 
 def recommendation_table(a: PricingAnalysis) -> pd.DataFrame:
-    """Page one's table: the price moves and their weekly effect (elasticities are in the evidence)."""
+    """Page one's table: the price moves and their weekly effect (elasticities are in the evidence).
+
+    A demo category's price is its average list price per item sold, and is labelled so.
+    """
     r = a.recommendations.merge(a.projection, on="group")
+    today, after = (("Avg item price today", "Avg item price after") if by_category(a.params)
+                    else ("Price today", "Recommended"))
     return pd.DataFrame({
         a.words.product.capitalize(): r["group"],
-        "Price today": r["today_price"],
-        "Recommended": r["recommended_price"],
+        today: r["today_price"],
+        after: r["recommended_price"],
         "Price change": r["change"],
         f"{a.words.quantity.capitalize()}/wk change": r["units_change"],
         "Revenue/wk change": r["revenue_change"],

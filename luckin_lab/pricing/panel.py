@@ -37,16 +37,21 @@ class PanelSpec:
     """Which columns are instruments and controls, and which fixed effects to absorb.
 
     ``time_effects`` and ``cluster`` may be ``"auto"``: :func:`resolve_design` then picks
-    what the data's shape allows (week effects and period clusters for a panel; none and
-    heteroskedasticity-robust errors, i.e. one cluster per period or per unit, otherwise).
+    what the data's shape allows (week effects and period clusters for a panel; Newey-West
+    errors for a single series, because a series' shocks carry over from one period to the
+    next; heteroskedasticity-robust errors, one cluster per unit, for a cross-section).
+    ``cluster="hac"`` (single series only) is Newey-West: period sums of the scores with
+    Bartlett-weighted products up to ``hac_lags`` periods apart (default: the Newey-West 1994
+    rule of thumb, :func:`newey_west_lags`).
     """
 
     instruments: tuple[str, ...]
     controls: tuple[str, ...] = ()
     time_effects: Literal["week", "trend", "none", "auto"] = "week"
     weekday_effects: bool = True
-    cluster: Literal["period", "unit", "none", "auto"] = "period"
+    cluster: Literal["period", "unit", "none", "hac", "auto"] = "period"
     design: Design = "panel"
+    hac_lags: int | None = None
 
     def __post_init__(self) -> None:
         if not self.instruments:
@@ -83,7 +88,18 @@ def resolve_design(df: pd.DataFrame, spec: PanelSpec) -> PanelSpec:
         time_effects = "week" if design == "panel" else "none"
     cluster = spec.cluster
     if cluster == "auto":
-        cluster = "unit" if design == "cross_section" else "period"
+        cluster = {"panel": "period", "series": "hac", "cross_section": "unit"}[design]
+    if cluster == "hac" and design != "series":
+        raise PanelError("cluster 'hac' (Newey-West errors over time) is for a single series; "
+                         f"these data are a {design.replace('_', '-')}: use cluster: "
+                         + ("period or unit" if design == "panel" else "unit or none"))
+    lags = spec.hac_lags
+    if cluster == "hac":
+        n_periods = int(df.groupby("group", observed=True)["period"].nunique().max())
+        lags = newey_west_lags(n_periods) if lags is None else lags
+        if not 0 <= lags < n_periods:
+            raise PanelError(f"hac_lags {lags} must be between 0 and the number of periods - 1 "
+                             f"({n_periods - 1})")
     if design == "cross_section" and time_effects != "none":
         raise PanelError(f"time_effects '{time_effects}' needs several periods; the data hold one "
                          "period (a cross-section): set time_effects: none")
@@ -94,7 +110,8 @@ def resolve_design(df: pd.DataFrame, spec: PanelSpec) -> PanelSpec:
         raise PanelError("cluster 'unit' needs several units; a single series has one: "
                          "use cluster: period (robust errors per period) or none")
     out = replace(spec, design=design, time_effects=time_effects, cluster=cluster,  # type: ignore[arg-type]
-                  weekday_effects=spec.weekday_effects and design != "cross_section")
+                  weekday_effects=spec.weekday_effects and design != "cross_section",
+                  hac_lags=lags if cluster == "hac" else None)
     check_identified(df, out)
     return out
 
@@ -257,7 +274,47 @@ def nested_effects(df: pd.DataFrame, spec: PanelSpec) -> int:
     return int(df["unit"].nunique()) - 1
 
 
+def newey_west_lags(n_periods: int) -> int:
+    """Newey and West's (1994) rule of thumb: floor(4 (T/100)^(2/9)) lags (3 for 97 days).
+
+    Lags count observed periods (the next market day is one lag on), as statsmodels and
+    pyfixest count them."""
+    return int(np.floor(4 * (n_periods / 100) ** (2 / 9)))
+
+
+def cluster_labels(df: pd.DataFrame, spec: PanelSpec) -> np.ndarray:
+    """One label per row for the robust errors; with ``hac`` the period, in an order that sorts
+    by time (so sorted labels are the time order the lags need)."""
+    if spec.cluster == "none":  # every cell its own cluster; labels unique across groups
+        return (df["unit"].astype(str) + "|" + df["period"].astype(str)).to_numpy()
+    if spec.cluster == "hac":
+        return pd.to_datetime(df["period"]).dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy()
+    return df[spec.cluster].astype(str).to_numpy()
+
+
+def error_lags(spec: PanelSpec) -> int:
+    """Newey-West lags the standard errors carry (0: plain clusters)."""
+    return int(spec.hac_lags or 0) if spec.cluster == "hac" else 0
+
+
 def clusters(df: pd.DataFrame, spec: PanelSpec) -> np.ndarray | None:
+    """Cluster codes, numbered in sorted label order (time order for ``hac``)."""
     if spec.cluster == "none":
         return None
-    return pd.factorize(df[spec.cluster].astype(str))[0]
+    return pd.factorize(cluster_labels(df, spec), sort=True)[0]
+
+
+def summed_meat(scores: np.ndarray, cluster: np.ndarray, lags: int = 0) -> np.ndarray:
+    """The sandwich's meat from scores (n x p): the outer products of per-cluster sums, plus,
+    with ``lags`` (Newey-West), Bartlett-weighted products of sums 1..lags clusters apart.
+
+    Cluster codes must be numbered in time order when ``lags`` > 0 (see :func:`clusters`).
+    With one row per period and no lags this is the heteroskedasticity-robust meat."""
+    scores = scores.reshape(len(scores), -1)
+    sums = np.zeros((int(cluster.max()) + 1, scores.shape[1]))
+    np.add.at(sums, cluster, scores)
+    meat = sums.T @ sums
+    for lag in range(1, lags + 1):
+        cross = sums[lag:].T @ sums[:-lag]
+        meat += (1 - lag / (lags + 1)) * (cross + cross.T)
+    return meat

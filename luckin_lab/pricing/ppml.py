@@ -33,7 +33,14 @@ import pyfixest as pf
 from pyfixest.core.demean import demean_within
 
 from luckin_lab.pricing.dml import DmlCell, DmlResult
-from luckin_lab.pricing.panel import PanelError, PanelSpec, is_daily
+from luckin_lab.pricing.panel import (
+    PanelError,
+    PanelSpec,
+    cluster_labels,
+    error_lags,
+    is_daily,
+    summed_meat,
+)
 
 # Tolerances far below any standard error here: IRLS stops when the deviance changes by less
 # than 1e-10 (relative), and each partialling out is solved two orders tighter, so its own
@@ -193,8 +200,9 @@ def poisson_iv(df: pd.DataFrame, spec: PanelSpec, by: str | None = "segment") ->
     if ct.shape[1]:
         dt = dt - ct @ np.linalg.lstsq(ct, dt, rcond=None)[0]
         wt = wt - ct @ np.linalg.lstsq(ct, wt, rcond=None)[0]
-    labels = _cluster_labels(df, spec)
-    cluster = pd.factorize(labels)[0]
+    labels = cluster_labels(df, spec)
+    cluster = pd.factorize(labels, sort=True)[0]
+    lags = error_lags(spec)
     counted = [g for g, is_nested in zip(fes, nested, strict=True)
                if not (is_nested and spec.cluster == "unit")]
     # each further effect repeats one level of the first; nested effects are not counted
@@ -212,10 +220,10 @@ def poisson_iv(df: pd.DataFrame, spec: PanelSpec, by: str | None = "segment") ->
         if_p = np.where(sel, (dt - p * wt) * wt / denom, 0.0)
         phi = inf_b[:, j] / p - b / p**2 * if_p
         phi = phi * small
-        se = float(np.sqrt(np.sum(np.bincount(cluster, weights=phi) ** 2)))
+        se = float(np.sqrt(summed_meat(phi, cluster, lags)[0, 0]))
         cells.append(DmlCell(k, b / p, se, b, p, int(sel.sum()), float(q[sel].sum())))
         infl.append(pd.DataFrame({"cell": k, "cluster": labels, "phi": phi}))
-    return DmlResult(cells, pd.concat(infl, ignore_index=True))
+    return DmlResult(cells, pd.concat(infl, ignore_index=True), lags)
 
 
 def _small_sample(n: int, n_par: int, n_clusters: int) -> float:
@@ -237,8 +245,3 @@ def _instrument_index(df: pd.DataFrame, spec: PanelSpec, log_price: np.ndarray) 
     zc = np.column_stack([np.ones(len(z)), z])
     return zc @ np.linalg.lstsq(zc, log_price, rcond=None)[0]
 
-
-def _cluster_labels(df: pd.DataFrame, spec: PanelSpec) -> np.ndarray:
-    if spec.cluster == "none":  # every cell its own cluster; labels unique across groups
-        return (df["unit"].astype(str) + "|" + df["period"].astype(str)).to_numpy()
-    return df[spec.cluster].astype(str).to_numpy()

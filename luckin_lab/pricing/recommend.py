@@ -6,7 +6,13 @@ demand is inelastic, margin rises with price without limit and the model has no 
 optimum, so the price goes to the top of what we allow. What we allow: at most
 ``max_change`` from today's menu price, never beyond the range of prices actually tested
 (constant elasticity is an extrapolation outside it), and prices ending in .49 or .99 (today's
-price is always allowed). The menu is chosen jointly with OR-Tools so that the ladder across
+price is always allowed; without endings, whole-percent steps, as for a category's average
+price, which no menu shows). Near ``e = -1`` the margin-best price ``c e / (1 + e)`` runs off
+to infinity, so a small error in ``e`` moves it a lot: the full ``max_change`` needs the
+elasticity to be clearly on one side of -1 (``|1 + e| >= sure_z * se``); a less certain one
+gets a proportionally smaller allowed move, so the largest moves are never where the evidence
+is weakest. A move must also add ``min_weekly_gain`` at the unfavourable end of the elasticity's
+interval (``e -+ sure_z * se``), not only at its centre. The menu is chosen jointly with OR-Tools so that the ladder across
 categories keeps today's order and protected segments lose at most ``max_segment_loss`` of
 their units.
 """
@@ -28,6 +34,7 @@ class GuardRails:
     max_segment_loss: float = 0.10
     keep_ladder: bool = True
     min_weekly_gain: float = 0.0  # a change must add this much weekly margin, else keep today's price
+    sure_z: float = 1.96  # a full move needs |1 + e| >= sure_z * se; 0 = no uncertainty rail
 
     def __post_init__(self) -> None:
         if not 0 < self.max_change < 1:
@@ -43,17 +50,33 @@ def optimal_effective_price(unit_cost: float, elasticity: float) -> float:
     return unit_cost * elasticity / (1 + elasticity)
 
 
-def price_bounds(today: float, rails: GuardRails, tested_low: float, tested_high: float
-                 ) -> tuple[float, float]:
+def allowed_change(rails: GuardRails, elasticity: float, se: float) -> float:
+    """The largest move allowed for a group: ``max_change`` scaled down when its elasticity is not
+    clearly on one side of -1 (``|1 + e| / se`` below ``sure_z``)."""
+    if rails.sure_z <= 0 or not np.isfinite(se) or se <= 0:
+        return rails.max_change
+    return rails.max_change * min(1.0, abs(1 + elasticity) / (rails.sure_z * se))
+
+
+def price_bounds(today: float, rails: GuardRails, tested_low: float, tested_high: float,
+                 max_change: float | None = None) -> tuple[float, float]:
     """Allowed menu prices: +-max_change from today, inside the tested range (as multipliers)."""
-    lo = today * max(1 - rails.max_change, tested_low)
-    hi = today * min(1 + rails.max_change, tested_high)
+    change = rails.max_change if max_change is None else max_change
+    lo = today * max(1 - change, tested_low)
+    hi = today * min(1 + change, tested_high)
     return lo, max(hi, lo)
 
 
 def candidate_prices(today: float, lo: float, hi: float, endings: tuple[float, ...]) -> list[float]:
-    """Today's exact price (keeping it changes nothing) plus every allowed ending inside [lo, hi]."""
+    """Today's exact price (keeping it changes nothing) plus every allowed ending inside [lo, hi];
+    without endings, today's price moved in whole-percent steps."""
     out = {float(today)}
+    if not endings:
+        for k in range(-100, 101):
+            p = round(today * (1 + k / 100), 2)
+            if lo - 1e-9 <= p <= hi + 1e-9 and p > 0:
+                out.add(p)
+        return sorted(out)
     for dollars in range(int(np.floor(lo)) - 1, int(np.ceil(hi)) + 1):
         for cents in endings:
             p = round(dollars + cents, 2)
@@ -74,29 +97,35 @@ def recommend_prices(
     """Choose one menu price per group maximising weekly margin under the guard rails.
 
     ``econ`` columns: group, today_price, discount (current average share off the menu
-    price), unit_cost, weekly_units, elasticity, tested_low, tested_high (multipliers of
-    today's price). ``segments`` (optional): group, segment, weekly_units, elasticity, used for
+    price), unit_cost, weekly_units, elasticity, se (optional: without it no uncertainty rail),
+    tested_low, tested_high (multipliers of today's price). ``segments`` (optional): group, segment, weekly_units, elasticity, used for
     the protected-segment constraint.
     """
     rows, options, best = [], {}, {}
     for r in econ.itertuples(index=False):
-        lo, hi = price_bounds(r.today_price, rails, r.tested_low, r.tested_high)
+        change = allowed_change(rails, r.elasticity, getattr(r, "se", float("nan")))
+        lo, hi = price_bounds(r.today_price, rails, r.tested_low, r.tested_high, change)
         cands = candidate_prices(r.today_price, lo, hi, rails.endings)
         eff0 = r.today_price * (1 - r.discount)
         base = r.weekly_units * (eff0 - r.unit_cost)
+        se = getattr(r, "se", float("nan"))
+        ends = ((r.elasticity - rails.sure_z * se, r.elasticity + rails.sure_z * se)
+                if rails.sure_z > 0 and np.isfinite(se) and se > 0 else (r.elasticity,))
         every = []
         for p in cands:
             ratio = p / r.today_price
             q = _units(r.weekly_units, ratio, r.elasticity)
-            every.append(dict(price=p, units=q, margin=q * (eff0 * ratio - r.unit_cost),
+            cautious = min(_units(r.weekly_units, ratio, e) * (eff0 * ratio - r.unit_cost) for e in ends)
+            every.append(dict(price=p, units=q, margin=q * (eff0 * ratio - r.unit_cost), cautious=cautious,
                               today=p == r.today_price))
-        # a change must be worth reprinting the menu
-        opts = [o for o in every if o["today"] or o["margin"] - base >= rails.min_weekly_gain]
+        # a change must be worth reprinting the menu, even at the unfavourable end of the elasticity's range
+        opts = [o for o in every if o["today"] or o["cautious"] - base >= rails.min_weekly_gain]
         options[r.group] = opts
         best[r.group] = (max(every, key=lambda o: o["margin"]), max(opts, key=lambda o: o["margin"]))
         p_star = optimal_effective_price(r.unit_cost, r.elasticity)
         rows.append(dict(group=r.group, rule_price=p_star / (1 - r.discount), low=lo, high=hi,
-                         n_candidates=len(cands)))
+                         n_candidates=len(cands), allowed_change=change,
+                         held_back=change < rails.max_change - 1e-12))
     choice = _solve(econ, options, rails, segments)
     joint = _joint_reasons(econ, options, best, choice, rails, segments)
     out = []
@@ -109,6 +138,7 @@ def recommend_prices(
             group=r.group, elasticity=r.elasticity, today_price=r.today_price,
             recommended_price=opt["price"], change=ratio - 1,
             rule_price=meta["rule_price"], allowed_low=meta["low"], allowed_high=meta["high"],
+            allowed_change=meta["allowed_change"],
             binding=joint.get(r.group) or _binding(meta, opt, best[r.group], r.elasticity, rails),
             unit_cost=r.unit_cost, discount=r.discount,
             weekly_units=r.weekly_units, projected_units=opt["units"],
@@ -122,18 +152,24 @@ def _binding(meta: dict, opt: dict, best: tuple[dict, dict], e: float, rails: Gu
     """Why the price is where it is, for a group the joint constraints left at its own best."""
     best_any, _ = best
     if opt["today"]:
+        if meta["n_candidates"] == 1 and meta["held_back"]:
+            return f"kept: elasticity too unclear to move (at most {meta['allowed_change']:.0%} either way)"
         if meta["n_candidates"] == 1:
             return "kept: no allowed price ending within the guard rails"
         if best_any["today"]:
             return "kept: no allowed price adds margin"
-        return f"kept: best move adds less than the ${rails.min_weekly_gain:,.0f}/wk minimum"
+        return (f"kept: no move surely adds the ${rails.min_weekly_gain:,.0f}/wk minimum" if rails.sure_z > 0
+                else f"kept: best move adds less than the ${rails.min_weekly_gain:,.0f}/wk minimum")
+    beyond = e >= -1 or not meta["low"] <= meta["rule_price"] <= meta["high"]
+    if beyond and meta["held_back"]:
+        return f"held back: elasticity unclear, so at most {meta['allowed_change']:.0%} either way"
     if e >= -1:
         return "inelastic: capped by the guard rails"
     if meta["rule_price"] > meta["high"]:
         return "optimum above the allowed range"
     if meta["rule_price"] < meta["low"]:
         return "optimum below the allowed range"
-    return "optimum, rounded to a price ending"
+    return "optimum, rounded to a price ending" if rails.endings else "optimum, rounded to a whole percent"
 
 
 def _joint_reasons(econ: pd.DataFrame, options: dict[str, list[dict]],

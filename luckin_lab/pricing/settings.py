@@ -29,16 +29,27 @@ class PricingSettings(BaseModel):
         "auto", description="auto: week effects on a panel, none on a single series or cross-section")
     weekday_effects: bool = Field(True, description="day-of-week effects on daily data (off when "
                                   "the controls already hold weekday dummies)")
-    cluster: Literal["auto", "period", "unit", "none"] = Field(
-        "auto", description="auto: by period on a panel or series, by unit on a cross-section")
+    cluster: Literal["auto", "period", "unit", "none", "hac"] = Field(
+        "auto", description="auto: by period on a panel, Newey-West (hac) on a single series, by unit "
+        "on a cross-section; period on a series = robust to unequal noise, no carry-over")
+    hac_lags: int | None = Field(None, ge=0, description="Newey-West lags of a single series "
+                                 "(default: Newey and West's rule floor(4 (T/100)^(2/9)), 3 for 97 periods)")
     dml_folds: int = Field(5, ge=2, le=10)
     min_units: float = Field(200, ge=0, description="groups selling fewer units are not estimated")
     main_groups: int = Field(4, ge=2, le=8, description="groups in the cross-price matrix")
     max_price_change: float = Field(0.15, gt=0, lt=1, description="guard rail: +-share of today's price")
-    price_endings: list[float] = Field(default_factory=lambda: [0.49, 0.99], min_length=1)
+    price_endings: list[float] = Field(default_factory=lambda: [0.49, 0.99], min_length=1, description=
+                                       "cents a recommended item price ends in; a demo category's average "
+                                       "price moves in whole-percent steps instead")
     protect_segments: list[str] = Field(default_factory=lambda: ["loyal"])
     max_segment_loss: float = Field(0.10, ge=0, lt=1)
-    keep_ladder: bool = True
+    keep_ladder: bool = Field(True, description="keep today's price order across groups (item prices only: "
+                              "a demo category's average moves every item by one share, keeping their order)")
+    sure_z: float = Field(
+        1.96, ge=0, le=10, description="guard rail from the elasticity's uncertainty: the full "
+        "max_price_change needs the elasticity this many standard errors from -1 (clearly more or less "
+        "than proportional), and every move must add margin at the elasticity's interval end "
+        "e -+ sure_z * se; 0 = off")
     min_weekly_gain: float = Field(
         25.0, ge=0, description="a price change must add at least this weekly margin (USD) to be worth a menu change")
     recent_weeks: int = Field(4, ge=1, le=26, description="window for today's prices and volumes")

@@ -7,7 +7,9 @@ emphasis as strong as the evidence and no stronger, so every report states certa
 - a probability names the assumption it rests on and never reads "100 %";
 - a calibration claim carries the model's skill over a constant-rate baseline;
 - when a model-based figure and a randomized experiment disagree, the report says so and
-  trusts the experiment.
+  trusts the experiment;
+- a decision is as strong as its interval (:func:`decision_strength`): commit only when the
+  whole range is a gain, pilot when the range includes a loss, hold when the centre is a loss.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 Formatter = Callable[[float], str]
 
@@ -110,6 +113,21 @@ def lead_figure(candidates: Mapping[str, Estimate]) -> str | None:
     if not significant:
         return None
     return max(significant, key=lambda k: abs(significant[k].value))
+
+
+Strength = Literal["commit", "pilot", "hold"]
+
+
+def decision_strength(est: Estimate) -> Strength:
+    """How strong the action a money estimate (gain > 0) can carry.
+
+    ``commit``: the whole interval is a gain, so act in full. ``pilot``: the central figure is
+    a gain but the interval includes a loss, so test small before committing (shortlist, pilot,
+    smaller move). ``hold``: the central figure is no gain, or the interval is unknown.
+    """
+    if not est.known or est.value <= 0:
+        return "hold"
+    return "commit" if est.low > 0 else "pilot"
 
 
 def probability_text(p: float) -> str:

@@ -13,9 +13,6 @@ from html import escape
 from luckin_lab.reporting.markdown import Block, typst_string
 from luckin_lab.reporting.render_context import RenderContext
 
-BRAND = "Luckin Coffee USA · Data Science"
-DEMO_MARK = "Demo data"
-
 
 def cover_rows(ctx: RenderContext) -> list[tuple[str, str]]:
     return [("Data as of", ctx.data_as_of), ("Data source", ctx.source_words),
@@ -28,16 +25,16 @@ def cover_block(front: dict, ctx: RenderContext) -> Block:
     rows = cover_rows(ctx)
     meta = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     sub = f"<div class='ll-subtitle'>{escape(subtitle)}</div>" if subtitle else ""
-    html = (f"<header class='ll-cover'><div class='ll-brand'>{escape(BRAND)}</div>"
+    html = (f"<header class='ll-cover'><div class='ll-brand'>{escape(ctx.brand)}</div>"
             f"<h1 class='ll-title'>{escape(title)}</h1>{sub}"
             f"<table class='ll-meta-table'>{meta}</table></header>")
     pairs = ", ".join(f"({typst_string(k)}, {typst_string(v)})" for k, v in rows)
-    typst = (f"#ll-cover({typst_string(BRAND)}, {typst_string(title)}, {typst_string(subtitle)}, "
+    typst = (f"#ll-cover({typst_string(ctx.brand)}, {typst_string(title)}, {typst_string(subtitle)}, "
              f"({pairs},))")
     text = "\n".join([title, subtitle, *(f"{k}: {v}" for k, v in rows)])
-    if ctx.is_demo:
-        html += f"<div class='ll-watermark' aria-hidden='true'>{DEMO_MARK}</div>"
-        text += f"\n{DEMO_MARK}"  # the Typst mark is the page background (house template)
+    if ctx.mark:
+        html += f"<div class='ll-watermark' aria-hidden='true'>{escape(ctx.mark)}</div>"
+        text += f"\n{ctx.mark}"  # the Typst mark is the page background (house template)
     if ctx.staleness_warning:
         head = "Old data."
         html += (f"<div class='ll-callout ll-callout-warning'><strong>{head}</strong> "

@@ -279,22 +279,17 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
 
 
 def _sites(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
-    names = m.get("chosen_site_names") or m["chosen_sites"]  # names, not codes, where recorded
-    sites = ", ".join(str(s) for s in names)
-    n = len(names)
-    if "portfolio_profit_monthly" in m:
-        lo, hi = _f(m, "portfolio_profit_low"), _f(m, "portfolio_profit_high")
-        sure = lo is not None and lo > 0
-        robust = m.get("decision_robust_to_decay", True)
-        decision = (f"Open the {n} recommended sites ({sites})." if sure and robust else
-                    f"Shortlist the {n} sites ({sites}) for due diligence: their profit is not yet "
-                    "clear" + ("" if robust else " and the choice depends on the distance assumption") + ".")
-        return Headline(decision, "profit per month after cost of goods and rent (before staff)",
-                        _f(m, "portfolio_profit_monthly"), lo, hi, "USD per month", True,
-                        level=float(m.get("interval_level") or 0.9),
-                        for_whom="the expansion committee")
-    return Headline(f"Open the {n} recommended sites ({sites}).",
-                    "added revenue per month, net of sales taken from our stores (revenue, not profit)",
+    from luckin_lab.sites.summary import set_profit, site_decision  # the report's own wording
+
+    names = [str(s) for s in m.get("chosen_site_names") or m["chosen_sites"]]
+    est = set_profit(m)
+    _, decision = site_decision(names, est, bool(m.get("decision_robust_to_decay", True)))
+    if est is not None:
+        figure = ("profit per month after cost of goods, rent and staff" if m.get("staff_cost_per_store_monthly")
+                  else "profit per month after cost of goods and rent (before staff)")
+        return Headline(decision, figure, est.value, _f(m, "portfolio_profit_low"), _f(m, "portfolio_profit_high"),
+                        "USD per month", True, level=est.level, for_whom="the expansion committee")
+    return Headline(decision, "added revenue per month, net of sales taken from our stores (revenue, not profit)",
                     _f(m, "portfolio_net_gain_monthly"), unit="USD per month", is_profit=False,
                     for_whom="the expansion committee",
                     confidence="a model estimate; the report gives each site's range")

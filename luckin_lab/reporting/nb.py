@@ -126,8 +126,10 @@ def show_table(
             f"</thead><tbody>{body}</tbody></table>")
     note = (f"First {max_rows} of {len(df):,} rows; all rows are in results/."
             if len(df) > max_rows else "")
+    # a leading minus is a break opportunity for the PDF's line breaker: glue it to its number there
     typst = _typst_table([header(c) for c in view.columns], [c in numeric for c in view.columns],
-                         [[cells[c][i] for c in view.columns] for i in range(len(view))], wide, keep)
+                         [[_no_break_sign(cells[c][i]) if c in numeric else cells[c][i] for c in view.columns]
+                          for i in range(len(view))], wide, keep)
     if note:
         html += f"<p class='ll-note'>{escape(note)}</p>"
         typst += f"\n#ll-note({typst_string(note)})"
@@ -143,7 +145,10 @@ def _typst_table(head: list[str], numeric: list[bool], rows: list[list[str]], wi
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
     # column shares like the browser's automatic table layout: by the longest cell or header word
-    longest = [max([len(w) for w in h.split()] + [len(r[i]) for r in rows] + [3])
+    # a cell without a space cannot wrap ("+$11.7K"): its digits and signs are wider than
+    # letters, so it gets room for two more characters than it has
+    longest = [max([len(w) for w in h.split()]
+                   + [len(r[i]) + (2 if " " not in r[i] else 0) for r in rows] + [3])
                for i, h in enumerate(head)]
     widths = tup([f"{min(n, 40)}fr" for n in longest])
 
@@ -163,6 +168,11 @@ def header(col: object) -> str:
 def _date(v: Any) -> str:
     ts = pd.Timestamp(v)
     return _keep_together(ts.strftime("%Y-%m-%d" if ts == ts.normalize() else "%Y-%m-%d %H:%M"))
+
+
+def _no_break_sign(text: str) -> str:
+    """'-$6,423' with a non-breaking hyphen, so a narrow column never prints '-' above '$6,423'."""
+    return "\u2011" + text[1:] if text.startswith("-") else text
 
 
 def _keep_together(text: str) -> str:

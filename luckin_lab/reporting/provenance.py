@@ -13,6 +13,14 @@ from pathlib import Path
 DEMO = "demo"
 # The synthesizer writes its planted truth beside the store; no company source has one.
 _DEMO_MARKER = "truth.json"
+# Contract tables that hold any organisation's data: a run reading only these is generic and
+# carries neither the company's name nor its domain words.
+GENERIC_PREFIX = "generic_"
+# Example tables of the demo store that are real public data, not simulated: what to call them.
+PUBLIC_DEMO_TABLES = {
+    "generic_transactions": "Public data: the CDNOW sample (2,357 music buyers, 1997-98, Fader, "
+                            "Hardie and Lee), shipped with the demo store; not company results",
+}
 
 SOURCE_WORDS = {
     DEMO: "Demo data: simulated by the built-in demo store, not company results",

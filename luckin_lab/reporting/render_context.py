@@ -6,13 +6,21 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from luckin_lab.reporting.provenance import DEMO, SOURCE_WORDS, stale_days
+from luckin_lab.reporting.provenance import (
+    DEMO,
+    GENERIC_PREFIX,
+    PUBLIC_DEMO_TABLES,
+    SOURCE_WORDS,
+    stale_days,
+)
 from luckin_lab.secrets import redact
 
 # Parameters a reader does not need in the run details: set by the runner, or purely technical.
 # All parameters stay in run.json.
 _HIDDEN = {"source", "results_dir", "seed", "n_jobs", "dml_folds"}
 DEFAULT_STALE_AFTER_DAYS = 14
+COMPANY_BRAND = "Luckin Coffee USA · Data Science"
+GENERIC_BRAND = "Data Science"  # a run on anyone's data names no company
 
 
 @dataclass
@@ -28,6 +36,7 @@ class RenderContext:
     stale_after_days: int = DEFAULT_STALE_AFTER_DAYS
     run_date: dt.date = field(default_factory=dt.date.today)
     flagged: list[dict[str, Any]] = field(default_factory=list)  # rows kept beyond a plausible bound
+    tables: list[str] = field(default_factory=list)  # contract tables the notebook read
 
     @classmethod
     def for_run(cls, report: str, run: str, parameters: dict[str, Any],
@@ -43,11 +52,36 @@ class RenderContext:
                    snapshot=str(snapshot),
                    stale_after_days=stale_after_days or DEFAULT_STALE_AFTER_DAYS,
                    run_date=now.date(),
-                   flagged=list(provenance.get("flagged") or []))
+                   flagged=list(provenance.get("flagged") or []),
+                   tables=sorted((provenance.get("fingerprint") or {}).get("tables") or {}))
+
+    @property
+    def is_generic(self) -> bool:
+        """The run read only generic contract tables: anyone's data, in the data's own words."""
+        return bool(self.tables) and all(t.startswith(GENERIC_PREFIX) for t in self.tables)
+
+    @property
+    def brand(self) -> str:
+        """The cover's and footer's publisher line: the company only on the company's reports."""
+        return GENERIC_BRAND if self.is_generic else COMPANY_BRAND
+
+    @property
+    def public_example(self) -> str:
+        """What the demo store's real public example is, when that is all the run read."""
+        if self.source_kind != DEMO or not self.tables:
+            return ""
+        words = {PUBLIC_DEMO_TABLES.get(t, "") for t in self.tables}
+        return words.pop() if len(words) == 1 else ""
 
     @property
     def is_demo(self) -> bool:
-        return self.source_kind == DEMO
+        """Simulated demo data (watermarked); the demo store's public example is not."""
+        return self.source_kind == DEMO and not self.public_example
+
+    @property
+    def mark(self) -> str:
+        """The watermark on every page: simulated or public data are never company results."""
+        return "Demo data" if self.is_demo else "Public data" if self.public_example else ""
 
     @property
     def source_label(self) -> str:
@@ -58,7 +92,7 @@ class RenderContext:
     @property
     def source_words(self) -> str:
         """The source in plain words, for page one."""
-        words = SOURCE_WORDS.get(self.source_kind or "unknown", SOURCE_WORDS["unknown"])
+        words = self.public_example or SOURCE_WORDS.get(self.source_kind or "unknown", SOURCE_WORDS["unknown"])
         return f"{words} ({self.snapshot})" if self.snapshot else words
 
     @property

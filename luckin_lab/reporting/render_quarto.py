@@ -76,7 +76,8 @@ def prepare_notebook(executed: Path, ctx: RenderContext) -> nbformat.NotebookNod
     front = front_matter(nb)
     meta = {k: v for k, v in front.items() if k != "format"}  # the house formats decide
     meta["format"] = {name: "default" for name in FORMATS}
-    meta["luckin-demo"] = ctx.is_demo
+    meta["luckin-mark"] = ctx.mark  # the page background: "Demo data", "Public data" or none
+    meta["luckin-brand"] = ctx.brand
     head = nbformat.v4.new_raw_cell("---\n" + yaml.safe_dump(meta, sort_keys=False) + "---")
     cells = [c for c in nb.cells if not (c.cell_type == "raw" and c.source.strip().startswith("---"))]
     for cell in cells:

@@ -73,6 +73,7 @@ class SiteData:
     price: np.ndarray | None = None  # (stores, weeks) log promo price level relative to the chain
     margin_rate: float | None = None  # chain gross margin (after cost of goods), recent complete weeks
     weekly: pd.DataFrame | None = None  # store x Monday week, as in the weekly store report
+    production: pd.DataFrame | None = None  # store_id, seconds of drink-making, last four complete weeks
 
     def price_level(self) -> np.ndarray:
         """Log of each store-week's promo price level (paid before coupons / list) relative to the
@@ -189,12 +190,25 @@ def load_site_data(store: DataStore) -> SiteData:
     promo = store.execute(tf.store_week_promo(orders, store.table("order_items"), start.date()))
     price = relative_price_level(promo, store_pos, n_weeks)
     weekly = store.execute(sales.store_weekly(store)).assign(week=lambda d: pd.to_datetime(d.week))
+    keep = ["store_id", "store_name", "borough", "lat", "lon", "open_date", "open_day"]
+    keep += [c for c in ("open_hour", "close_hour") if c in st.columns]
     return SiteData(margin_rate=chain_margin_rate(weekly, snapshot.date()), weekly=weekly,
-        cells=cells, stores=st[["store_id", "store_name", "borough", "lat", "lon", "open_date", "open_day"]],
+        production=recent_production(store, start + pd.Timedelta(days=7 * n_weeks)),
+        cells=cells, stores=st[keep],
         candidates=store.load("candidate_sites"), start=start, revenue=rev,
         store_week=sw.reset_index(drop=True), store_month=sm, snapshot=snapshot,
         user_states=states, states=state_names(), price=price,
     )
+
+
+def recent_production(store: DataStore, end: pd.Timestamp) -> pd.DataFrame | None:
+    """Seconds of drink-making per store in the four complete weeks before ``end`` (None without records)."""
+    if not store.has("production_records"):
+        return None
+    pr = store.table("production_records")
+    lo = end - pd.Timedelta(weeks=metrics.RECENT_WEEKS)
+    recent = pr.filter((pr.start_time >= lo.to_pydatetime()) & (pr.start_time < end.to_pydatetime()))
+    return store.execute(recent.group_by("store_id").aggregate(seconds=recent.production_seconds.sum()))
 
 
 def chain_margin_rate(weekly: pd.DataFrame, last_day: pd.Timestamp) -> float | None:
@@ -231,7 +245,7 @@ def _with_month_days(sm: pd.DataFrame, stores: pd.DataFrame, snapshot: pd.Timest
     month = pd.to_datetime(sm.month)
     month_end = month + pd.offsets.MonthBegin(1)
     first = np.maximum(month, pd.to_datetime(sm.open_date).dt.normalize())
-    last = np.minimum(month_end, snapshot + pd.Timedelta(days=1))
+    last = month_end.clip(upper=snapshot + pd.Timedelta(days=1))  # any datetime unit
     sm = sm.assign(month=month, days=(last - first).dt.days.clip(lower=0),
                    full_month=(first == month) & (last == month_end))
     return sm.drop(columns="open_date").sort_values(["store_id", "month"]).reset_index(drop=True)

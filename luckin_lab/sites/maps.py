@@ -17,6 +17,7 @@ from luckin_lab.geo import KM_PER_DEG_LAT, KM_PER_DEG_LON
 from luckin_lab.reporting.charts import axis_formatter
 from luckin_lab.reporting.nb import ACCENT, BAD, GOOD, NEUTRAL, money
 from luckin_lab.sites.pipeline import SiteSelection
+from luckin_lab.sites.summary import chosen_word
 from luckin_lab.transforms.metrics import ramp_weeks
 
 _LAND = LinearSegmentedColormap.from_list("land", ["#f2efe9", "#b9c4d6"])
@@ -73,7 +74,7 @@ def site_map(sel: SiteSelection) -> plt.Figure:
         for name, g in data.cells.groupby("borough"):
             ax.text(g.lon.median(), g.lat.max() + 0.004, str(name), fontsize=6.5, color="#666666",
                     ha="center", va="bottom", style="italic", zorder=1)
-    ax.set_title("Recommended next sites", fontsize=10, loc="left")
+    ax.set_title(f"{chosen_word(sel).capitalize()} next sites", fontsize=10, loc="left")
     chosen_ids = cand.site_id[cand.chosen]
     top = sel.cannibalization[sel.cannibalization.site_id.isin(chosen_ids)]
     top = top.sort_values("revenue_taken", ascending=False).groupby("site_id").head(2)
@@ -89,7 +90,7 @@ def site_map(sel: SiteSelection) -> plt.Figure:
     ax.scatter(data.stores.lon, data.stores.lat, s=18, c="#222222", marker="o", zorder=4, label="our stores")
     ch = cand[cand.chosen].sort_values("net_gain", ascending=False)
     ax.scatter(ch.lon, ch.lat, s=150, c=ACCENT, marker="*", edgecolors="white", lw=0.8, zorder=5,
-               label="recommended")
+               label=chosen_word(sel))
     for n, r in enumerate(ch.itertuples(), start=1):  # numbers match the side panel: names never overlap
         ax.annotate(str(n), (r.lon, r.lat), xytext=(5, 3), textcoords="offset points", fontsize=7.5,
                     weight="bold", color=ACCENT, zorder=6,
@@ -99,7 +100,7 @@ def site_map(sel: SiteSelection) -> plt.Figure:
     # the side panel: what each recommended site earns a month, and its range
     side.axis("off")
     level = f"{sel.metrics['interval_level']:.0%}"
-    what, col = ("Profit a month after rent", "profit") if sel.has_profit else ("Net gain a month", "net_gain")
+    what, col = ("Profit a month after rent and staff", "profit") if sel.has_profit else ("Net gain a month", "net_gain")
     lines = [(f"{what} ({level} range)", "bold", "#222222", 8.5)]
     shown = ch.head(6)
     for n, r in enumerate(shown.itertuples(), start=1):
@@ -180,7 +181,7 @@ def cannibalization_heatmap(sel: SiteSelection, top_sites: int = 12) -> plt.Figu
                         color="white" if v > 100 * m.to_numpy().max() * 0.6 else "black")
     ax.grid(False)
     fig.colorbar(im, ax=ax, label="% of the store's monthly revenue taken")
-    ax.set_title("Cannibalization: % of each store's revenue a candidate would take (* = recommended)")
+    ax.set_title("Cannibalization: % of each store's revenue a candidate would take (* = " + chosen_word(sel) + ")")
     return fig
 
 
@@ -266,10 +267,10 @@ def sensitivity_chart(sel: SiteSelection) -> plt.Figure:
     s = sel.sensitivity
     fig, ax = plt.subplots(figsize=(7.5, 3.0))
     ax.plot(s.decay, s.profit_of_choice, "o-", color=ACCENT, label="best sites for that decay")
-    ax.plot(s.decay, s.profit_of_base_choice, "s--", color=BAD, label="our recommended sites")
+    ax.plot(s.decay, s.profit_of_base_choice, "s--", color=BAD, label="our chosen sites")
     ax.axvline(sel.fit.decay, color=NEUTRAL, lw=0.8)
     ax.set_xlabel("distance decay (higher = customers travel less)")
-    ax.set_ylabel("monthly profit after rent, USD" if sel.has_profit else "monthly net gain, USD")
+    ax.set_ylabel("monthly profit after rent and staff, USD" if sel.has_profit else "monthly net gain, USD")
     _money_axis(ax)
     ax.set_title("If customers travel more or less than estimated")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)

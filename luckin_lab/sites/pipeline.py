@@ -24,6 +24,7 @@ from luckin_lab.sites.scoring import (
 )
 from luckin_lab.sites.sensitivity import decay_sensitivity
 from luckin_lab.sites.spatial_cv import conformal_quantile, leave_one_out_coverage, log_residuals
+from luckin_lab.sites.staffing import Staffing
 from luckin_lab.sites.uncertainty import widen_by_area
 
 
@@ -45,6 +46,7 @@ class SiteSelection:
     sensitivity: pd.DataFrame
     metrics: dict
     margin_rate: float = float("nan")  # NaN: no item costs, so the P&L columns are revenue-only
+    staffing: Staffing | None = None  # None: no staff cost in the P&L
 
     @property
     def has_profit(self) -> bool:
@@ -64,7 +66,7 @@ def run_site_selection(data: SiteData, k: int | None = 5, budget: float | None =
                        alpha: float = 0.1, block_km: float = 1.5, buffer_km: float = 0.5,
                        min_distance_km: float = 0.25, new_attraction: float = 1.0,
                        decay_offsets: tuple[float, ...] = (-0.5, -0.3, 0.3, 0.5),
-                       recent_weeks: int = 4) -> SiteSelection:
+                       recent_weeks: int = 4, staffing: Staffing | None = None) -> SiteSelection:
     """Fit, validate, score, choose and stress-test; see the module docs of each step."""
     if data.candidates.empty:
         raise ValueError("candidate_sites: no candidates to score")
@@ -87,10 +89,11 @@ def run_site_selection(data: SiteData, k: int | None = 5, budget: float | None =
     margin = float(data.margin_rate) if data.margin_rate is not None else float("nan")
     has_profit = np.isfinite(margin)
     cand["label"] = site_labels(cand)
-    cand = candidate_pnl(cand, margin)  # NaN profit columns without item costs
+    staff = staffing.monthly_cost if staffing is not None else 0.0
+    cand = candidate_pnl(cand, margin, staff)  # NaN profit columns without item costs
     if has_profit:
-        # choose by monthly profit after rent: net revenue at the gross margin less the site's rent
-        net = site_value(cand.net_gain.to_numpy(), cand.monthly_rent.to_numpy(), margin)
+        # choose by monthly profit: net revenue at the gross margin less the site's rent and staff
+        net = site_value(cand.net_gain.to_numpy(), cand.monthly_rent.to_numpy(), margin, staff)
         overlap_value = overlap * margin
     else:
         net, overlap_value = cand.net_gain.to_numpy(), overlap
@@ -101,7 +104,7 @@ def run_site_selection(data: SiteData, k: int | None = 5, budget: float | None =
     cand["chosen"] = np.isin(np.arange(len(cand)), chosen)
     cand["in_ranking_shortlist"] = np.isin(np.arange(len(cand)), ranked)
     sens = decay_sensitivity(data, fit, chosen, k, budget, decay_offsets, new_attraction,
-                             margin_rate=margin if has_profit else None)
+                             margin_rate=margin if has_profit else None, staff_cost=staff)
     ramp = ramp_curves(fit, data)
     flag = flagship_decomposition(fit, data)
     r2 = cv.r2.set_index(["model", "evaluation"]).r2
@@ -138,13 +141,19 @@ def run_site_selection(data: SiteData, k: int | None = 5, budget: float | None =
         "gross_margin_rate": margin if has_profit else None,
         "opening_cost_total": float(costs[chosen].sum()),
         "monthly_rent_total": float(cand.monthly_rent.to_numpy(float)[chosen].sum()),
+        "staff_cost_per_store_monthly": staff, "staff_cost_total_monthly": staff * len(chosen),
     }
+    if staffing is not None:
+        metrics.update(staff_on_shift=staffing.on_shift, staff_hourly_cost=staffing.hourly_cost,
+                       staff_open_hours_per_day=staffing.open_hours_per_day)
     if has_profit:
-        rent = cand.monthly_rent.to_numpy(float)
-        metrics["portfolio_profit_monthly"] = metrics["portfolio_net_gain_monthly"] * margin - rent[chosen].sum()
-        metrics["ranking_profit_monthly"] = metrics["ranking_net_gain_monthly"] * margin - rent[ranked].sum()
+        fixed = cand.monthly_rent.to_numpy(float) + staff
+        metrics["portfolio_profit_monthly"] = metrics["portfolio_net_gain_monthly"] * margin - fixed[chosen].sum()
+        metrics["ranking_profit_monthly"] = metrics["ranking_net_gain_monthly"] * margin - fixed[ranked].sum()
+        # net sales a chosen site needs a month to cover its rent and staff (their average)
+        metrics["break_even_net_sales_per_site"] = float(fixed[chosen].mean() / margin)
     sel = SiteSelection(data, fit, market, cand, cann, overlap, chosen, ranked, cv, log_q, coverage,
-                        ramp, flag, sens, metrics, margin)
+                        ramp, flag, sens, metrics, margin, staffing)
     if has_profit:
         total = sel.portfolio_table().iloc[-1]
         metrics.update(portfolio_profit_low=float(total.profit_low), portfolio_profit_high=float(total.profit_high),

@@ -124,12 +124,18 @@ def evaluate(sel: SiteSelection, store_dir: Path | str) -> dict:
                & (cand.standalone_revenue_true <= cand.standalone_high))
     true_port = true_set_net_gain(sel, t, sel.chosen)
     true_rank = true_set_net_gain(sel, t, sel.ranked)
-    if sel.has_profit:  # the sites are chosen by profit after rent: judge them by it
-        rent = sel.candidates.monthly_rent.to_numpy(float)
+    if sel.has_profit:  # the sites are chosen by profit after rent and staff: judge them by it
+        rent = sel.candidates.monthly_rent.to_numpy(float) + sel.metrics.get("staff_cost_per_store_monthly", 0.0)
         true_port_value = true_port * sel.margin_rate - rent[sel.chosen].sum()
         true_rank_value = true_rank * sel.margin_rate - rent[sel.ranked].sum()
     else:
         true_port_value, true_rank_value = true_port, true_rank
+    profit_check = {}
+    if sel.has_profit:  # the planted profit of the chosen set against page one's range
+        m = sel.metrics
+        profit_check = {"portfolio_true_profit": float(true_port_value),
+                        "portfolio_profit_in_range": bool(m["portfolio_profit_low"] <= true_port_value
+                                                          <= m["portfolio_profit_high"])}
     oracle = oracle_oos_r2(sel, t)
     oracle_own = oracle_oos_r2(sel, t, same_folds=False)
     oracle_known = oracle_oos_r2(sel, t, known_attraction=True)
@@ -159,4 +165,5 @@ def evaluate(sel: SiteSelection, store_dir: Path | str) -> dict:
         "oos_r2_gap": oracle - ours, "oos_r2_gap_excess": parts["excess"],
         "oos_r2_gap_chance": parts["chance"], "oos_r2_gap_chance_sd": parts["chance_sd"],
         "oos_top_store_share_of_variance": parts["top_store_share_of_ss"],
+        **profit_check,
     }

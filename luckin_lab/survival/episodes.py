@@ -205,6 +205,7 @@ def generic_events(
         df = df[~na]
     df = df.rename(columns={"start": "entry"})
     df["event"] = df.event.astype(int)
+    check_events(df, group_col)
     df["spell_no"] = df.groupby("unit_id").cumcount() + 1
     df["truncated"] = df.entry > 0
     counts = {
@@ -219,6 +220,28 @@ def generic_events(
     return EventData(df.reset_index(drop=True), group_col, cols, None, counts, labels,
                      nouns or Nouns("unit", "units", "failure", "failures", "day", "days", "group",
                                     "the last renewal"))
+
+
+# Fewer events identify nothing: a model per group (shape, scale and covariate effects) and
+# a hold-out need at least this many events in every group (the usual ten per parameter floor)
+MIN_EVENTS = 10
+
+
+def check_events(df: pd.DataFrame, group_col: str) -> None:
+    """Refuse data whose events cannot support a model, naming the count and what to do."""
+    n = int(df.event.sum())
+    if n < MIN_EVENTS:
+        raise ValueError(
+            f"Table 'generic_time_to_event', column 'event': {n} of {len(df):,} spells end in an "
+            f"event; at least {MIN_EVENTS} are needed to estimate anything (check that event is 1 "
+            "when the event happened)")
+    by = df.groupby(group_col).event.sum()
+    thin = {str(g): int(e) for g, e in by.items() if e < MIN_EVENTS}
+    if thin:
+        raise ValueError(
+            f"Table 'generic_time_to_event', group column '{group_col}': level(s) with fewer than "
+            f"{MIN_EVENTS} events: {thin}; each level gets its own model, so merge the small "
+            "levels or run without a group column")
 
 
 def reporting_step(values: pd.Series) -> float:

@@ -13,7 +13,7 @@ import pandas as pd
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from luckin_lab.contracts import all_contracts, validate
-from luckin_lab.sources import write_duckdb
+from luckin_lab.sources import write_duckdb, write_parquet_us
 from luckin_lab.synth.examples import example_tables
 from luckin_lab.synth.iot import synthesize_iot
 from luckin_lab.synth.sales import USD_PER_NZD, simulate_sales
@@ -239,7 +239,7 @@ def build_store(out: Path, scale: str | float = "seed", truth_path: Path | None 
             pq = out / "parquet"
             pq.mkdir(exist_ok=True)
             for name, df in tables.items():
-                df.to_parquet(pq / f"{name}.parquet", index=False)
+                write_parquet_us(df, pq / f"{name}.parquet")
     tdir = out / "truth"
     tdir.mkdir(exist_ok=True)
     for name, df in frames.items():

@@ -21,10 +21,10 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from luckin_lab.sources import DataStore
+from luckin_lab.transforms.clock import days_between
 from luckin_lab.transforms.uplift import order_lines
 
 GENERIC_TABLE = "generic_transactions"
-DAY_S = 86400.0
 
 
 def has_company_orders(store: DataStore) -> bool:
@@ -69,11 +69,6 @@ def occasions(tx: ir.Table) -> ir.Table:
     )
 
 
-def _days_between(later: ir.Value, earlier: ir.Value) -> ir.Value:
-    return (later.cast("timestamp").epoch_seconds() - earlier.cast("timestamp").epoch_seconds()).cast(
-        "float64") / DAY_S
-
-
 def profile(tx: ir.Table, as_of: dt.date) -> ir.Table:
     """One row per customer with an occasion on or before ``as_of``: RFM, gaps, habits.
 
@@ -85,9 +80,9 @@ def profile(tx: ir.Table, as_of: dt.date) -> ir.Table:
     cut = ibis.date(as_of)
     o = occ.filter(occ.day <= cut)
     w = ibis.window(group_by=o.customer_id, order_by=o.day)
-    o = o.mutate(gap=_days_between(o.day, o.day.lag().over(w)),
+    o = o.mutate(gap=days_between(o.day, o.day.lag().over(w)),
                  first=(ibis.row_number().over(w) == 0).cast("int64"))
-    o = o.mutate(age=_days_between(cut, o.day))
+    o = o.mutate(age=days_between(cut, o.day))
     stores = tx.filter(tx.time.date() <= cut)
     n_stores = stores.group_by("customer_id").aggregate(n_stores=stores.store_id.nunique())
     agg = o.group_by("customer_id").aggregate(
@@ -102,9 +97,9 @@ def profile(tx: ir.Table, as_of: dt.date) -> ir.Table:
     )
     agg = agg.left_join(n_stores, "customer_id").drop("customer_id_right")
     return agg.mutate(
-        recency_days=_days_between(cut, agg.last_day),
-        tenure_days=_days_between(cut, agg.first_day),
-        recency_span=_days_between(agg.last_day, agg.first_day),
+        recency_days=days_between(cut, agg.last_day),
+        tenure_days=days_between(cut, agg.first_day),
+        recency_span=days_between(agg.last_day, agg.first_day),
         frequency=agg.occasions - 1,
         avg_spend=agg.spend / agg.occasions,
         repeat_avg_spend=((agg.spend - agg.first_spend) / (agg.occasions - 1).nullif(0)),
@@ -136,14 +131,21 @@ def customer_attributes(store: DataStore) -> pd.DataFrame | None:
                                   register_time=u.register_time))
 
 
-def product_diversity(store: DataStore, as_of: dt.date) -> pd.DataFrame | None:
-    """Distinct products and categories each customer bought on or before ``as_of`` (company data)."""
+def product_lines(store: DataStore) -> ir.Table | None:
+    """Customer x day x product bought (company data; None for a generic log): the input of
+    :func:`product_diversity`, small enough to materialize once for several snapshots."""
     if not has_company_orders(store):
         return None
-    o = order_lines(store)
-    o = o.filter(o.order_time.date() <= ibis.date(as_of)).select("order_id", "user_id")
+    o = order_lines(store).select("order_id", "user_id", "order_time")
     items = store.table("order_items").select("order_id", "product_id")
     cats = store.table("products").select("product_id", "category")
     li = o.join(items, "order_id").join(cats, "product_id")
-    return store.execute(li.group_by(customer_id=li.user_id).aggregate(
-        n_products=li.product_id.nunique(), n_categories=li.category.nunique()))
+    return li.select(customer_id=li.user_id, day=li.order_time.date(), product_id=li.product_id,
+                     category=li.category).distinct()
+
+
+def product_diversity(lines: ir.Table, as_of: dt.date) -> ir.Table:
+    """Distinct products and categories each customer bought on or before ``as_of``."""
+    li = lines.filter(lines.day <= ibis.date(as_of))
+    return li.group_by("customer_id").aggregate(n_products=li.product_id.nunique(),
+                                               n_categories=li.category.nunique())

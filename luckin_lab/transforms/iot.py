@@ -14,12 +14,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-DAY_S = 86_400.0
-
-
-def _days_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
-    return (later.epoch_seconds() - earlier.epoch_seconds()).cast("float64") / DAY_S
-
+from luckin_lab.transforms.clock import days_between
 
 
 def _mean_daily_peak(cups: ir.Table, key: str, name: str) -> ir.Table:
@@ -39,7 +34,7 @@ def status_changes(status: ir.Table, snapshot: dt.datetime) -> ir.Table:
     s = s.mutate(ended=s.event_time.lead().over(w))
     return s.mutate(
         ongoing=s.ended.isnull(),
-        hours=_days_between(s.ended.fill_null(ibis.literal(snapshot)), s.event_time) * 24.0,
+        hours=days_between(s.ended.fill_null(ibis.literal(snapshot)), s.event_time) * 24.0,
     ).select("device_id", "event_id", "event_time", "status", "ended", "ongoing", "hours")
 
 
@@ -84,8 +79,8 @@ def spells(
     out = j.mutate(
         spell_start=j.event_time,
         spell_end=end,
-        entry=_days_between(j.event_time, j.renewal_time),
-        stop=_days_between(end, j.renewal_time),
+        entry=days_between(j.event_time, j.renewal_time),
+        stop=days_between(end, j.renewal_time),
         event=j.next_time.notnull().cast("int64"),
         truncated=late_log,
     )
@@ -135,12 +130,12 @@ def device_usage(
     c = cups.filter(cups.made_time < snapshot)
     per_dev = c.group_by("device_id").aggregate(n_cups=c.count())
     peak = _mean_daily_peak(c, "device_id", "peak_cups_per_hour")
-    online = spell_table.mutate(days=_days_between(spell_table.spell_end, spell_table.spell_start))
+    online = spell_table.mutate(days=days_between(spell_table.spell_end, spell_table.spell_start))
     online = online.group_by("device_id").aggregate(online_days=online.days.sum())
 
     st = stores.select("store_id", "open_date")
     first = ibis.greatest(st.open_date, ibis.literal(log_start))
-    st = st.mutate(open_days=_days_between(ibis.literal(snapshot), first))
+    st = st.mutate(open_days=days_between(ibis.literal(snapshot), first))
     store_cups = c.group_by("store_id").aggregate(store_cups=c.count())
     store_peak = _mean_daily_peak(c, "store_id", "store_peak")
     st = st.left_join(store_cups, "store_id").left_join(store_peak, "store_id")

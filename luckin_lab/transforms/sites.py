@@ -12,13 +12,15 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
+from luckin_lab.transforms.clock import whole_seconds
+
 SECONDS_PER_DAY = 86_400
 
 
 def day_index(ts: ir.TimestampValue, start: dt.date) -> ir.IntegerValue:
     """Whole days between ``start`` (midnight) and ``ts``."""
     origin = ibis.timestamp(dt.datetime.combine(start, dt.time()))
-    return (ts.epoch_seconds() - origin.epoch_seconds()) // SECONDS_PER_DAY
+    return (whole_seconds(ts) - whole_seconds(origin)) // SECONDS_PER_DAY
 
 
 def cell_store_week(orders: ir.Table, users: ir.Table, start: dt.date) -> ir.Table:

@@ -9,10 +9,14 @@ minus unit_cost x quantity, where paid_price already nets the coupon discount.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from luckin_lab.sources import DataStore
+from luckin_lab.transforms.clock import days_between
 from luckin_lab.transforms.sales import revenue_orders
 
 OUTCOMES = ["purchase", "n_orders", "revenue", "margin", "discount"]
@@ -121,9 +125,41 @@ def campaign_frame(store: DataStore, experiment_id: str) -> ir.Table:
     orders = order_lines(store)
     uo = units.select("unit_id", "issue_time", "window_end").join(
         orders, units.unit_id == orders.user_id)
+    during = uo.filter((uo.order_time >= uo.issue_time) & (uo.order_time < uo.window_end))
+    outs = during.group_by("unit_id").aggregate(
+        n_orders=during.count(),
+        revenue=during.pay_amount.sum(),
+        margin=during.margin.sum(),
+        discount=during.coupon_discount.sum(),
+    )
+    feats = unit_features(store, units)
+    f = units.select("unit_id", "arm", "cluster_id", "issue_time").left_join(
+        outs, "unit_id").drop("unit_id_right")
+    f = f.left_join(feats, "unit_id").drop("unit_id_right")
+    zero = ibis.literal(0)
+    f = f.mutate(
+        purchase=(f.n_orders.fill_null(zero) > 0).cast("int64"),
+        n_orders=f.n_orders.fill_null(zero).cast("int64"),
+        revenue=f.revenue.fill_null(0.0),
+        margin=f.margin.fill_null(0.0),
+        discount=f.discount.fill_null(0.0),
+    )
+    return f.select("unit_id", "arm", "cluster_id", "issue_time", *OUTCOMES, *NUMERIC_FEATURES,
+                    *CATEGORICAL_FEATURES).order_by("unit_id")
+
+
+def unit_features(store: DataStore, units: ir.Table) -> ir.Table:
+    """Each unit's history before its ``issue_time`` as the campaign's features: one row per unit.
+
+    ``units`` needs unit_id (a user id), issue_time, register_time, segment and
+    acquisition_channel. The campaign frame uses it at each coupon's issue; the customer
+    report at today, to score current customers with models learned on the campaign.
+    """
+    orders = order_lines(store)
+    uo = units.select("unit_id", "issue_time").join(orders, units.unit_id == orders.user_id)
 
     before = uo.filter(uo.order_time < uo.issue_time)
-    age = (before.issue_time.epoch_seconds() - before.order_time.epoch_seconds()) / 86400.0
+    age = days_between(before.issue_time, before.order_time)
     before = before.mutate(age=age)
     feats = before.group_by("unit_id").aggregate(
         n_orders_prior=before.count(),
@@ -150,31 +186,18 @@ def campaign_frame(store: DataStore, experiment_id: str) -> ir.Table:
         n_coupons_redeemed_prior=(uc.status == "redeemed").sum(),
     )
 
-    during = uo.filter((uo.order_time >= uo.issue_time) & (uo.order_time < uo.window_end))
-    outs = during.group_by("unit_id").aggregate(
-        n_orders=during.count(),
-        revenue=during.pay_amount.sum(),
-        margin=during.margin.sum(),
-        discount=during.coupon_discount.sum(),
-    )
-
     f = units
     prox = home_proximity(store, units)
-    for i, part in enumerate([feats, fav, coup, outs, prox]):
+    for i, part in enumerate([feats, fav, coup, prox]):
         f = f.left_join(part, "unit_id", rname=f"{{name}}_{i}").drop(f"unit_id_{i}")
-    tenure = (f.issue_time.epoch_seconds() - f.register_time.epoch_seconds()) / 86400.0
+    tenure = days_between(f.issue_time, f.register_time)
     zero = ibis.literal(0)
     n_prior = f.n_orders_prior.fill_null(zero).cast("float64")
     history = f.customer_age_days.fill_null(0.0)  # days since the first order
     recency = f.recency_days.fill_null(tenure)  # no order yet: days since registering
     own_gap = history / ibis.greatest(n_prior - 1.0, 1.0)
     return f.select(
-        "unit_id", "arm", "cluster_id", "issue_time",
-        purchase=(f.n_orders.fill_null(zero) > 0).cast("int64"),
-        n_orders=f.n_orders.fill_null(zero).cast("int64"),
-        revenue=f.revenue.fill_null(0.0),
-        margin=f.margin.fill_null(0.0),
-        discount=f.discount.fill_null(0.0),
+        "unit_id",
         tenure_days=tenure.cast("float64"),
         n_orders_prior=f.n_orders_prior.fill_null(zero).cast("float64"),
         n_orders_30d=f.n_orders_30d.fill_null(zero).cast("float64"),
@@ -199,4 +222,16 @@ def campaign_frame(store: DataStore, experiment_id: str) -> ir.Table:
         acquisition_channel=f.acquisition_channel,
         home_store=f.home_store.cast("string").fill_null("none"),
         favourite_category=f.favourite_category.fill_null("none"),
-    ).order_by("unit_id")
+    )
+
+
+def campaign_features(store: DataStore, user_ids: pd.Series, as_of: dt.date) -> ir.Table:
+    """The campaign's features for ``user_ids`` as of the end of ``as_of`` (as if a coupon were
+    issued at midnight after it): models learned on a past campaign score customers today."""
+    ids = ibis.memtable(pd.DataFrame({"unit_id": user_ids.to_numpy()}))
+    users = store.table("users")
+    issue = ibis.timestamp(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()))
+    units = ids.join(users, ids.unit_id == users.user_id).select(
+        unit_id=ids.unit_id, issue_time=issue, register_time=users.register_time,
+        segment=users.segment, acquisition_channel=users.acquisition_channel)
+    return unit_features(store, units)

@@ -20,6 +20,9 @@ from luckin_lab.transforms import uplift as tx
 from luckin_lab.uplift.words import Nouns, campaign_nouns, detect_unit
 
 RESERVED = {"unit_id", "arm", "cluster_id", "issue_time"}
+# fewer units in an arm identify nothing: the report holds a quarter out, the learners train on
+# the rest, and an interval from a handful of units is noise
+MIN_UNITS_PER_ARM = 20
 
 
 @dataclass
@@ -69,13 +72,19 @@ class ExperimentData:
         shares = self.frame["arm"].value_counts(normalize=True)
         return np.array([shares[a] for a in self.all_arms])
 
-    def features(self) -> np.ndarray:
-        """Covariates as a float matrix; labels as integer codes (trees split on them fine)."""
-        cols = [self.frame[c].astype(float).to_numpy() for c in self.numeric]
+    def features(self, frame: pd.DataFrame | None = None) -> np.ndarray:
+        """Covariates as a float matrix; labels as integer codes (trees split on them fine).
+
+        ``frame``: other units with the same columns (e.g. customers today, to score them with
+        models learned on the experiment), coded with the experiment's labels (-1 = unseen).
+        """
+        frame = self.frame if frame is None else frame
+        cols = [frame[c].astype(float).to_numpy() for c in self.numeric]
         for c in self.categorical:
-            cols.append(pd.Categorical(self.frame[c].astype(str)).codes.astype(float))
+            labels = pd.Categorical(self.frame[c].astype(str)).categories
+            cols.append(pd.Categorical(frame[c].astype(str), categories=labels).codes.astype(float))
         if not cols:
-            return np.zeros((len(self.frame), 1))
+            return np.zeros((len(frame), 1))
         return np.column_stack(cols)
 
     def clusters(self) -> np.ndarray | None:
@@ -161,6 +170,16 @@ def from_generic(
     if control not in arms_present:
         raise ValueError(f"table '{name}', column 'arm': control arm '{control}' not found; "
                          f"arms present: {arms_present}")
+    if len(arms_present) < 2:
+        raise ValueError(f"table '{name}', column 'arm': only the control arm '{control}' is present "
+                         f"({len(frame):,} units); an experiment needs at least one treated arm to "
+                         "compare with it")
+    sizes = frame["arm"].value_counts()
+    thin = {str(a): int(n) for a, n in sorted(sizes.items()) if n < MIN_UNITS_PER_ARM}
+    if thin:
+        raise ValueError(f"table '{name}', column 'arm': arm(s) with fewer than {MIN_UNITS_PER_ARM} "
+                         f"units: {thin}; an effect and its interval need at least "
+                         f"{MIN_UNITS_PER_ARM} units in every arm")
     outcome_cols = {"outcome", value, cost} - {None}
     covs = [c for c in frame.columns if c not in RESERVED | outcome_cols]
     numeric = [c for c in covs if pd.api.types.is_numeric_dtype(frame[c])

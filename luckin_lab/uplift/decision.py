@@ -1,12 +1,14 @@
 """What the experiment supports: one frame of policies feeds page one and the policy table.
 
-Every figure a decision rests on is measured, never a model's expectation: a policy that
-gives everyone one arm is worth that arm's randomized effect (all units); a targeted policy
-is worth what it earned on the held-out quarter of units. Model expectations stay beside
-them for comparison only. A policy is recommended only when its interval says it pays:
-targeting needs enough units per arm and a clear held-out win over the best single policy;
-otherwise the best arm whose effect is clearly positive, otherwise stopping today's arm
-when it clearly loses, otherwise no change.
+Leadership asks what to change from today's policy and what it is worth. Every option is
+therefore measured against TODAY's policy, never only against "no treatment": a policy that
+gives everyone one arm is compared with today's arm directly in the randomized experiment
+(one robust regression with today's arm as the reference, all units); a targeted policy is
+worth what it earned over today's policy on the held-out quarter of units. Model
+expectations stay beside them for comparison only. A change is recommended only when its
+interval says it beats today: targeting needs enough units per arm, a clear held-out win
+over the best single policy and a clear win over today; otherwise the single policy with the
+largest measured gain among those clearly better than today; otherwise no change.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from luckin_lab.uplift import effects
 from luckin_lab.uplift.analysis import MIN_UNITS_PER_ARM, NONE, TARGETED, UpliftAnalysis
+
+Z95 = float(norm.ppf(0.975))  # the same z as certainty.Estimate.from_se: one interval
 
 
 @dataclass
@@ -30,11 +35,11 @@ class Measured:
 
     @property
     def low(self) -> float:
-        return self.value - 1.96 * self.se
+        return self.value - Z95 * self.se
 
     @property
     def high(self) -> float:
-        return self.value + 1.96 * self.se
+        return self.value + Z95 * self.se
 
 
 @dataclass
@@ -45,6 +50,9 @@ class Decision:
     gain_vs_today: Measured  # recommended minus today, per unit
     reason: str  # which rule chose it: "targeting", "best arm", "stop", "no change"
     scale: float  # units x periods: per-unit -> per-period totals (units only if no window)
+    runner_up: str | None = None  # next-best policy also clearly better than today
+    gain_vs_runner_up: Measured | None = None  # recommended minus runner-up, per unit
+    compared: int = 1  # single policies compared with today's (for the multiple-test rule)
 
 
 def _arm_of(key: str) -> str | None:
@@ -77,56 +85,93 @@ def measured(a: UpliftAnalysis, key: str) -> Measured:
     return Measured(float(r["heldout_gain_vs_none"]), float(r["heldout_gain_vs_none_se"]), "held-out")
 
 
+def against_today(a: UpliftAnalysis, key: str) -> Measured:
+    """Gain of a policy over today's policy, per unit: the arm contrast of the randomized test
+    for single-arm policies (all units), the held-out quarter for a targeted one."""
+    arm = _arm_of(key)
+    if key == NONE or arm is not None:
+        return _blanket_gap(a, arm or a.data.control, _arm_of(a.today_policy) or a.data.control)
+    r = a.policy_table.set_index("policy").loc[key]
+    return Measured(float(r["heldout_gain_vs_today"]), float(r["heldout_gain_vs_today_se"]),
+                    "held-out")
+
+
+def between(a: UpliftAnalysis, key: str, ref: str) -> Measured:
+    """Single-arm policy ``key`` minus single-arm policy ``ref``, per unit (randomized test)."""
+    if _arm_of(key) is None and key != NONE or _arm_of(ref) is None and ref != NONE:
+        raise ValueError(f"both policies must give everyone one arm: {key!r}, {ref!r}")
+    return _blanket_gap(a, _arm_of(key) or a.data.control, _arm_of(ref) or a.data.control)
+
+
 def scale(a: UpliftAnalysis) -> float:
     """Per-unit figures times units (times windows per month when the window is known)."""
     n = len(a.data.frame)
     return n * a.months_factor if a.data.window_days else float(n)
 
 
+def page_factor(a: UpliftAnalysis) -> float:
+    """Per-unit figure -> the report's one unit: a month's total over all units when the
+    outcome window is known, else per unit (1)."""
+    return scale(a) if a.data.window_days else 1.0
+
+
 def policy_frame(a: UpliftAnalysis) -> pd.DataFrame:
-    """Every policy with its measured gain over no treatment and the model's expectation."""
-    n, k = len(a.data.frame), scale(a)
+    """Every policy with its measured gain over today's policy and over no treatment, and the
+    model's expectation of each (shown, never used). Per unit, and ``page_*`` in the report's
+    one unit (:func:`page_factor`): the figures page one and the tables print."""
+    n, k = len(a.data.frame), page_factor(a)
     t = a.policy_table.set_index("policy")
+    model_today = float(t.loc[a.today_policy, "expected_incremental_margin"]) / n
     rows = []
     for key in t.index:
         f = measured(a, key)
+        g = against_today(a, key)
+        model = float(t.loc[key, "expected_incremental_margin"]) / n
         rows.append({
             "policy": key, "today": bool(t.loc[key, "today"]),
             "units_treated": int(t.loc[key, "users_targeted"]),
+            "gain_vs_today": g.value, "gain_vs_today_se": g.se,
+            "gain_vs_today_measured_on": g.source,
+            "page_gain_vs_today": g.value * k, "page_gain_vs_today_low": g.low * k,
+            "page_gain_vs_today_high": g.high * k,
+            "model_gain_vs_today": model - model_today,
+            "model_page_gain_vs_today": (model - model_today) * k,
             "gain_vs_none": f.value, "gain_vs_none_se": f.se, "measured_on": f.source,
-            "model_gain_vs_none": float(t.loc[key, "expected_incremental_margin"]) / n,
+            "model_gain_vs_none": model,
             "cost": float(t.loc[key, "expected_discount_cost"]) / n,
-            "total_gain_vs_none": f.value * k, "total_low": f.low * k, "total_high": f.high * k,
-            "model_total_gain_vs_none": float(t.loc[key, "expected_incremental_margin"]) / n * k,
+            "page_gain_vs_none": f.value * k, "page_gain_vs_none_low": f.low * k,
+            "page_gain_vs_none_high": f.high * k, "model_page_gain_vs_none": model * k,
         })
     return pd.DataFrame(rows)
 
 
+def clearly_better(m: Measured, compared: int) -> bool:
+    """Above zero at 95 % even after allowing for ``compared`` options tried against today
+    (Bonferroni): with three options, one would look 'clear' by chance too often."""
+    return m.value - float(norm.ppf(1 - 0.05 / (2 * max(compared, 1)))) * m.se > 0
+
+
 def decide(a: UpliftAnalysis) -> Decision:
-    """The policy the evidence supports, and its measured gain over today's policy."""
+    """The change from today's policy the evidence supports, and its measured gain."""
     frame = policy_frame(a)
     today = a.today_policy
-    arms = a.data.arms
-    clear = [x for x in arms if _value_effect(a, x).low > 0]
+    singles = [NONE, *(f"everyone {x}" for x in a.data.arms)]
+    compared = [k for k in singles if k != today]
+    better = {k: m for k in compared if clearly_better(m := against_today(a, k), len(compared))}
     tg = a.targeting
-    targeted = measured(a, TARGETED)
-    if tg is not None and tg.supported and targeted.low > 0:
+    if tg is not None and tg.supported and against_today(a, TARGETED).low > 0:
         rec, reason = TARGETED, "targeting"
-    elif clear:
-        rec = f"everyone {max(clear, key=lambda x: _value_effect(a, x).value)}"
-        reason = "best arm"
-    elif today != NONE and _value_effect(a, _arm_of(today)).high < 0:
-        rec, reason = NONE, "stop"
+    elif better:
+        rec = max(better, key=lambda k: better[k].value)
+        reason = "stop" if rec == NONE else "best arm"
     else:
         rec, reason = today, "no change"
-    if rec == TARGETED:
-        r = a.policy_table.set_index("policy").loc[TARGETED]
-        gain = Measured(float(r["heldout_gain_vs_today"]), float(r["heldout_gain_vs_today_se"]),
-                      "held-out")
-    else:
-        gain = _blanket_gap(a, _arm_of(rec) or a.data.control, _arm_of(today) or a.data.control)
+    gain = against_today(a, rec)
+    others = sorted((k for k in better if k != rec), key=lambda k: -better[k].value)
+    runner = others[0] if others and rec != TARGETED else None
     frame["recommended"] = frame["policy"] == rec
-    return Decision(frame, rec, today, gain, reason, scale(a))
+    return Decision(frame, rec, today, gain, reason, scale(a), runner,
+                    between(a, rec, runner) if runner else None, len(compared))
 
 
 def why_not_targeted(a: UpliftAnalysis) -> str | None:

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.charts import axis_formatter
+from luckin_lab.reporting.headline import write_headline
 from luckin_lab.uplift import decision, summary
 from luckin_lab.uplift import words as w
 from luckin_lab.uplift.analysis import MIN_UNITS_PER_ARM, NONE, TARGETED, UpliftAnalysis
@@ -43,6 +44,7 @@ def write_results(a: UpliftAnalysis, d: decision.Decision, results: nb.Results) 
     metrics = summary.headline(a, d)
     metrics["timings_s"] = a.timings
     results.metrics(metrics)
+    write_headline(results, summary.brief_headline(a, d))
     return metrics
 
 
@@ -109,8 +111,8 @@ def frontier_figure(a: UpliftAnalysis, d: decision.Decision) -> Figure:
     if d.today != NONE:
         row = d.frame.set_index("policy").loc[d.today]
         k = d.scale
-        ax.errorbar([row["cost"] * k], [row["gain_vs_none"] * k],
-                    yerr=[[1.96 * row["gain_vs_none_se"] * k], [1.96 * row["gain_vs_none_se"] * k]],
+        half = row["page_gain_vs_none_high"] - row["page_gain_vs_none"]
+        ax.errorbar([row["cost"] * k], [row["page_gain_vs_none"]], yerr=[[half], [half]],
                     fmt="D", color=nb.BAD, capsize=3, zorder=3,
                     label=f"today: {summary.policy_label(a, d.today)} (randomized test)")
     ax.axvline(a.campaign_budget * m, ls=":", color=nb.NEUTRAL, label="chosen budget")
@@ -201,19 +203,29 @@ def balance_table(a: UpliftAnalysis, only_imbalanced: bool = False) -> pd.DataFr
     })
 
 
+def money_factor(a: UpliftAnalysis) -> float:
+    """Per-unit money -> the page's unit: a month's total over all units when the window is
+    known (one unit everywhere in the report), else 1 (per unit)."""
+    return float(len(a.data.frame) * a.months_factor) if a.data.window_days else 1.0
+
+
 def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
-    """Effects per arm and outcome, each in its own unit (shares in %, money in USD)."""
+    """Effects per arm and outcome, each in its own unit: shares in %, money per month for
+    all units had every unit got that arm (per unit when the window is unknown)."""
     e, d, nn = a.arm_effects, a.data, a.data.nouns
     unit = [nn.unit_of(o, d.response, d.value) for o in e["outcome"]]
+    k = [money_factor(a) if u == "usd" else 1.0 for u in unit]
+    z = zip(unit, k, strict=True)
+    rows = list(zip(e.itertuples(), z, strict=True))
     return pd.DataFrame({
         "outcome": [nn.label(o, d.response, d.value) for o in e["outcome"]],
         "arm": [nn.arm(x) for x in e["arm"]],
         f"{nn.units} in arm": e["n_arm"].to_numpy(),
-        f"{nn.control}": [w.level(x, u) for x, u in zip(e["control_mean"], unit, strict=True)],
-        "arm mean": [w.level(x, u) for x, u in zip(e["arm_mean"], unit, strict=True)],
-        "effect": [w.diff(x, u, signed=True) for x, u in zip(e["effect"], unit, strict=True)],
-        "95 % interval": [f"{w.diff(lo, u)} to {w.diff(hi, u)}" for lo, hi, u
-                          in zip(e["ci_low"], e["ci_high"], unit, strict=True)],
+        f"{nn.control}": [w.level(r.control_mean * f, u) for r, (u, f) in rows],
+        "with the arm": [w.level(r.arm_mean * f, u) for r, (u, f) in rows],
+        "effect": [w.diff(r.effect * f, u, signed=True) for r, (u, f) in rows],
+        "95 % interval": [f"{w.diff(r.ci_low * f, u, like=r.ci_high * f)} to "
+                          f"{w.diff(r.ci_high * f, u, like=r.ci_low * f)}" for r, (u, f) in rows],
         "p-value": [p_text(p) for p in e["p_value"]],
     })
 
@@ -224,24 +236,33 @@ def _interval(a: UpliftAnalysis, lo: float, hi: float) -> str:
 
 
 def policy_table(a: UpliftAnalysis, d: decision.Decision) -> pd.DataFrame:
-    """The decision frame as readers see it: measured gains (used) and the model's (not used)."""
-    f, per = summary.total_factor(a, d), summary.per_period(a)
+    """The decision frame as readers see it: measured gains against today's policy (used),
+    against no treatment, and the model's expectation against today (not used)."""
+    f, per, nn = summary.total_factor(a, d), summary.per_period(a), a.data.nouns
     t = d.frame
     if not a.offers.cost.any():  # nothing costs anything: the budget cannot bind
         t = t[t["policy"] != TARGETED]
-    fmt = summary.fmt_value(a)
+    cols = ["gain_vs_today", "gain_vs_none", "model_gain_vs_today"]
+    fmt = summary.fmt_value(a, *(t[cols].to_numpy().ravel() * f), signed=True)
+
+    def ci(g: float, s: float) -> str:
+        est = decision.Measured(g * f, s * f, "")
+        return _interval(a, est.low, est.high) if s else "–"
+
     return pd.DataFrame({
         "policy": [summary.policy_label(a, k) + (" (today, kept)" if today and rec else
                                                   " (today)" if today else
                                                   " (recommended)" if rec else "")
                    for k, today, rec in zip(t["policy"], t["today"], t["recommended"], strict=True)],
-        f"{a.data.nouns.units} treated": t["units_treated"].to_numpy(),
-        f"measured gain {per}": [fmt(x * f) for x in t["gain_vs_none"]],
-        "95 % interval": [_interval(a, (g - 1.96 * s) * f, (g + 1.96 * s) * f) if s else "–"
-                          for g, s in zip(t["gain_vs_none"], t["gain_vs_none_se"], strict=True)],
-        "measured on": np.where(t["measured_on"] == "experiment", f"all {a.data.nouns.units}",
-                                f"held-out {a.data.nouns.units}"),
-        f"model's expectation {per} (not used)": [fmt(x * f) for x in t["model_gain_vs_none"]],
+        f"{nn.units} treated": t["units_treated"].to_numpy(),
+        f"gain {per} against today": [fmt(x * f) for x in t["gain_vs_today"]],
+        "95 % interval": [ci(g, s) for g, s in zip(t["gain_vs_today"], t["gain_vs_today_se"],
+                                                   strict=True)],
+        f"gain {per} against {nn.control}": [fmt(x * f) for x in t["gain_vs_none"]],
+        "measured on": np.where(t["measured_on"] == "experiment", f"all {nn.units}",
+                                f"held-out {nn.units}"),
+        f"model's expectation against today {per} (not used)":
+            [fmt(x * f) for x in t["model_gain_vs_today"]],
     })
 
 
@@ -251,20 +272,28 @@ def arm_name(a: UpliftAnalysis, arm: str) -> str:
 
 
 def model_table(a: UpliftAnalysis) -> pd.DataFrame:
-    """Each uplift model's held-out policy value and ranking scores (evidence section)."""
+    """Each uplift model's held-out policy value (in the page's unit) and ranking scores."""
     q = a.model_scores.groupby("learner")[["qini", "auuc", "auuc_random"]].mean().reset_index()
     t = a.model_choice.merge(q, on="learner")
+    k = money_factor(a) if a.data.nouns.value_unit == "usd" else 1.0
+    per = summary.per_period(a) if k != 1.0 else f"per {a.data.nouns.unit}"
+    fmt = summary.fmt_value(a, *(t["valid_value"] * k), *(t["test_value"] * k))
+
+    def shown(col: str) -> list[str]:
+        return [fmt(x) for x in t[col].to_numpy() * k]
+
     return pd.DataFrame({
         "model": [f"{d.split(' (')[0]}{' (chosen)' if c else ''}"
                   for d, c in zip(t["description"], t["chosen"], strict=True)],
-        "validation value": t["valid_value"].to_numpy(), "test value": t["test_value"].to_numpy(),
-        "test standard error": t["test_se"].to_numpy(), "Qini": t["qini"].to_numpy(),
+        f"{a.data.nouns.value} {per} of its targeting, checking quarter": shown("valid_value"),
+        f"{a.data.nouns.value} {per}, test quarter": shown("test_value"),
+        "test standard error": shown("test_se"), "Qini": t["qini"].to_numpy(),
         "AUUC": t["auuc"].to_numpy(), "AUUC of random targeting": t["auuc_random"].to_numpy(),
     })
 
 
-GLOSSARY_TERMS = ["Average effect", "Confidence interval", "P-value", "Cluster-robust interval",
-                  "Standardized difference", "Uplift", "Uplift model", "Held-out data",
+GLOSSARY_TERMS = ["Randomized test", "Average effect", "Percentage point", "Confidence interval",
+                  "P-value", "Cluster-robust interval", "Standardized difference", "Uplift", "Uplift model", "Held-out data",
                   "Inverse-propensity weighting", "Qini curve", "AUUC"]
 
 
@@ -281,10 +310,12 @@ def method_text(a: UpliftAnalysis) -> str:
   {nn.unit} how much each arm changes {nn.outcome_phrase}. {feature_sentence(a)} Their settings
   (smallest leaf, number of trees) scale with the number of {nn.units}. They learn from half
   of the {nn.units} and are judged on {nn.units} they never saw.
-* **What a policy is worth.** A policy that gives everyone one arm is worth that arm's
-  randomized effect on {nn.value}; a targeted policy is worth what it earned on held-out
+* **What a policy is worth.** Every option is compared with today's policy. A policy that
+  gives everyone one arm is compared with today's arm directly in the randomized experiment
+  (all {nn.units}); a targeted policy is worth what it earned over today's policy on held-out
   {nn.units} (inverse-propensity weighting, which needs no model to be right).
 * **What is recommended.** Targeting only when the experiment has at least
-  {MIN_UNITS_PER_ARM:,} {nn.units} per arm and targeting clearly beats the best single policy
-  on held-out {nn.units}; otherwise the best arm whose effect is clearly positive; otherwise
-  stopping today's arm if it clearly loses; otherwise no change."""
+  {MIN_UNITS_PER_ARM:,} {nn.units} per arm, targeting clearly beats the best single policy on
+  held-out {nn.units}, and it clearly beats today's policy; otherwise, among the single
+  policies whose 95 % interval against today's policy lies above zero, the one with the
+  largest measured gain; otherwise no change."""

@@ -9,11 +9,20 @@ disagree about a policy, the page says so and trusts the experiment.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from luckin_lab.reporting import certainty
 from luckin_lab.reporting.certainty import Estimate
+from luckin_lab.reporting.headline import Headline
 from luckin_lab.uplift import words as w
 from luckin_lab.uplift.analysis import NONE, TARGETED, UpliftAnalysis
-from luckin_lab.uplift.decision import Decision, Measured, measured, why_not_targeted
+from luckin_lab.uplift.decision import (
+    Decision,
+    Measured,
+    clearly_better,
+    page_factor,
+    why_not_targeted,
+)
 
 
 def estimate(m: Measured, factor: float = 1.0) -> Estimate:
@@ -27,17 +36,17 @@ def per_period(a: UpliftAnalysis) -> str:
 
 def total_factor(a: UpliftAnalysis, d: Decision) -> float:
     """Per-unit figure -> the page's unit (a month's total, or one unit)."""
-    return d.scale if a.data.window_days else 1.0
+    return page_factor(a)
 
 
 def value_text(a: UpliftAnalysis, x: float, like: float | None = None, signed: bool = False) -> str:
     return w.diff(x, a.data.nouns.value_unit, like=like, signed=signed)
 
 
-def fmt_value(a: UpliftAnalysis, *figures: float):
+def fmt_value(a: UpliftAnalysis, *figures: float, signed: bool = False):
     """Formatter for the page's value unit; ``figures`` printed together share one scale."""
-    ref = max((abs(x) for x in figures), default=None)
-    return lambda x: value_text(a, x, like=ref)
+    ref = max((abs(x) for x in figures if x == x), default=None)
+    return lambda x: value_text(a, x, like=ref, signed=signed)
 
 
 def policy_label(a: UpliftAnalysis, key: str) -> str:
@@ -86,89 +95,161 @@ def effect_lines(a: UpliftAnalysis) -> list[str]:
     return lines
 
 
+def options(a: UpliftAnalysis, d: Decision) -> pd.DataFrame:
+    """Every change from today's policy page one weighs: the single-arm policies (randomized
+    test, all units) and, when the experiment is large enough to try it, targeting within
+    the budget (held-out units). Rows of ``d.frame``, best first."""
+    f = d.frame
+    keep = ~f["today"] & (f["policy"].str.startswith("everyone ") | (f["policy"] == NONE))
+    tg = a.targeting
+    if tg is not None and tg.large_enough and a.offers.cost.any():
+        keep |= f["policy"] == TARGETED
+    return f[keep].sort_values("gain_vs_today", ascending=False)
+
+
+def _verdict(m: Measured, compared: int) -> str:
+    """'clearly better' / 'clearly worse' / 'not clearly different' for a table cell, allowing
+    for the number of options compared with today (the decision's own rule)."""
+    if clearly_better(m, compared):
+        return "clearly better"
+    if clearly_better(Measured(-m.value, m.se, m.source), compared):
+        return "clearly worse"
+    return "not clearly different"
+
+
+def options_table(a: UpliftAnalysis, d: Decision) -> pd.DataFrame:
+    """Page one's table: each option against today's policy, in the page's unit, with its
+    interval: the ``page_*`` columns of the decision frame, as results/ holds them."""
+    t, per = options(a, d), per_period(a)
+    rows = []
+    for r in t.itertuples():
+        est = Estimate(r.page_gain_vs_today, r.page_gain_vs_today_low, r.page_gain_vs_today_high)
+        fmt = fmt_value(a, est.value, est.low, est.high)
+        rows.append({
+            "instead of today's policy": policy_label(a, r.policy).capitalize()
+            + (" (recommended)" if r.recommended else ""),
+            f"{a.data.nouns.value} {per} against today":
+                fmt_value(a, est.value, est.low, est.high, signed=True)(est.value),
+            "95 % interval": f"{fmt(est.low)} to {fmt(est.high)}",
+            "verdict" + (f" ({d.compared} options compared)" if d.compared > 1 else ""):
+                _verdict(Measured(r.gain_vs_today, r.gain_vs_today_se, ""), d.compared),
+            "measured on": ("randomized test, all " if r.gain_vs_today_measured_on == "experiment"
+                            else "held-out ") + a.data.nouns.units,
+        })
+    return pd.DataFrame(rows)
+
+
 def lead_candidates(a: UpliftAnalysis, d: Decision) -> dict[str, Estimate]:
-    """Figures page one may lead with, in the page's unit (per month or per unit)."""
+    """Figures page one may lead with, in the page's unit: changes against today's policy."""
     nn, f, per = a.data.nouns, total_factor(a, d), per_period(a)
     out = {}
     if d.recommended != d.today:
         out[f"{nn.value} {per}: {policy_label(a, d.recommended)}, against today's "
             f"{policy_label(a, d.today)}"] = estimate(d.gain_vs_today, f)
-    for arm in a.data.arms:
-        out[f"{nn.value} {per}: {nn.arm(arm)} against {nn.control}"] = \
-            estimate(measured(a, f"everyone {arm}"), f)
     return out
 
 
 def tiles(a: UpliftAnalysis, d: Decision) -> dict[str, str]:
-    """KPI tiles: the lead figure only if significant, then the plain facts of the test."""
+    """KPI tiles: the recommended change's gain against today only if significant, the
+    recommendation, the size of the test."""
     cand = lead_candidates(a, d)
     key = certainty.lead_figure(cand)
+    nn = a.data.nouns
     out = {}
     if key is not None:
         est = cand[key]
         out[f"{key} (95 % interval {value_text(a, est.low, like=est.high)} to "
             f"{value_text(a, est.high, like=est.low)})"] = value_text(a, est.value, signed=True)
     else:
-        out[f"no effect on {a.data.nouns.value} is clear at 95 %"] = "not clear"
+        out[f"no change from today's policy clearly raises {nn.value}"] = "no clear gain"
     if d.recommended == d.today:
         out["no change is supported: today's policy stays"] = \
             policy_label(a, d.today).capitalize()
     else:
-        out["recommended policy"] = policy_label(a, d.recommended).capitalize()
-    out[f"{a.data.nouns.units} in the experiment"] = f"{len(a.data.frame):,}"
+        out[f"recommended, instead of today's {policy_label(a, d.today)}"] = \
+            policy_label(a, d.recommended).capitalize()
+    out[f"{nn.units} in the randomized test"] = f"{len(a.data.frame):,}"
     return out
 
 
+def _runner_up_text(a: UpliftAnalysis, d: Decision) -> str:
+    """When a second option also beats today: how sure we are that the pick is the better one."""
+    if d.runner_up is None or d.gain_vs_runner_up is None:
+        return ""
+    est = estimate(d.gain_vs_runner_up, total_factor(a, d))
+    fmt = fmt_value(a, est.value, est.low, est.high)
+    sure = certainty.confidence_words(est, "ahead", "behind")
+    return (f" {policy_label(a, d.runner_up).capitalize()} also beats today's policy; the "
+            f"recommendation is ahead of it by {certainty.interval_text(est, fmt)} "
+            f"{per_period(a)}: {sure}.")
+
+
 def what_to_do(a: UpliftAnalysis, d: Decision) -> str:
-    """The instruction, as strong as the measured evidence and no stronger."""
+    """The instruction against today's policy, as strong as the measured evidence."""
     nn, f = a.data.nouns, total_factor(a, d)
     gain = estimate(d.gain_vs_today, f)
     per = per_period(a)
     fmt = fmt_value(a, gain.value, gain.low, gain.high)
-    gain_text = (f"{certainty.interval_text(gain, fmt)} {per} against today's policy "
-                 f"({policy_label(a, d.today)}): {certainty.confidence_words(gain, 'a gain', 'a loss')}")
+    today = policy_label(a, d.today)
+    gain_text = (f"{certainty.interval_text(gain, fmt)} {per} in {nn.value} against today's "
+                 f"policy ({today}): {certainty.confidence_words(gain, 'a gain', 'a loss')}")
     if d.reason == "targeting":
         return (f"**What to do.** Give each {nn.unit} the {nn.treatment} the model picks (the "
-                f"table below shows how many get each). On {nn.units} it never saw, this "
-                f"earned {gain_text}.")
-    if d.reason == "best arm":
-        arm = d.recommended.removeprefix("everyone ")
-        text = f"**What to do.** Give **{nn.arm(arm)}** to every {nn.unit}"
-        if d.today != NONE and d.today != d.recommended:
-            text += f" instead of today's policy: {gain_text}."
+                f"table below shows how many get each) instead of today's policy ({today}). On "
+                f"{nn.units} it never saw, this earned {gain_text}.")
+    if d.reason in ("best arm", "stop"):
+        if d.reason == "stop":
+            text = (f"**What to do.** Stop giving **{nn.arm(_arm(d.today))}** to every "
+                    f"{nn.unit}: in the randomized test, {nn.control} instead is worth "
+                    f"{gain_text}.")
+        elif d.today == NONE:
+            text = (f"**What to do.** Give **{nn.arm(_arm(d.recommended))}** to every "
+                    f"{nn.unit}: in the randomized test it is worth {gain_text}.")
         else:
-            eff = estimate(measured(a, d.recommended), f)
-            text += (f": it is the one policy the experiment clearly supports ({nn.value} "
-                     f"{value_text(a, eff.value, signed=True)} {per} against {nn.control}).")
-        if not a.data.cost:
+            text = (f"**What to do.** Switch every {nn.unit} from **{nn.arm(_arm(d.today))}** "
+                    f"to **{nn.arm(_arm(d.recommended))}**: in the randomized test this is "
+                    f"worth {gain_text}.")
+        if d.compared > 1:
+            text += (f" It stays clear after allowing for the {d.compared} options compared "
+                     "with today's.")
+        text += _runner_up_text(a, d)
+        if not a.data.cost and d.reason == "best arm":
             text += (f" The data do not say what the {nn.treatment} costs, so weigh this gain "
                      "against its cost before acting.")
         return text
-    if d.reason == "stop":
-        arm = d.today.removeprefix("everyone ")
-        return (f"**What to do.** Stop giving **{nn.arm(arm)}** to every {nn.unit}: in the "
-                f"randomized test, {nn.control} instead is worth {gain_text}. No "
-                f"{nn.treatment} clearly pays for everyone, and no targeting has yet beaten "
-                f"{nn.control} on {nn.units} the models never saw.")
-    return (f"**What to do.** No change: no {nn.treatment} clearly changes {nn.value} in this "
-            f"experiment, so the evidence supports no new policy. Today's policy "
-            f"({policy_label(a, d.today)}) stays until a larger test shows a difference.")
+    return (f"**What to do.** No change: no option clearly beats today's policy ({today}) on "
+            f"{nn.value} in this experiment. Today's policy stays until a larger test shows a "
+            "difference.")
+
+
+def _arm(key: str) -> str:
+    return key.removeprefix("everyone ")
 
 
 def disagreement(a: UpliftAnalysis, d: Decision) -> str | None:
-    """Model versus experiment on the single-arm policy page one talks about."""
-    key = d.recommended if d.recommended.startswith("everyone ") else d.today
-    if key == NONE:
-        return None
-    row = d.frame.set_index("policy").loc[key]
-    f = total_factor(a, d)
-    model = Estimate(row["model_gain_vs_none"] * f, row["model_gain_vs_none"] * f,
-                     row["model_gain_vs_none"] * f)
-    exp = Estimate.from_se(row["gain_vs_none"], row["gain_vs_none_se"]).scaled(f)
-    what = f"{a.data.nouns.value} {per_period(a)} of {policy_label(a, key)}"
-    fmt = fmt_value(a, model.value, exp.value, exp.low, exp.high)
-    text = certainty.disagreement_sentence(model, exp, what, fmt)
-    return f"**Model and experiment disagree.** {text}" if text else None
+    """Model versus experiment on the figures page one rests on: the recommended change
+    against today, and today's policy against no treatment. Trust the experiment."""
+    f, per, nn = total_factor(a, d), per_period(a), a.data.nouns
+    row = d.frame.set_index("policy")
+    checks = []
+    if d.recommended != d.today and d.gain_vs_today.source == "experiment":
+        r = row.loc[d.recommended]
+        checks.append((f"the gain {per} of {policy_label(a, d.recommended)} over today's policy",
+                       r["model_gain_vs_today"], r["gain_vs_today"], r["gain_vs_today_se"]))
+    if d.today != NONE:
+        r = row.loc[d.today]
+        checks.append((f"{nn.value} {per} of today's policy ({policy_label(a, d.today)}) "
+                       f"against {nn.control}", r["model_gain_vs_none"], r["gain_vs_none"],
+                       r["gain_vs_none_se"]))
+    out = []
+    for what, model_value, value, se in checks:
+        model = Estimate(model_value * f, model_value * f, model_value * f)
+        exp = Estimate.from_se(value, se).scaled(f)
+        text = certainty.disagreement_sentence(
+            model, exp, what, fmt_value(a, model.value, exp.value, exp.low, exp.high))
+        if text:
+            out.append(text)
+    return f"**Model and experiment disagree.** {' '.join(out)}" if out else None
 
 
 def targeting_note(a: UpliftAnalysis) -> str | None:
@@ -195,6 +276,7 @@ def headline(a: UpliftAnalysis, d: Decision) -> dict:
     tg = a.targeting
     return {
         "units": len(a.data.frame), "unit_noun": a.data.nouns.units,
+        "value_column": a.data.value,
         "outcome_units": {c: a.data.nouns.unit_of(c, a.data.response, a.data.value)
                           for c in (a.data.response, a.data.value)},
         "figures_per": per_period(a), "periods_per_window": a.months_factor
@@ -209,10 +291,40 @@ def headline(a: UpliftAnalysis, d: Decision) -> dict:
         "targeting_gain_over_best_single": tg.gain_over_best_blanket if tg else None,
         "targeting_gain_over_best_single_se": tg.gain_over_best_blanket_se if tg else None,
         "units_treated": int(d.frame.set_index("policy").loc[d.recommended, "units_treated"]),
+        "runner_up_policy": d.runner_up,
+        **({} if d.gain_vs_runner_up is None else {
+            "gain_vs_runner_up": estimate(d.gain_vs_runner_up, f).value,
+            "gain_vs_runner_up_ci_low": estimate(d.gain_vs_runner_up, f).low,
+            "gain_vs_runner_up_ci_high": estimate(d.gain_vs_runner_up, f).high}),
         "chosen_model": a.chosen, "allocation_gap": a.allocation.gap,
         "monthly_budget": a.campaign_budget * a.months_factor if a.data.window_days else None,
         **effects,
     }
+
+
+def brief_headline(a: UpliftAnalysis, d: Decision) -> Headline:
+    """The brief's headline block: the change against today's policy and its measured gain.
+
+    With no change supported, the figure is the best alternative's gain over today (not
+    clear by construction), so the brief shows what is at stake and how unsure it is."""
+    nn, f = a.data.nouns, total_factor(a, d)
+    unit = "USD " + per_period(a) if nn.value_unit == "usd" else per_period(a)
+    who = f"{nn.units} in the experiment"
+    today = policy_label(a, d.today)
+    if d.recommended != d.today:
+        g = estimate(d.gain_vs_today, f)
+        return Headline(f"Switch from {today} to {policy_label(a, d.recommended)}.",
+                        f"{nn.value} {per_period(a)} against today's policy", g.value, g.low,
+                        g.high, unit, nn.value == "profit", for_whom=who, follow_up_days=30)
+    t = options(a, d)
+    decision_text = f"Keep today's policy ({today}): no change clearly pays."
+    if not len(t):
+        return Headline(decision_text, for_whom=who, follow_up_days=30)
+    best = t.iloc[0]
+    g = estimate(Measured(best["gain_vs_today"], best["gain_vs_today_se"], ""), f)
+    return Headline(decision_text, f"{nn.value} {per_period(a)} of the best alternative "
+                    f"({policy_label(a, best['policy'])}) against today", g.value, g.low, g.high,
+                    unit, nn.value == "profit", for_whom=who, follow_up_days=30)
 
 
 def test_sentence(a: UpliftAnalysis) -> str:

@@ -164,3 +164,18 @@ def evaluate(a: UpliftAnalysis, truth: pd.DataFrame) -> dict[str, pd.DataFrame]:
     ])
     return {"ate": ate, "ranking": ranking, "policy_values": pv,
             "feature_ceiling": feature_ceiling(a, tm)}
+
+
+def true_gain_vs_today(a: UpliftAnalysis, truth: pd.DataFrame, key: str) -> float:
+    """Planted gain per unit of policy ``key`` over today's policy, over all the units.
+
+    The value every unit would bring under each policy, from the planted per-unit truth: what
+    the report's measured gain against today (page one's figure) estimates.
+    """
+    value = true_matrices(a, truth)["value"]  # (n, K): each arm against control
+    rows = np.arange(len(value))
+
+    def worth(assign: np.ndarray) -> np.ndarray:
+        return np.where(assign >= 0, value[rows, assign.clip(0)], 0.0)
+
+    return float((worth(a.policies[key]) - worth(a.policies[a.today_policy])).mean())

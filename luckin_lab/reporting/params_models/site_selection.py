@@ -15,6 +15,10 @@ class Params(ReportParams):
     buffer_km: float = Field(0.5, ge=0, description="training stores this close to a held-out one are dropped")
     min_distance_km: float = Field(0.25, gt=0, description="distances below this count as this (walking floor)")
     new_store_attraction: float = Field(1.0, gt=0, description="attraction of a new store vs our median store")
+    staff_on_shift: float = Field(2.0, gt=0, le=20, description="people working in a new store at every open "
+                                  "hour (assumption: the data hold no payroll; shown on page one)")
+    staff_hourly_cost: float = Field(21.25, ge=0, le=200, description="USD per staff hour, wages plus payroll "
+                                     "costs (assumption: New York City's 2026 minimum wage of $17.00 plus 25 %)")
 
     @model_validator(mode="after")
     def _limit_given(self) -> Params:
