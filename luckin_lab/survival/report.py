@@ -213,9 +213,8 @@ def crew_text(a: SurvivalAnalysis, horizons: tuple[int, int], technicians_param:
             f"({nb.num(best.visits_per_week)} visits a week)." if k else
             f"**Decision.** Send no technician: over the next {w} weeks no crew keeps more drink margin than it costs.")
     text = (f"{head} Now {down} of {total} devices are down, and about **{nb.num(new)} of the {total - down} running "
-            f"devices are expected to fail in the next {horizons[0]} days**. Devices down after {w} weeks of "
-            f"simulated failures and repairs ({nb.num(p.futures)} futures, the crew repairing first the down devices "
-            f"that cost most sales): {per_crew}.")
+            f"devices are expected to fail in the next {horizons[0]} days**. Devices down after {w} weeks, in "
+            f"{nb.num(p.futures)} simulated futures of failures and repairs: {per_crew}.")
     if k:
         text += (f" With {crew_words(k).lower()}, {nb.num(best[end])} are down after {w} weeks "
                  f"({_futures_range(best.down_end_low, best.down_end_high, money=False)}); the crew keeps an expected "
@@ -247,17 +246,16 @@ def week_plan_text(a: SurvivalAnalysis, plan_days: int) -> str:
         return ""  # no plan to send when the recommendation is no technician
     return (f"**This week.** The {crew_words(crew).lower()}'{'' if crew != 1 else 's'} {nb.num(len(a.plan.schedule))} "
             f"visits (Table 2) keep an expected {nb.money(cap['margin_kept_usd'])} inside these {plan_days} days; most "
-            "of a repair's worth comes later, while the machine keeps working. Down machines that leave a store "
-            "unable to make some drinks come first: each day they wait costs drinks for sure, while a running "
-            "machine at risk costs drinks only once it fails and only where no backup works.")
+            "of a repair's worth comes later, while the machine keeps working. Down machines that stop a store "
+            "making some drinks go first (each day they wait costs drinks for sure); a running machine at risk "
+            "costs drinks only if it fails where no backup works.")
 
 
 def omitted_text(a: SurvivalAnalysis) -> str:
     w = a.crew.weeks
-    return (f"**What the ranges leave out.** Only the chance of failures: the failure model and the pricing rules "
-            f"are taken as right. The projection repairs only (no preventive service), ignores the limit on visits "
-            f"a store can host in a day, and stops counting after week {w} although devices still down keep costing "
-            "sales (this favours larger crews).")
+    return (f"The ranges are the chance of failures only (the failure model and the pricing rules taken as right); "
+            f"the projection leaves out preventive service, the limit on visits a store can host in a day, and "
+            f"losses after week {w} from devices still down (this favours larger crews).")
 
 
 def _previous_run(results_dir: str | Path) -> tuple[Path, dict] | None:
@@ -290,9 +288,10 @@ def change_since_last_run(results_dir: str | Path, a: SurvivalAnalysis, horizons
     folder, rec = prev
     m0 = json.loads((folder / "results" / "metrics.json").read_text())
     m = headline_metrics(a)
-    when = str(rec.get("started", ""))[:10]
+    started = pd.Timestamp(str(rec.get("started", ""))[:10]) if rec.get("started") else None
+    when = f"{started:%-d %b %Y}" if started is not None else "before"
     snap, snap0 = str(m.get("snapshot", ""))[:10], str(m0.get("snapshot", ""))[:10]
-    items = [f"same data (as of {snap})" if snap == snap0 else f"data as of {snap} (was {snap0})"]
+    items = ["Same data" if snap == snap0 else f"Data up to {snap} (was {snap0})"]
     k, k0 = m.get("recommended_technicians"), m0.get("recommended_technicians")
     if k0 is not None:
         items.append(f"crew {k} technician{'s' if k != 1 else ''} ({'unchanged' if k == k0 else f'was {k0}'})")
@@ -352,7 +351,8 @@ def device_page_one(a: SurvivalAnalysis, staffing: pd.DataFrame, margin: dict, h
             c = a.calibration
             conf += " " + certainty.calibration_spread_sentence(list(c.predicted), list(c.observed), list(c.devices),
                                                                     "devices")
-    parts = [crew_text(a, horizons, technicians_param), change, week_plan_text(a, plan_days), omitted_text(a),
+    conf += " " + omitted_text(a)
+    parts = [crew_text(a, horizons, technicians_param), change, week_plan_text(a, plan_days),
              downtime_explainer(a, coverage(a, stores)), money, conf]
     return PageOne(kpis, "\n\n".join(x for x in parts if x))
 
