@@ -113,7 +113,7 @@ def test_a_report_run_on_time_over_old_data_is_stale(small_store_dir, tmp_path, 
     assert got == ({("stale_report", "Menu prices")} if stale else set())
     if stale:
         alert = next(a for a in b.alerts if a.kind == "stale_report")
-        assert f"its data end on {end:%d %b %Y}, {days_old} days before" in alert.message
+        assert f"its data end on {end.day} {end:%b %Y}, {days_old} days before" in alert.message
         assert "at most 8 days old" in alert.rule
 
 
@@ -136,7 +136,7 @@ def test_every_money_figure_on_page_one_is_profit_per_month_and_the_rest_says_wh
 
     fresh_reports(tmp_path, NOW)  # prices in USD per week, stores in revenue per week, devices in cups
     b = Brief(K.Period(*PLANT_WEEK), PLANT_WEEK[1], pd.DataFrame(), pd.DataFrame(),
-              report_statuses(tmp_path, NOW), [], pd.DataFrame(), pd.DataFrame(), [], None, 0.0)
+              report_statuses(tmp_path, NOW), [], [], pd.DataFrame(), pd.DataFrame(), [], None, 0.0)
     f = blocks_frame(b).set_index("report")
     month = 365.25 / 12 / 7
     prices = _dollars(f.loc["Menu prices", "impact"])
@@ -182,7 +182,7 @@ def test_an_old_run_without_headline_keys_reads_no_headline_recorded(tmp_path):
     assert [s.headline for s in statuses] == [None, None]
     from luckin_lab.brief.analysis import Brief, blocks_frame
 
-    b = Brief(K.Period(*PLANT_WEEK), PLANT_WEEK[1], pd.DataFrame(), pd.DataFrame(), statuses, [],
+    b = Brief(K.Period(*PLANT_WEEK), PLANT_WEEK[1], pd.DataFrame(), pd.DataFrame(), statuses, [], [],
               pd.DataFrame(), pd.DataFrame(), [], None, 0.0)
     assert set(blocks_frame(b).decision) == {"no headline recorded"}
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from luckin_lab.brief.inputs import ReportStatus
+from luckin_lab.brief.kpis import day_text
 from luckin_lab.reporting import nb
 
 
@@ -51,23 +52,55 @@ def store_alerts(stores: pd.DataFrame, rules: Rules, period_word: str) -> list[A
     return out
 
 
-def device_alert(kpis: pd.DataFrame, rules: Rules) -> list[Alert]:
-    """The fleet's share of devices down: above the level, or jumped over its 7-day baseline."""
+def device_alert(kpis: pd.DataFrame, rules: Rules, history: pd.Series | None = None,
+                 period_start: dt.date | None = None) -> tuple[list[Alert], list[str]]:
+    """The fleet's share of devices down: (alerts, standing notes).
+
+    News alerts: the share jumped over its 7-day baseline, or it crossed the level since the
+    day before the period. A level that was already above the threshold before the period is
+    chronic, not news: it is said once as a standing note with the day it has been above since
+    (``history``: share down at the end of each day, indexed by date), never as a daily alert.
+    """
     row = kpis.set_index("kpi").loc["share_devices_down"]
     share, base = row["value"], row["base_7d"]
     if pd.isna(share):
-        return []
+        return [], []
+    level = f"more than {nb.pct(rules.devices_down_max, 0)} of devices down"
     fired = []
-    if share > rules.devices_down_max:
-        fired.append(f"more than {nb.pct(rules.devices_down_max, 0)} of devices down")
     if not pd.isna(base) and share - base > rules.devices_down_jump:
         fired.append(f"share down up more than {rules.devices_down_jump * 100:.0f} points on "
                      "its 7-day baseline")
-    if not fired:
-        return []
-    return [Alert("devices_down", "Store devices",
-                  f"{nb.pct(share, 0)} of store devices are down (7-day baseline "
-                  f"{nb.pct(base, 0)}).", "; ".join(fired))]
+    before = _day_before(history, period_start)
+    chronic = before is not None and before > rules.devices_down_max
+    if share > rules.devices_down_max and not chronic:
+        fired.append(level + " (crossed since the day before)")
+    if fired:
+        return [Alert("devices_down", "Store devices",
+                      f"{nb.pct(share, 0)} of store devices are down (7-day baseline "
+                      f"{nb.pct(base, 0)}).", "; ".join(fired))], []
+    if share > rules.devices_down_max and chronic:
+        since = above_since(history, rules.devices_down_max)
+        when = (f"since {day_text(since)}" if since != history.index.min()
+                else f"on every day shown since {day_text(since)}")
+        return [], [f"{nb.pct(share, 0)} of store devices are down, still above "
+                    f"{nb.pct(rules.devices_down_max, 0)} ({when}): a standing level, not news, "
+                    "so no alert; the Equipment maintenance row's plan is the action."]
+    return [], []
+
+
+def _day_before(history: pd.Series | None, start: dt.date | None) -> float | None:
+    if history is None or start is None:
+        return None
+    v = history.get(start - dt.timedelta(days=1))
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def above_since(history: pd.Series, threshold: float) -> dt.date:
+    """The first day of the latest unbroken run of days above ``threshold``."""
+    h = history.sort_index()
+    below = h[~(h > threshold)]
+    after = h.index[h.index > below.index.max()] if len(below) else h.index
+    return after.min() if len(after) else h.index.max()
 
 
 SCHEDULE_DAYS = {"daily": 1, "weekly": 7, "monthly": 31}
@@ -101,7 +134,7 @@ def report_alerts(statuses: list[ReportStatus], rules: Rules,
         if late:
             said.append(f"its latest good run is {s.run_age_days:.0f} days old")
         if old:
-            said.append(f"its data end on {s.data_as_of:%d %b %Y}, {data_age} days before this "
+            said.append(f"its data end on {day_text(s.data_as_of)}, {data_age} days before this "
                         "brief's data")
         out.append(Alert("stale_report", s.title, f"{' and '.join(said)}.", rule))
     return out

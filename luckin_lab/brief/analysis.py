@@ -22,7 +22,6 @@ from luckin_lab.brief.inputs import ReportStatus, report_statuses
 from luckin_lab.brief.narrative import Narrative, narrative
 from luckin_lab.paths import reports_dir
 from luckin_lab.reporting import nb
-from luckin_lab.reporting.certainty import lead_figure
 from luckin_lab.reporting.params_models.brief import Params
 from luckin_lab.reporting.recommendation_log import read_log
 from luckin_lab.sources import DataStore
@@ -36,6 +35,7 @@ class Brief:
     stores: pd.DataFrame
     reports: list[ReportStatus]
     alerts: list[Alert]
+    standing: list[str]  # chronic conditions said once, not alerted every day
     follow_up: pd.DataFrame
     daily: pd.DataFrame  # date, revenue over the period and its lookback (for the chart)
     facts: list[str]
@@ -44,8 +44,16 @@ class Brief:
 
     @property
     def word(self) -> str:
-        """'yesterday' / 'last week', as the page says it."""
-        return "yesterday" if self.period.days == 1 else "last week"
+        """'on Fri 13 Feb' / 'in the week to 15 Feb': the data's last period, never 'yesterday'
+        (the data may end long before the day the brief is read)."""
+        return f"on {self.period.short}" if self.period.days == 1 else f"in {self.period.short}"
+
+    def company_profit_month(self) -> float | None:
+        """The company's gross profit per month, from the store sales report's level (None if absent)."""
+        return company_profit_month(self.reports)
+
+    def implausible(self, s: ReportStatus) -> bool:
+        return implausible(s, self.company_profit_month())
 
 
 def rules_of(p: Params) -> Rules:
@@ -62,42 +70,115 @@ def build_brief(store: DataStore, p: Params, now: dt.datetime | None = None) -> 
     data = K.load_kpi_data(store, period, p.blip_hours)
     stores = K.store_vs_baseline(data, period)
     rules = rules_of(p)
-    word = "yesterday" if period.days == 1 else "last week"
+    word = f"on {period.short}" if period.days == 1 else f"in {period.short}"
     alerts = store_alerts(stores, rules, word)
     below = sum(a.kind == "store_drop" for a in alerts)
     table = K.kpi_table(data, period, below)
-    alerts += device_alert(table, rules)
+    table.loc[table.kpi == "stores_below_baseline", "label"] = (
+        f"Stores alerting ({nb.pct(rules.store_drop, 0)} below)")
+    device_alerts, standing = device_alert(table, rules, K.day_series(data, period.end),
+                                           period.start)
+    alerts += device_alerts
     statuses = report_statuses(root, now)
     alerts += report_alerts(statuses, rules, last_day)
+    alerts += implausible_alerts(statuses)
     done = follow_up(read_log(root), store, period.end, p.blip_hours)
     daily = data.orders.groupby("date", as_index=False).pay_amount.sum().rename(
         columns={"pay_amount": "revenue"})
-    b = Brief(period, last_day, table, stores, statuses, alerts, done, daily, [], None, 0.0)
+    b = Brief(period, last_day, table, stores, statuses, alerts, standing, done, daily, [], None, 0.0)
     b.facts = facts(b)
     b.seconds = time.perf_counter() - t0
     return b
 
 
+STORE_LEVEL = "store_trends"  # its figure is the company's gross profit, a level, not an effect
+
+
+def company_profit_month(reports: list[ReportStatus]) -> float | None:
+    """The company's gross profit per month: the store sales report's weekly level x 4.35."""
+    for s in reports:
+        h = s.headline
+        if s.report == STORE_LEVEL and h is not None and h.is_profit and h.monthly() is not None:
+            return h.monthly().value
+    return None
+
+
+def implausible(s: ReportStatus, company_month: float | None) -> bool:
+    """A report's profit per month above the company's whole monthly gross profit cannot be
+    explained on this page: it is flagged, never shown as a prize."""
+    h = s.headline
+    if company_month is None or h is None or not h.is_profit or s.report == STORE_LEVEL:
+        return False
+    m = h.monthly()
+    return m is not None and m.value is not None and abs(m.value) > company_month
+
+
+def implausible_alerts(reports: list[ReportStatus]) -> list[Alert]:
+    company = company_profit_month(reports)
+    out = []
+    for s in reports:
+        if implausible(s, company):
+            m = s.headline.monthly()
+            out.append(Alert(
+                "implausible_figure", s.title,
+                f"its figure, {nb.money(m.value)} profit per month, is more than the company's whole "
+                f"gross profit per month ({nb.money(company)}); it is not shown until the report "
+                "is checked.",
+                "a report's profit per month may not exceed the company's monthly gross profit"))
+    return out
+
+
+def _action(decision: str) -> str:
+    """The decision's first clause ('Send the win-back offers to ... budget')."""
+    return re.split(r"[:;]| \(|\. ", decision.strip().rstrip("."), maxsplit=1)[0]
+
+
+def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
+    """The decisions to act on today (profit clearly positive, figure explainable), largest
+    first, and the other rows with why each is not among them."""
+    do, skip = [], []
+    for s in b.reports:
+        h = s.headline
+        m = h.monthly() if h else None
+        if h is None:
+            skip.append((s.title, "no successful run yet" if not s.folder else "no headline recorded"))
+        elif s.report == STORE_LEVEL:
+            skip.append((s.title, h.decision.rstrip(".").split(":")[0].lower() or "a level"))
+        elif b.implausible(s):
+            skip.append((s.title, "its figure is larger than the company's monthly gross profit "
+                                  "and needs checking"))
+        elif not h.is_profit or m is None or m.estimate is None:
+            skip.append((s.title, "no profit figure with a range"))
+        elif not m.estimate.low > 0:
+            skip.append((s.title, "its profit is not yet clear (the range includes a loss)"))
+        else:
+            do.append(s)
+    do.sort(key=lambda s: -s.headline.monthly().value)
+    return do, skip
+
+
 def facts(b: Brief) -> list[str]:
-    """The summary's raw material: sentences holding only figures the page shows."""
-    k = b.kpis.set_index("kpi")
-    rev = k.loc["revenue"]
-    out = [f"Revenue {b.word} was {nb.money(rev.value)} from {nb.num(k.loc['orders'].value)} "
-           f"orders, {nb.pct(rev.base_28d_change, 0, signed=True)} against the 28-day baseline"]
+    """The summary's raw material: sentences holding only figures the page shows, the decision first."""
+    do, skip = actions(b)
+    out = []
+    if do:
+        todo = "; ".join(f"{s.title.lower()}: {_action(s.headline.decision).lower()} "
+                         f"({profit_text(s.headline)})" for s in do[:2])
+        out.append(f"To do today: {todo}")
+    else:
+        out.append("No report has a profit gain clear enough to act on today")
+    if skip:
+        out.append("Not acted on: " + "; ".join(f"{t} ({why})" for t, why in skip))
     if b.alerts:
         subjects = ", ".join(dict.fromkeys(a.subject for a in b.alerts))
         n = len(b.alerts)
         out.append(f"{n} alert{'s need' if n > 1 else ' needs'} attention: {subjects}")
     else:
         out.append("No alert fired")
-    monthly = {s.title: s.headline.monthly() for s in b.reports if s.headline and s.headline.is_profit}
-    profit = {t: m.estimate for t, m in monthly.items() if m is not None and m.estimate}
-    lead = lead_figure(profit)
-    if lead:
-        s = next(r for r in b.reports if r.title == lead)
-        out.append(f"The largest clear profit figure: {lead}, {profit_text(s.headline)}")
-    else:
-        out.append("No report shows a profit effect that is statistically clear")
+    k = b.kpis.set_index("kpi")
+    rev = k.loc["revenue"]
+    out.append(f"Revenue {b.word} was {nb.money(rev.value)} from {nb.num(k.loc['orders'].value)} "
+               f"orders, {nb.pct(rev.base_28d_change, 0, signed=True)} against the 28-day baseline")
     return out
 
 
@@ -140,14 +221,21 @@ def money_per_month(h) -> tuple[str, str]:
     else:
         # what the figure is, when the decision alone does not say it: a caveat in brackets
         what = _PERIOD_WORDS.sub("", h.figure).strip(" ,")
-        notes = [what] if "(" in what or not h.is_profit else []
+        notes = [what]  # what the figure is (profit kept against no action, a level...)
         main = _with_interval(m)
         if h.unit != "USD per month":
             notes.append(f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}")
+        plan = _PLAN_DAYS.match(h.unit)
+        if plan:
+            notes.append(f"× {h.per_month:.2f}: only if this {plan.group(1)}-day plan is repeated "
+                         f"every {plan.group(1)} days")
     if not h.is_profit and "not profit" not in h.figure:
         notes.insert(0, "revenue, not profit")
     return main, "; ".join(n for n in notes if n)
 
+
+# a plan over the next N days (not a recurring weekly figure): put per month only if repeated
+_PLAN_DAYS = re.compile(r"^USD per (\d+) days$")
 
 # the period a figure's name carries, dropped once the figure is put per month
 _PERIOD_WORDS = re.compile(r"\b\d+-month |,? ?\b(?:per (?:day|week|month|year)|over \d+ days"
@@ -187,15 +275,22 @@ def write_results(b: Brief, results: nb.Results) -> None:
 def blocks_frame(b: Brief) -> pd.DataFrame:
     """One row per report: what page one prints in its block."""
     rows = []
+    company = b.company_profit_month()
     for s in b.reports:
         h = s.headline
         age = (b.data_last_day - s.data_as_of).days if s.data_as_of else None
+        impact, note = money_per_month(h) if h else ("–", "")
+        if implausible(s, company):
+            impact = "not shown: needs checking"
+            note = (f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}, "
+                    f"{profit_text(h)}, more than the company's whole gross profit "
+                    f"per month ({nb.money(company)})")
         rows.append({
             "report": s.title, "run": s.run,
             "decision": (h.decision if h else "no headline recorded" if s.folder
                          else f"no successful run yet (last attempt: {s.last_status})"),
-            "impact": money_per_month(h)[0] if h else "–",
-            "impact_note": money_per_month(h)[1] if h else "",
+            "impact": impact,
+            "impact_note": note,
             "confidence": h.confidence if h else "–",
             "change": s.change,
             "data_as_of": s.data_as_of.isoformat() if s.data_as_of else None,

@@ -99,7 +99,7 @@ def change_text(now: Headline | None, before: Headline | None, when: dt.date | N
         return "–"
     if before is None:
         return "first run"
-    since = f" since {when:%d %b}" if when else ""
+    since = f" since the run of {when.day} {when:%b %Y}" if when else ""
     if now.decision != before.decision:
         return f"decision changed{since} (was: {before.decision.rstrip('.')})"
     if now.value is None or before.value is None or now.value == before.value:

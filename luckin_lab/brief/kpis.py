@@ -44,8 +44,27 @@ class Period:
     @property
     def label(self) -> str:
         if self.days == 1:
-            return self.end.strftime("%a %d %b %Y")
-        return f"week of {self.start:%d %b} to {self.end:%d %b %Y}"
+            return day_text(self.end, weekday=True)
+        return f"week of {self.start.day} {self.start:%b} to {day_text(self.end)}"
+
+    @property
+    def short(self) -> str:
+        """'Fri 13 Feb' / 'the week to 15 Feb': what the data's last period is called in prose."""
+        if self.days == 1:
+            return f"{self.end:%a} {self.end.day} {self.end:%b}"
+        return f"the week to {self.end.day} {self.end:%b}"
+
+
+def day_text(d: dt.date, weekday: bool = False) -> str:
+    """The brief's one date style: '13 Feb 2026' ('Fri 13 Feb 2026' with the weekday)."""
+    return f"{d:%a} {d.day} {d:%b %Y}" if weekday else f"{d.day} {d:%b %Y}"
+
+
+def day_series(data: KpiData, end: dt.date, days: int = LOOKBACK_DAYS + 1) -> pd.Series:
+    """Share of devices down at the end of each of the ``days`` days to ``end`` (for 'since when')."""
+    dates = [end - dt.timedelta(days=i) for i in range(days)][::-1]
+    return pd.Series([share_down(data, dt.datetime.combine(d + dt.timedelta(days=1), dt.time()))
+                      for d in dates], index=dates, dtype=float)
 
 
 def last_data_day(store: DataStore) -> dt.date:
@@ -157,7 +176,7 @@ KPI_LABELS = {
     "aov": "Avg order value",
     "active_customers": "Customers ordering",
     "signups": "New sign-ups",
-    "stores_below_baseline": "Stores below baseline",
+    "stores_below_baseline": "Stores alerting",
     "share_devices_down": "Devices down",
     "production_seconds": "Seconds per drink",
 }

@@ -1,4 +1,4 @@
-"""The brief's three-sentence summary: a template, or an LLM held to the page's own numbers.
+"""The brief's short summary (what to do today first): a template, or an LLM held to the page's own numbers.
 
 With ``LUCKIN_LAB_LLM_URL`` set (an OpenAI-compatible chat API, e.g. the company's Dify;
 key in ``LUCKIN_LAB_LLM_KEY``, model in ``LUCKIN_LAB_LLM_MODEL``), the model is sent only the
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 ENV_URL, ENV_KEY, ENV_MODEL = "LUCKIN_LAB_LLM_URL", "LUCKIN_LAB_LLM_KEY", "LUCKIN_LAB_LLM_MODEL"
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 SYSTEM = (
-    "You write a three-sentence morning summary for a coffee chain's executives. Use only the "
-    "facts given; state no number that is not in them; no advice beyond the decisions listed."
+    "You write a short morning summary for a coffee chain's executives: first what to do today, "
+    "then what is not acted on and why, then the alerts. Use only the facts given; state no number "
+    "that is not in them; no advice beyond the decisions listed."
 )
 
 
@@ -46,8 +47,8 @@ def invented_numbers(reply: str, page_text: str) -> set[str]:
 
 
 def template_text(facts: list[str]) -> str:
-    """The deterministic summary: the first three facts, each one sentence."""
-    return " ".join(f.rstrip(".") + "." for f in facts[:3])
+    """The deterministic summary: every fact, one sentence each (the decision comes first)."""
+    return " ".join(f.rstrip(".") + "." for f in facts)
 
 
 def _endpoint(url: str) -> str:
@@ -63,7 +64,7 @@ def ask_llm(facts: list[str], url: str, key: str | None, model: str, timeout_s: 
         "messages": [
             {"role": "system", "content": SYSTEM},
             {"role": "user", "content": "Facts:\n- " + "\n- ".join(facts)
-             + "\nWrite exactly three sentences."},
+             + "\nWrite at most four sentences, the decision first."},
         ],
     }
     req = urllib.request.Request(_endpoint(url), data=json.dumps(body).encode(), method="POST",

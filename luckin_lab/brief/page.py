@@ -13,10 +13,12 @@ from html import escape
 import pandas as pd
 
 from luckin_lab.brief.analysis import Brief, blocks_frame
-from luckin_lab.brief.kpis import POINTS
+from luckin_lab.brief.kpis import POINTS, day_text
 from luckin_lab.brief.outbox import CHART  # noqa: F401 - the chart file name run_brief writes
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.markdown import Block, typst_string
+from luckin_lab.transforms.sales import ALERT_DROP as SALES_ALERT_DROP
+from luckin_lab.transforms.sales import MATURE_WEEKS
 
 _TABLE = "width:100%;border-collapse:collapse;font-size:8.2pt;line-height:1.22;margin:2px 0 6px"
 _TH = ("text-align:left;background:#e8ecf7;padding:2px 5px;font-weight:bold;"
@@ -36,14 +38,15 @@ def _old(age: object) -> bool:
 def _sure(text: str) -> str:
     """'no detectable effect (the 90 % interval includes zero)' -> 'no detectable effect': the
     range beside it shows the interval; the method section says what the words mean."""
-    return re.sub(r"\s*\([^)]*\)$", "", str(text)) or str(text)
+    return re.sub(r"\s*\([^)]*\)", "", str(text)) or str(text)
 
 
 def _data_when(r: object) -> str:
     """'13 Feb' or '13 Feb (60 days before)': the age is said only when it is not the same day."""
     if r.data_as_of is None or pd.isna(r.data_as_of):
         return "–"
-    when = pd.Timestamp(r.data_as_of).strftime("%d %b")
+    d = pd.Timestamp(r.data_as_of)
+    when = f"{d.day} {d:%b}"
     age = r.data_age_days
     if pd.isna(age) or int(age) <= 0:
         return when
@@ -90,7 +93,7 @@ def _colour(key: str, d: float) -> str:
 
 def _kpi_heads(b: Brief) -> list[str]:
     day = b.period.days == 1
-    return ["", "Yesterday" if day else "Last week", "vs 7-day avg" if day else "vs prior week",
+    return ["", b.period.short if day else "Last week", "vs 7-day avg" if day else "vs prior week",
             "vs 28-day avg" if day else "vs 4-week avg", "vs 4 weeks ago"]
 
 
@@ -148,14 +151,20 @@ def reports_html(b: Brief) -> str:
     return f"<table style='{_TABLE}'>{''.join(rows)}</table>"
 
 
+STANDING = "Not new"
+
+
 def alerts_html(b: Brief) -> str:
+    standing = "".join(f"<p style='margin:1px 0 6px;font-size:8.4pt'><b>{STANDING}:</b> {escape(t)}</p>"
+                       for t in b.standing)
     if not b.alerts:
-        return "<p style='margin:2px 0 8px'>No alert fired.</p>"
+        return "<p style='margin:2px 0 8px'>No alert fired.</p>" + standing
     items = "".join(
         f"<li style='margin:1px 0'><b style='color:#c0392b'>{escape(a.subject)}</b>: "
         f"{escape(a.message)} <span style='{_MUTED}'>Rule: {escape(a.rule)}.</span></li>"
         for a in b.alerts)
-    return f"<ul style='margin:2px 0 6px;padding-left:18px;font-size:8.6pt;line-height:1.25'>{items}</ul>"
+    return (f"<ul style='margin:2px 0 6px;padding-left:18px;font-size:8.6pt;line-height:1.25'>{items}</ul>"
+            + standing)
 
 
 def summary_html(b: Brief) -> str:
@@ -243,12 +252,15 @@ def kpis_typst(b: Brief) -> str:
 
 
 def alerts_typst(b: Brief) -> str:
+    standing = "".join(
+        f"\n#{{set text(size: 8.1pt); par({{strong({_T(STANDING + ':')}); {_T(' ' + t)}}})}}"
+        for t in b.standing)
     if not b.alerts:
-        return f"#par({_T('No alert fired.')})"
+        return f"#par({_T('No alert fired.')})" + standing
     items = ", ".join(
         "{" + _ty_bad(a.subject) + f"; {_T(': ' + a.message + ' ')}; " + _ty_muted(f"Rule: {a.rule}.")
         + "}" for a in b.alerts)
-    return f"#{{set text(size: 8.3pt); set par(leading: 0.5em); list(tight: true, {items})}}"
+    return f"#{{set text(size: 8.3pt); set par(leading: 0.5em); list(tight: true, {items})}}" + standing
 
 
 def _ty_heading(text: str) -> str:
@@ -302,12 +314,33 @@ def follow_up_table(b: Brief) -> object:
 def stores_table(b: Brief) -> object:
     s = b.stores.assign(
         change=lambda d: d["change"],
-        mature=lambda d: d["mature"].map({True: "yes", False: "no (young store)"}),
+        mature=lambda d: d["mature"].map({True: "yes", False: f"no (open under {MATURE_WEEKS} weeks)"}),
     )[["store", "revenue", "baseline", "baseline_sd", "change", "mature"]]
     s = s.rename(columns={"store": "Store", "revenue": "Revenue", "baseline": "Baseline",
                           "baseline_sd": "Usual spread", "change": "Change", "mature": "Alerts apply"})
+    s["Change"] = s["Change"].map(lambda x: nb.pct(x, 1, signed=True))
     return nb.show_table(s, formats={"Revenue": "money", "Baseline": "money",
-                                     "Usual spread": "money", "Change": "pct"})
+                                     "Usual spread": "money"})
+
+
+def stores_intro(b: Brief, p: object) -> str:
+    """Which window the table compares, and why its threshold is not the store sales report's."""
+    span = (f"{b.period.short}'s revenue against the average day of the 28 days before"
+            if b.period.days == 1 else
+            f"the revenue of {b.period.short} against the average of the 4 weeks before")
+    young = b.stores[~b.stores.mature].sort_values("change")
+    worst = (f" The largest drop among them: {young.store.iloc[0]} "
+             f"({nb.pct(young.change.iloc[0], 1, signed=True)})." if len(young)
+             and young.change.iloc[0] < 0 else "")
+    return (
+        f"@tbl-stores compares {span} (its *28-day baseline*). A store alerts only when it is more "
+        f"than {nb.pct(p.store_drop, 0)} under it and further under it than "
+        f"{p.store_drop_noise_sd:g} times its usual day-to-day spread, so an ordinary slow day does "
+        "not alert. The *Store sales* row above uses a different window: the last complete week "
+        f"against that store's own 4-week average, with a {nb.pct(-SALES_ALERT_DROP, 0)} threshold; "
+        "a single day swings more than a week, so the day-level threshold here is higher and the two "
+        f"can disagree. Stores open less than {MATURE_WEEKS} weeks before the baseline starts are "
+        f"still settling after opening and never alert in either.{worst}")
 
 
 def method_text(b: Brief, p: object) -> str:
@@ -328,8 +361,12 @@ def method_text(b: Brief, p: object) -> str:
         "with the interval, and how sure the report is, in its own words. The brief fits no "
         "model of its own and never reruns a report.\n"
         "- **Profit per month**: every report's money is put in one unit. A weekly figure is "
-        "multiplied by 4.35 (weeks in a month), a 7-day plan likewise (as if repeated every week), "
-        "a 12-month value divided by 12; the report's own figure is printed beside it. Revenue, "
+        "multiplied by 4.35 (weeks in a month); a plan for the next 7 days is multiplied likewise "
+        "only as if it were repeated every week, and its row says so; a 12-month value is divided "
+        "by 12; the report's own figure is printed beside it. A report's profit per month larger "
+        "than the company's whole gross profit per month (the Store sales row) is not shown but "
+        "flagged for checking. Each figure is the profit the decision keeps or adds against doing "
+        "nothing, except Store sales, which is the company's level. Revenue, "
         "and a figure that is not money (such as cups), are marked as such. The range is the "
         "report's own interval (95 %, or 90 % where the report uses 90 %): *clearly a gain* means "
         "it excludes zero, *no detectable effect* that the figure is within one standard error of "
@@ -347,8 +384,11 @@ def method_text(b: Brief, p: object) -> str:
 
 def data_text(store: object, b: Brief) -> str:
     excl = store.exclusions_frame()
-    parts = "; ".join(f"{nb.num(r.rows)} {r.reason}" for r in excl.itertuples()) or "none"
-    return (f"Period: {b.period.start} to {b.period.end}, with a 28-day lookback. Rows excluded "
+    parts = "; ".join(f"{nb.num(r.rows)} {r.reason}" if r.rows else f"no {r.reason.split(':')[0]}"
+                      for r in excl.itertuples()) or "none"
+    when = (day_text(b.period.end) if b.period.days == 1 else
+            f"{day_text(b.period.start)} to {day_text(b.period.end)}")
+    return (f"Period: {when}, with a 28-day lookback. Rows excluded "
             f"from revenue: {parts}. The reports' figures are as their own runs recorded them; "
             "each block gives the age of its data.")
 
@@ -375,6 +415,7 @@ def revenue_figure(b: Brief):
     ax.set_ylim(bottom=0)
     ax.set_title("Revenue per day, all stores (USD)")
     ax.legend(loc="lower left", ncol=3)
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+    # one tick a week, on the period's own weekday, so the ticks are evenly spaced
+    ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=b.period.end.weekday()))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b"))
     return fig

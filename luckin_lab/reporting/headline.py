@@ -224,19 +224,38 @@ def _coupon_v2(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
                     e["ci_low"] * k, e["ci_high"] * k, unit, True, for_whom=who, follow_up_days=30)
 
 
+def _price_moves(m: Mapping[str, Any]) -> str:
+    """'raise 6 of 8 category prices' from the run's today/recommended prices ('' if not recorded)."""
+    today, new = m.get("today_price") or {}, m.get("recommended_price") or {}
+    if not today or not new:
+        return ""
+    moves = [round(float(new[g]), 2) - round(float(today[g]), 2) for g in today if g in new]
+    up, down = sum(d > 0 for d in moves), sum(d < 0 for d in moves)
+    parts = ([f"raise {up}"] if up else []) + ([f"lower {down}"] if down else [])
+    return f"{' and '.join(parts)} of {len(moves)} category prices" if parts else ""
+
+
+PRICE_MODEL = "the range is the price test's model's (95 % interval of the margin change)"
+
+
 def _pricing(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
     lo, hi = m["weekly_margin_change_low"], m["weekly_margin_change_high"]
+    moves = _price_moves(m)
     if lo == hi == m["weekly_margin_change"] == 0:
         decision = "Keep today's prices: no price change is worth making."
     elif lo > 0:
-        decision = "Apply the recommended prices: margin rises."
+        decision = (f"Apply the recommended prices ({moves}): margin rises." if moves else
+                    "Apply the recommended prices: margin rises.")
     elif hi < 0:
         decision = "Keep today's prices: the recommended changes would lose margin."
     else:
         decision = "Keep today's prices until the margin gain is clear."
+    est = Estimate(m["weekly_margin_change"], lo, hi, 0.95)
     return Headline(decision, "margin change per week at the recommended prices",
                     m["weekly_margin_change"], lo, hi, "USD per week", True,
-                    for_whom="menu prices in every store", follow_up_days=28)
+                    for_whom="menu prices in every store", follow_up_days=28,
+                    confidence=f"{confidence_words(est, positive='a gain', negative='a loss')}; "
+                               f"{PRICE_MODEL}")
 
 
 def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
@@ -255,7 +274,8 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
         return Headline(
             f"Send {k} technician{'s' if k != 1 else ''} on the {m.get('plan_visits', 0)} planned "
             f"visits over the next {days} days.",
-            f"drink margin kept minus technician cost over {days} days", _f(m, "expected_profit_usd"),
+            f"profit the plan keeps against no action: drink margin kept minus technician cost, "
+            f"next {days} days", _f(m, "expected_profit_usd"),
             _f(m, "profit_low_usd"), _f(m, "profit_high_usd"), unit=f"USD per {days} days", is_profit=True,
             level=float(m.get("profit_interval_level") or 0.95), for_whom="store technicians",
             confidence=("range of 9 in 10 simulated weeks of failures; the failure model and the lost-sales "
@@ -285,8 +305,9 @@ def _sites(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
     est = set_profit(m)
     _, decision = site_decision(names, est, bool(m.get("decision_robust_to_decay", True)))
     if est is not None:
-        figure = ("profit per month after cost of goods, rent and staff" if m.get("staff_cost_per_store_monthly")
-                  else "profit per month after cost of goods and rent (before staff)")
+        figure = f"all {len(names)} sites together, " + (
+            "profit per month after cost of goods, rent and staff" if m.get("staff_cost_per_store_monthly")
+            else "profit per month after cost of goods and rent (before staff)")
         return Headline(decision, figure, est.value, _f(m, "portfolio_profit_low"), _f(m, "portfolio_profit_high"),
                         "USD per month", True, level=est.level, for_whom="the expansion committee")
     return Headline(decision, "added revenue per month, net of sales taken from our stores (revenue, not profit)",

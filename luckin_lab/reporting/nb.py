@@ -145,14 +145,14 @@ def _typst_table(head: list[str], numeric: list[bool], rows: list[list[str]], wi
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
     # column shares like the browser's automatic table layout: by the longest cell or header word
-    # a cell without a space cannot wrap ("+$11.7K"): its digits and signs are wider than
-    # letters, so it gets room for two more characters than it has
-    longest = [max([len(w) for w in h.split()]
-                   + [len(r[i]) + (2 if " " not in r[i] else 0) for r in rows] + [3])
+    longest = [max([len(w) for w in h.split()] + [len(r[i]) for r in rows] + [3])
                for i, h in enumerate(head)]
     widths = tup([f"{min(n, 40)}fr" for n in longest])
 
-    body = ",\n  ".join(tup([typst_string(v) for v in r]) for r in rows)
+    def cell(v: str) -> str:  # a short figure without spaces ("+$11.7K") never wraps
+        return f"box({typst_string(v)})" if " " not in v and len(v) <= 24 else typst_string(v)
+
+    body = ",\n  ".join(tup([cell(v) for v in r]) for r in rows)
     return (f"#ll-table(\n  header: {tup([typst_string(h) for h in head])},\n"
             f"  numeric: {tup(['true' if n else 'false' for n in numeric])}, widths: {widths},\n"
             f"  wide: {'true' if wide else 'false'}, keep: {'true' if keep else 'false'},\n"

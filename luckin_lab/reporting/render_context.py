@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +102,10 @@ class RenderContext:
         if self.data_end:
             end = dt.date.fromisoformat(self.data_end[:10])
             day = f"{end.day} {end:%b %Y}"
-            return f"{day} (data from {self.data_window})" if self.data_window else day
+            window = _window_words(self.data_window)
+            if not self.data_window or window == day:
+                return day  # a one-day window says its day once
+            return f"{day} (data from {window})"
         return self.data_window or "not reported by the notebook"
 
     @property
@@ -122,6 +126,20 @@ class RenderContext:
         shown = {k: v for k, v in self.parameters.items()
                  if k not in _HIDDEN and v not in (None, "") and v != [] and v != {}}
         return " · ".join(f"{k.replace('_', ' ')}: {_value(v)}" for k, v in shown.items())
+
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def _window_words(window: str) -> str:
+    """'2025-06-01 to 2026-02-07' -> '1 Jun 2025 to 7 Feb 2026' (the pages' one date style);
+    a window of one day is that day."""
+    def day(m: re.Match) -> str:
+        d = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return f"{d.day} {d:%b %Y}"
+    words = _ISO_DAY.sub(day, window or "")
+    a, sep, b = words.partition(" to ")
+    return a if sep and a == b else words
 
 
 def _value(v: Any) -> str:

@@ -127,18 +127,44 @@ def scorecard_view(card: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
 MEASURED = "measured directly from the sales data"
 
 
+def _week_words(head: Mapping[str, Any]) -> str:
+    """'the week 9-15 Feb 2026' (the last complete week the report compares)."""
+    a = dt.date.fromisoformat(head["week_start"])
+    b = dt.date.fromisoformat(head.get("week_end") or (a + dt.timedelta(days=6)).isoformat())
+    return f"the week {a.day} {a:%b} to {b.day} {b:%b %Y}"
+
+
 def store_headline(head: Mapping[str, Any], profit_available: bool) -> Headline:
-    """The block from the report's own ``week_headline`` figures (as written to metrics.json)."""
+    """The block from the report's own ``week_headline`` figures (as written to metrics.json).
+
+    The decision names its window (the last complete week against that store's own 4-week
+    average), the threshold, which stores it leaves out (open 10 weeks or less) and the largest
+    drop among those, so a reader holding a day-level table can tell why the two differ.
+    """
     below = list(head.get("stores_below_4wk_avg") or [])
+    change = head.get("below_4wk_avg_change") or {}
+    drop = pct(-sales.ALERT_DROP, 0)
+    ramp = metrics.OPENING_RAMP_WEEKS
+    week = _week_words(head)
     their = "its" if len(below) == 1 else "their"
-    decision = (f"Look into {', '.join(below)}: revenue more than 10 % below {their} 4-week average."
-                if below else "No action: every mature store is within 10 % of its 4-week average.")
-    week = head["week_start"]
+    if below:
+        decision = (f"Look into {', '.join(below)}: in {week}, revenue more than {drop} below {their} "
+                    "own 4-week average.")
+    else:
+        decision = (f"No action: in {week}, every store open more than {ramp} weeks is within "
+                    f"{drop} of its own 4-week average.")
+    young = [st for st in (head.get("new_stores_below_4wk_avg") or []) if st in change]
+    if young:
+        worst = min(young, key=lambda st: change[st])
+        decision += (f" Not counted: {worst} ({pct(change[worst], signed=True)}"
+                     + (f", and {len(young) - 1} more" if len(young) > 1 else "")
+                     + f"), open {ramp} weeks or less and still settling after opening.")
+    week_start = head["week_start"]
     if profit_available and head.get("gross_profit") is not None:
-        return Headline(decision, f"gross profit of all stores, week of {week} (a level, not a "
+        return Headline(decision, f"gross profit of all stores, week of {week_start} (a level, not a "
                         "decision's effect)",
                         float(head["gross_profit"]), unit="USD per week", is_profit=True,
                         for_whom="store operations", confidence=MEASURED)
-    return Headline(decision, f"revenue of all stores, week of {week} (revenue, not profit)",
+    return Headline(decision, f"revenue of all stores, week of {week_start} (revenue, not profit)",
                     float(head["revenue"]), unit="USD per week", is_profit=False,
                     for_whom="store operations", confidence=MEASURED)
