@@ -258,10 +258,10 @@ def policy_table(a: UpliftAnalysis, d: decision.Decision) -> pd.DataFrame:
         f"gain {per} against today": [fmt(x * f) for x in t["gain_vs_today"]],
         "95 % interval": [ci(g, s) for g, s in zip(t["gain_vs_today"], t["gain_vs_today_se"],
                                                    strict=True)],
-        f"gain {per} against {nn.control}": [fmt(x * f) for x in t["gain_vs_none"]],
+        f"gain against {nn.control}": [fmt(x * f) for x in t["gain_vs_none"]],
         "measured on": np.where(t["measured_on"] == "experiment", f"all {nn.units}",
                                 f"held-out {nn.units}"),
-        f"model's expectation against today {per} (not used)":
+        "model's expectation against today (not used)":
             [fmt(x * f) for x in t["model_gain_vs_today"]],
     })
 
