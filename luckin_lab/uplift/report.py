@@ -223,7 +223,9 @@ def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
         f"{nn.units} in arm": e["n_arm"].to_numpy(),
         f"{nn.control}": [w.level(r.control_mean * f, u) for r, (u, f) in rows],
         "with the arm": [w.level(r.arm_mean * f, u) for r, (u, f) in rows],
-        "effect": [w.diff(r.effect * f, u, signed=True) for r, (u, f) in rows],
+        # the same scale as its interval (and as the effect lines): "+$6.3K", not "+$6,255"
+        "effect": [w.diff(r.effect * f, u, like=max(abs(r.ci_low), abs(r.ci_high)) * f,
+                          signed=True) for r, (u, f) in rows],
         "95 % interval": [f"{w.diff(r.ci_low * f, u, like=r.ci_high * f)} to "
                           f"{w.diff(r.ci_high * f, u, like=r.ci_low * f)}" for r, (u, f) in rows],
         "p-value": [p_text(p) for p in e["p_value"]],
