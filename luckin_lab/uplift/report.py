@@ -319,5 +319,6 @@ def method_text(a: UpliftAnalysis) -> str:
 * **What is recommended.** Targeting only when the experiment has at least
   {MIN_UNITS_PER_ARM:,} {nn.units} per arm, targeting clearly beats the best single policy on
   held-out {nn.units}, and it clearly beats today's policy; otherwise, among the single
-  policies whose 95 % interval against today's policy lies above zero, the one with the
-  largest measured gain; otherwise no change."""
+  policies whose 95 % interval against today's policy lies above zero even after allowing
+  for the number of options compared (Bonferroni), the one with the largest measured gain;
+  otherwise no change."""
