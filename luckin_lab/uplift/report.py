@@ -295,6 +295,7 @@ def model_table(a: UpliftAnalysis) -> pd.DataFrame:
 
 
 GLOSSARY_TERMS = ["Randomized test", "Average effect", "Percentage point", "Confidence interval",
+                  "Bonferroni",
                   "P-value", "Cluster-robust interval", "Standardized difference", "Uplift", "Uplift model", "Held-out data",
                   "Inverse-propensity weighting", "Qini curve", "AUUC"]
 
