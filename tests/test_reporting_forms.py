@@ -37,7 +37,8 @@ def test_every_nb_output_has_a_markdown_form_and_a_readable_text_form():
         "<!--| quarto-html-table-processing: none -->" + table["text/html"]]
     typst = raw_blocks(table["text/markdown"], "typst")[0]
     assert typst.startswith("#ll-table(") and '"$40.9K"' in typst and '"$5,031"' in typst
-    assert "numeric: (false, true), widths: (9fr, 7fr)" in typst and '"JFK T4 #1"' in typst
+    # shares by the longest cell; a figure without spaces counts 1.4 times ("$40.9K": 8)
+    assert "numeric: (false, true), widths: (9fr, 8fr)" in typst and '"JFK T4 #1"' in typst
     assert table["text/plain"].splitlines() == ["store | revenue", "8th Ave | $40.9K",
                                                 "JFK T4 #1 | $5,031"]
     kpis = _bundle(outputs[0])
@@ -94,6 +95,14 @@ def test_cover_says_where_the_data_come_from_without_code_names():
         assert "Data as of" in block.html and "7 Feb 2026" in block.typst
     assert "Old data." in demo.html and "Old data." in demo.typst
     assert "site_selection" in run_details_text(_ctx()) and "k sites: 5" in run_details_text(_ctx())
+
+
+def test_run_details_of_a_generic_run_name_the_report_by_its_title_not_its_id():
+    generic = RenderContext("coupon_uplift", "job_training", {}, tables=["generic_experiment"])
+    company = RenderContext("coupon_uplift", "demo", {}, tables=["orders", "generic_experiment"])
+    text = run_details_text(generic, "Randomized experiment")
+    assert "coupon" not in text and "“Randomized experiment”" in text and "job_training" in text
+    assert "coupon_uplift" in run_details_text(company, "Randomized experiment")
 
 
 def _notebook(paragraphs: int, rows: int) -> nbformat.NotebookNode:

@@ -45,10 +45,16 @@ def cover_block(front: dict, ctx: RenderContext) -> Block:
     return Block(html, typst, text)
 
 
-def run_details_text(ctx: RenderContext) -> str:
-    """The run's names, exact source and parameters: a data scientist's provenance, last."""
+def run_details_text(ctx: RenderContext, title: str = "") -> str:
+    """The run's names, exact source and parameters: a data scientist's provenance, last.
+
+    A run on generic data names the report by its title, not its id: the id (a folder name such
+    as ``coupon_uplift``) carries the demo's domain words, which a report on anyone's data must
+    not print.
+    """
     params = ctx.parameters_label or "defaults only"
-    text = (f"Report {ctx.report}, run “{ctx.run}”, generated {ctx.generated_at}. "
+    name = f"“{title}”" if ctx.is_generic and title else ctx.report
+    text = (f"Report {name}, run “{ctx.run}”, generated {ctx.generated_at}. "
             f"Source: {ctx.source_label}. Parameters: {params}. Every value, defaults included, "
             "is in run.json beside this report; machine-readable results are in results/.")
     return text + flagged_text(ctx.flagged)
@@ -63,8 +69,8 @@ def flagged_text(flagged: list[dict]) -> str:
             + "; ".join(parts) + ".")
 
 
-def run_details_block(ctx: RenderContext) -> Block:
-    text = run_details_text(ctx)
+def run_details_block(ctx: RenderContext, title: str = "") -> Block:
+    text = run_details_text(ctx, title)
     html = (f"<section class='ll-run'><h2>Run details</h2>"
             f"<p class='ll-note'>{escape(text)}</p></section>")
     typst = f"#ll-run-details({typst_string('Run details')}, {typst_string(text)})"

@@ -44,7 +44,7 @@ def render_html(executed: Path, out: Path, ctx: RenderContext) -> Path:
         f"<meta name='generator' content='luckin-lab pip-only renderer'>"
         f"<title>{title}</title><style>{CSS_PATH.read_text()}</style></head>"
         f"<body><main class='ll-report'>{cover_block(front, ctx).html}{body}"
-        f"{run_details_block(ctx).html}</main></body></html>\n"
+        f"{run_details_block(ctx, str(front.get('title') or '')).html}</main></body></html>\n"
     )
     out.write_text(page, encoding="utf-8")
     return out

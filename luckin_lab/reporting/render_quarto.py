@@ -84,7 +84,7 @@ def prepare_notebook(executed: Path, ctx: RenderContext) -> nbformat.NotebookNod
         for output in cell.get("outputs", []):
             _markdown_only(output)
     cover = nbformat.v4.new_markdown_cell(cover_block(front, ctx).markdown())
-    details = nbformat.v4.new_markdown_cell(run_details_block(ctx).markdown())
+    details = nbformat.v4.new_markdown_cell(run_details_block(ctx, str(front.get("title") or "")).markdown())
     nb.cells = [head, cover, *cells, details]
     return nb
 

@@ -98,13 +98,13 @@ def effect_lines(a: UpliftAnalysis) -> list[str]:
 def options(a: UpliftAnalysis, d: Decision) -> pd.DataFrame:
     """Every change from today's policy page one weighs: the single-arm policies (randomized
     test, all units) and, when the experiment is large enough to try it, targeting within
-    the budget (held-out units). Rows of ``d.frame``, best first."""
+    the budget (held-out units). Rows of ``d.frame``, the recommended one first."""
     f = d.frame
     keep = ~f["today"] & (f["policy"].str.startswith("everyone ") | (f["policy"] == NONE))
     tg = a.targeting
     if tg is not None and tg.large_enough and a.offers.cost.any():
         keep |= f["policy"] == TARGETED
-    return f[keep].sort_values("gain_vs_today", ascending=False)
+    return f[keep].sort_values(["recommended", "gain_vs_today"], ascending=False)
 
 
 def _verdict(m: Measured, compared: int) -> str:
@@ -114,6 +114,8 @@ def _verdict(m: Measured, compared: int) -> str:
         return "clearly better"
     if clearly_better(Measured(-m.value, m.se, m.source), compared):
         return "clearly worse"
+    if m.low > 0 or m.high < 0:  # the 95 % interval alone excludes zero
+        return f"unclear once {compared} options are compared"
     return "not clearly different"
 
 
@@ -128,13 +130,13 @@ def options_table(a: UpliftAnalysis, d: Decision) -> pd.DataFrame:
         rows.append({
             "instead of today's policy": policy_label(a, r.policy).capitalize()
             + (" (recommended)" if r.recommended else ""),
-            f"{a.data.nouns.value} {per} against today":
+            f"{a.data.nouns.value} {per.replace('per ', '/ ')} vs today":
                 fmt_value(a, est.value, est.low, est.high, signed=True)(est.value),
             "95 % interval": f"{fmt(est.low)} to {fmt(est.high)}",
             "verdict" + (f" ({d.compared} options compared)" if d.compared > 1 else ""):
                 _verdict(Measured(r.gain_vs_today, r.gain_vs_today_se, ""), d.compared),
-            "measured on": ("randomized test, all " if r.gain_vs_today_measured_on == "experiment"
-                            else "held-out ") + a.data.nouns.units,
+            "measured on": ("randomized test" if r.gain_vs_today_measured_on == "experiment"
+                            else f"held-out {a.data.nouns.units}"),
         })
     return pd.DataFrame(rows)
 
