@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from report_helpers import execute_notebook_small
 
-from luckin_lab.reporting import nb
+from luckin_lab.reporting import certainty, nb
 from luckin_lab.reporting.params import ReportParams
 from luckin_lab.reporting.params_models import iot_survival, time_to_event
+from luckin_lab.survival import report as R
 from luckin_lab.synth.iot_toy import write_toy_store
 
 
@@ -69,7 +70,7 @@ def _page_one_text(executed) -> str:
 
 def test_device_report_runs_and_page_one_matches_results(tmp_path, toy_uri):
     """The toy store has no sales tables: demand from the cup log at the assumed margin."""
-    res = execute_notebook_small("iot_survival", tmp_path, toy_uri)
+    res = execute_notebook_small("iot_survival", tmp_path, toy_uri, assumed_margin_per_cup_usd=3.0)
     m = json.loads((res / "metrics.json").read_text())
     for key in ("expected_failures_7d", "expected_failures_30d", "margin_kept_vs_run_to_failure_usd",
                 "chosen_model", "hazard_ratios", "calibration", "plan_visits", "n_failures",
@@ -79,14 +80,18 @@ def test_device_report_runs_and_page_one_matches_results(tmp_path, toy_uri):
     assert m["plan_visits"] <= 2 * 4 * 7
     assert 0.4 < m["share_down_at_snapshot"] < 0.75
     assert not m["lost_sales"]["prices_support"] and m["margin_per_cup_usd"] == pytest.approx(3.0)
+    crew = pd.read_csv(res / "crew_projection.csv")  # the crew is chosen on four weeks, not one
+    best = crew[crew.recommended]
+    assert len(best) == 1 and best.expected_profit_usd.iloc[0] == crew.expected_profit_usd.max()
+    assert set(crew.technicians) == set(range(0, 5))
     staffing = pd.read_csv(res / "staffing.csv")
-    best = staffing[staffing.recommended]
-    assert len(best) == 1 and best.expected_profit_usd.iloc[0] == staffing.expected_profit_usd.max()
-    assert set(staffing.technicians) == set(range(0, 5))
+    assert (staffing.recommended == (staffing.technicians == best.technicians.iloc[0])).all()
     page = _page_one_text(tmp_path / "iot_survival.ipynb")
     k = int(best.technicians.iloc[0])
-    assert (f"Send **{k} technician" in page) if k else ("Send no technician" in page)
+    assert (f"Send **{R.crew_words(k).lower()}**" in page) if k else ("Send no technician" in page)
     assert nb.money(best.expected_profit_usd.iloc[0]) in page  # the house formatter, from results/
+    assert f"about **{nb.num(m['expected_failures_7d'])} of the" in page  # failures expected this week
+    assert m["plan_visits"] == len(pd.read_csv(res / "maintenance_schedule.csv"))
     assert "grinders and ice makers are not priced" in page
     assert f"{m['devices_down_at_snapshot']} of" in page
     # the calibration claim carries its skill over a constant rate
@@ -121,23 +126,28 @@ def test_weekly_run_on_the_demo_store_prices_downtime_within_what_stores_sell(sm
     res = latest / "results"
     m = json.loads((res / "metrics.json").read_text())
     staffing = pd.read_csv(res / "staffing.csv").set_index("technicians")
+    crew = pd.read_csv(res / "crew_projection.csv").set_index("technicians")
+    beats = pd.read_csv(res / "crew_beats.csv").set_index("technicians")
     policies = pd.read_csv(res / "policy_comparison.csv").set_index("policy")
-    best, none = staffing[staffing.recommended].iloc[0], staffing.loc[0]
+    best, none = crew[crew.recommended].iloc[0], crew.loc[0]
     # every money figure of the decision comes from results/
-    for v in (best.expected_profit_usd, none.expected_lost_margin_usd, none.lost_margin_high_usd,
-              m["lost_sales"]["chain_gross_profit_usd"], m["lost_sales"]["drink_margin_per_horizon_usd"]):
+    for v in (best.expected_profit_usd, none.lost_margin_usd, m["lost_sales"]["chain_gross_profit_usd"],
+              m["lost_sales"]["drink_margin_per_week_usd"], m["week_plan_margin_kept_usd"]):
         assert nb.money(v) in page, v
-    assert f"between {nb.money(none.lost_margin_low_usd, like=none.lost_margin_high_usd)} and" in page
     k = int(best.name)
     if k:
         assert f"between {nb.money(best.profit_low_usd, like=best.profit_high_usd)} and " \
                f"{nb.money(best.profit_high_usd)}" in page
     else:
         assert "Send no technician" in page
-    if k + 1 in staffing.index:  # what one more technician would keep, and cost
-        nxt = staffing.loc[k + 1]
-        assert f"keep only {nb.money(nxt.margin_kept_usd - best.margin_kept_usd)} more for " \
-               f"{nb.money(nxt.technician_cost_usd - best.technician_cost_usd)}" in page
+    # devices down after four weeks for every crew, and the chance the pick beats the runner-up
+    for j, r in crew.iterrows():
+        assert f"{'nobody' if j == 0 else R.crew_words(j).lower()}: {nb.num(r.down_after_week4)}" in page
+    j = m["crew_runner_up"]
+    assert f"in {certainty.probability_text(beats.loc[k, str(j)])} of the same simulated futures" in page
+    # Table 2's margins add up to the week plan's total
+    sched = pd.read_csv(res / "maintenance_schedule.csv")
+    assert sched.margin_kept_usd.sum() == pytest.approx(m["week_plan_margin_kept_usd"], abs=0.01)
     # planted data: what the stores made on drinks in the 28 days before the snapshot, from raw tables
     snap = pd.Timestamp(m["snapshot"])
     con = duckdb.connect(str(small_store_dir / "store.duckdb"), read_only=True)
@@ -149,13 +159,15 @@ def test_weekly_run_on_the_demo_store_prices_downtime_within_what_stores_sell(sm
     week = made / 28 * 7
     assert m["lost_sales"]["drink_margin_per_week_usd"] == pytest.approx(week, rel=0.01)
     assert (staffing.lost_margin_high_usd <= week + 1e-6).all()  # never more than the stores sell
-    assert none.expected_lost_margin_usd < m["lost_sales"]["chain_gross_profit_usd"]
-    # the plan against run to failure: the sign of the downtime difference is said as it is
+    assert (crew.lost_margin_usd <= 4 * week + 1e-6).all()
+    assert staffing.loc[0].expected_lost_margin_usd < m["lost_sales"]["chain_gross_profit_usd"]
+    # the plan against run to failure (evidence section): the sign of the downtime difference is said as it is
     hours = policies.loc["optimised plan", "downtime_hours_avoided_vs_run_to_failure"]
+    full = (latest / "report.html").read_text()
     if hours < 0:
-        assert f"leaves devices down {nb.num(-hours)} more hours" in page
+        assert f"leaves devices down {nb.num(-hours)} more hours" in full
     else:
-        assert f"cuts device downtime by {nb.num(hours)} hours" in page
+        assert f"cuts device downtime by {nb.num(hours)} hours" in full
     assert policies.loc["optimised plan", "expected_lost_margin_usd"] <= \
         policies.loc["run to failure", "expected_lost_margin_usd"] + 1e-6
 
@@ -177,3 +189,23 @@ def test_generic_printer_fleet_runs(tmp_path, toy_uri):
     sv = m["service"]
     assert nb.money(sv["saving_usd"]) in page and f"{nb.num(sv['failures_avoided'], 1)} failures" in page
     assert len(pd.read_csv(res / "service_priority.csv")) == sv["services"]
+
+
+def test_what_changed_compares_with_the_newest_published_run_before_this_one(tmp_path):
+    """Older published run found; failed, unpublished and newer runs skipped; none -> first run."""
+    from luckin_lab.reporting.runs import write_record
+
+    run_dir = tmp_path / "iot_survival" / "weekly"
+    for name, rec in [("20261201T000000Z", {"status": "succeeded", "published": True}),
+                      ("20261202T000000Z", {"status": "succeeded", "published": True}),
+                      ("20261203T000000Z", {"status": "failed"}),
+                      ("20261204T000000Z", {"status": "succeeded", "published": False}),
+                      ("20261206T000000Z", {"status": "succeeded", "published": True})]:
+        (run_dir / name / "results").mkdir(parents=True)
+        (run_dir / name / "results" / "metrics.json").write_text("{}")
+        write_record(run_dir / name, {**rec, "started": f"{name[:4]}-{name[4:6]}-{name[6:8]}"})
+    current = run_dir / "20261205T000000Z" / "results"
+    current.mkdir(parents=True)
+    folder, rec = R._previous_run(current)
+    assert folder.name == "20261202T000000Z" and rec["started"] == "2026-12-02"
+    assert R._previous_run(run_dir / "20261201T000000Z" / "results") is None

@@ -72,8 +72,18 @@ def test_calibration_claim_carries_its_skill():
     worse = c.calibration_sentence(85.0, 83, -0.285, "failures")
     assert "no better than assuming the same rate" in worse and "-28.5 %" in worse and "better than" in worse
     assert "-28.5 % better" not in worse
+    modest = c.calibration_sentence(41.1, 41, 0.068, "failures")
+    assert "6.8 % better" in modest and modest.endswith("where the failures fall.")
     strong = c.calibration_sentence(85.0, 83, 0.31, "failures")
     assert "31.0 % better" in strong and "not which ones" not in strong
+
+
+def test_calibration_spread_names_the_worst_group_and_both_directions():
+    s = c.calibration_spread_sentence([0.27, 0.36, 0.43, 0.54, 0.69], [0.22, 0.56, 0.50, 0.28, 0.72], [18] * 5)
+    assert "5 risk groups of 18 units" in s and "up to 26 points" in s and "54 % predicted, 28 % happened" in s
+    assert "too high for some groups and too low for others" in s
+    one_way = c.calibration_spread_sentence([0.2, 0.4], [0.25, 0.45], [10, 12])
+    assert "10 to 12 units" in one_way and "up to 5 points" in one_way and "too high" not in one_way
 
 
 def test_model_and_experiment_disagreement_trusts_the_experiment():

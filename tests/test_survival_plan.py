@@ -135,3 +135,38 @@ def test_staffing_never_loses_more_than_the_stores_sell_and_recommends_the_most_
     assert t.expected_lost_margin_usd.is_monotonic_decreasing
     assert t.loc[t.recommended, "expected_profit_usd"].iloc[0] == t.expected_profit_usd.max()
     assert (t.profit_low_usd <= t.expected_profit_usd).all() and (t.expected_profit_usd <= t.profit_high_usd).all()
+
+
+def test_the_schedule_credits_add_up_exactly_to_the_plans_margin_kept():
+    """Table 2's margin column: each visit's credit, in the order chosen; their sum is the plan's
+    exact expected margin kept against no visit (spare-capacity repairs included)."""
+    from luckin_lab.survival.plan import _store_slots, optimise, visit_credits
+
+    rng = np.random.default_rng(5)
+    devs = [(s, k, bool(rng.random() < 0.5)) for s in (1, 2, 3) for k in (MAKER, MAKER, "grinder")]
+    inp = _inputs(devs, _demand({1: 260.0, 2: 390.0, 3: 130.0}, coffee_share=0.4), H=5, p_fail=0.1, rate=20.0)
+    order: list[int] = []
+    visit = optimise(inp, 2, _store_slots(inp, 2.0), order)
+    assert sorted(order) == sorted(np.flatnonzero(visit >= 0))
+    credit = visit_credits(inp, visit, order)
+    none = expected_lost_drinks(inp, np.full(len(devs), -1))
+    plan = expected_lost_drinks(inp, visit)
+    assert credit.sum() == pytest.approx(float(((none - plan) * 2.0).sum()), abs=1e-9)  # margin $2 a drink
+    p = maintenance_plan(inp, pd.Timestamp("2026-01-01"), 1, 2)
+    assert p.schedule.margin_kept_usd.sum() == pytest.approx(p.capacity["margin_kept_usd"], abs=1e-9)
+
+
+def test_a_machine_about_to_fail_moves_ahead_of_a_repair_that_can_wait():
+    """Store 1: its only machine runs but fails on day 1 with chance 0.9, and sells twice what
+    store 2 sells; store 2's only machine is down. Servicing store 1 first loses 2.5 days of store
+    2's drinks (650) instead of 0.5 day there (130) plus 1.8 days of store 1's (936): a swap."""
+    from luckin_lab.survival.plan import _store_slots, most_urgent_first
+
+    inp = _inputs([(1, MAKER, False), (2, MAKER, True)], _demand({1: 520.0, 2: 260.0}), H=3, p_fail=0.0, rate=100)
+    inp.q_now[0] = [0.9, 0.0, 0.0]
+    late = np.array([2, 0])
+    early = most_urgent_first(inp, late, _store_slots(inp, 2.0))
+    assert list(early) == [0, 2]
+    lost = lambda v: float(expected_lost_drinks(inp, v).sum())  # noqa: E731
+    assert lost(late) == pytest.approx(0.5 * 260 + 1.8 * 520)
+    assert lost(early) == pytest.approx(2.5 * 260)

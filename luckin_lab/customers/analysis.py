@@ -216,9 +216,12 @@ class CustomerAnalysis:
         listing["expected_discount"] = offers.pick(offers.cost, alloc.assign)[chosen]
         listing["expected_reactivation"] = offers.pick(offers.uplift, alloc.assign)[chosen]
         listing["group"] = groups[chosen]
+        listing["measured_value"] = offers.pick(
+            winback.measured_values(groups, self.campaign.arms, self.group_effects), alloc.assign)[chosen]
+        measured = float(listing["measured_value"].sum())
         return WinBackPlan(monthly_budget, listing.sort_values("expected_value", ascending=False),
-                           float(alloc.value), float(alloc.value + lo), float(alloc.value + hi),
-                           float(alloc.cost), len(pool))
+                           measured, measured + lo, measured + hi, float(alloc.cost), len(pool),
+                           float(alloc.value))
 
     def summary(self) -> pd.DataFrame:
         """The headline figures as a frame (one row per figure)."""
@@ -247,7 +250,9 @@ class CustomerAnalysis:
 
 @dataclass(frozen=True)
 class WinBackPlan:
-    """The win-back list for one monthly budget, with its expected value and interval (90 %)."""
+    """The win-back list for one monthly budget. ``value`` (and its 90 % interval) prices the list
+    with the randomized test's measured value per customer of each group x offer; ``model_value``
+    is the per-customer model's figure for the same list, which chose it but is not the evidence."""
 
     monthly_budget: float
     customers: pd.DataFrame
@@ -256,8 +261,9 @@ class WinBackPlan:
     value_high: float
     discount: float
     pool: int
+    model_value: float = float("nan")
 
     def __repr__(self) -> str:
         return (f"WinBackPlan(budget={self.monthly_budget:,.0f}, customers={len(self.customers):,} "
                 f"of {self.pool:,}, value={self.value:,.0f} [{self.value_low:,.0f}, "
-                f"{self.value_high:,.0f}], discount={self.discount:,.0f})")
+                f"{self.value_high:,.0f}], model={self.model_value:,.0f}, discount={self.discount:,.0f})")

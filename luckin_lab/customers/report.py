@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from luckin_lab.customers import winback
 from luckin_lab.customers.analysis import CustomerAnalysis, WinBackPlan
 from luckin_lab.reporting import nb
-from luckin_lab.reporting.certainty import Estimate, interval_text
+from luckin_lab.reporting.certainty import Estimate, disagreement_sentence, interval_text
 from luckin_lab.reporting.headline import Headline, write_headline
 
 # what the catalog (UC-MK-02) claims: 5-10 % of 76K lapsed users x $4.71 AOV x 12 orders a year
@@ -52,6 +52,7 @@ def headline(a: CustomerAnalysis, plan: WinBackPlan | None) -> dict:
             "winback_budget": plan.monthly_budget, "winback_customers": int(len(plan.customers)),
             "winback_value": plan.value, "winback_value_low": plan.value_low,
             "winback_value_high": plan.value_high, "winback_discount": plan.discount,
+            "winback_model_value": plan.model_value,
             "winback_reactivations": float(plan.customers["expected_reactivation"].sum()),
         })
     return h
@@ -79,13 +80,32 @@ def decision(h: dict) -> str:
                 "offer test on the at-risk list before spending on it.")
     est = Estimate(h["winback_value"], h["winback_value_low"], h["winback_value_high"], 0.9)
     money = interval_text(est, lambda v: nb.money(v, like=h["winback_value"]))
+    measure = (f"12-month {h['value_measure']} after the coupon cost, priced with what the randomized "
+               "test measured for each group and offer")
     if not est.significant:
         return (f"Do not scale the win-back offer yet: the best list for a {nb.money(h['winback_budget'])} "
-                f"budget is worth {money} in 12-month {h['value_measure']}, an interval that includes "
-                "zero. Repeat the randomized test on a larger group first.")
+                f"budget is worth {money} in {measure}, an interval that includes zero. Repeat the "
+                "randomized test on a larger group first.")
     return (f"Send the win-back offers to {h['winback_customers']:,} customers within a "
-            f"{nb.money(h['winback_budget'])} discount budget: expected 12-month {h['value_measure']} "
-            f"{money} (90 % interval), about {h['winback_reactivations']:,.0f} customers back who "
+            f"{nb.money(h['winback_budget'])} discount budget: expected {measure}: {money} "
+            "(90 % interval).")
+
+
+def model_vs_test_sentence(h: dict) -> str:
+    """The model's figure for the same list beside the test's, and which one we trust (and why)."""
+    if "winback_model_value" not in h:
+        return ""
+    test = Estimate(h["winback_value"], h["winback_value_low"], h["winback_value_high"], 0.9)
+    model = h["winback_model_value"]
+    fmt = nb.money
+    warn = disagreement_sentence(Estimate(model, model, model, 0.9), test, "the same list", fmt)
+    if warn is None:
+        return (f"The per-customer model that chose the list puts it at {fmt(model)}, inside the "
+                "test's interval.")
+    return (f"{warn} Why they differ: the model picks the customers it expects to respond most and "
+            "credits them with more than the test measured on average for their group; the test "
+            "cannot confirm that extra. Offers go only to groups where the test measured a gain for "
+            f"that offer. The model expects about {h['winback_reactivations']:,.0f} customers back who "
             "would otherwise not have bought in the offer window.")
 
 
@@ -93,7 +113,8 @@ def risk_sentence(h: dict) -> str:
     return (f"Of {h['customers']:,} customers who have ever bought, {h['at_risk']:,} bought within the last "
             f"{h['horizon_days']} days but are more likely than not to buy nothing in the next "
             f"{h['horizon_days']}; they are worth {nb.money(h['at_risk_value_12m'])} in expected "
-            f"12-month {h['value_measure']}. A further {h['lapsed']:,} have already bought nothing for "
+            f"12-month {h['value_measure']} (what they are expected to bring, not money a campaign "
+            "saves). A further {h['lapsed']:,} have already bought nothing for "
             f"{h['horizon_days']}+ days (worth {nb.money(h['lapsed_value_12m'])}).")
 
 
@@ -108,8 +129,8 @@ def model_sentence(h: dict) -> str:
         verdict = "about the same as today's rule"
     gap = h["calibration_gap"]
     calibrated = ("its stated chances match what happened within "
-                  f"{gap * 100:.0f} points (chart 1)") if gap <= 0.05 else (
-        f"its stated chances are off by up to {gap * 100:.0f} points in some groups (chart 1)")
+                  f"{gap * 100:.0f} points (Figure 1)") if gap <= 0.05 else (
+        f"its stated chances are off by up to {gap * 100:.0f} points in some groups (Figure 1)")
     bias = h["holdout_error"]
     reading = "generous" if bias > 0.05 else "cautious" if bias < -0.05 else "about right"
     caveat = (" (the win-back interval covers the test's noise, not this)"
@@ -131,7 +152,7 @@ def catalog_check(a: CustomerAnalysis) -> dict | None:
     arm_k = lapsed["offer"].map({arm: k for k, arm in enumerate(a.campaign.arms)}).to_numpy()
     lo, hi = winback.plan_interval(arm_k, lapsed["group"].to_numpy(), a.campaign.arms,
                                    a.group_effects)
-    value = float(lapsed["expected_value"].sum())
+    value = float(lapsed["measured_value"].sum())
     return {"lapsed_targeted": int(len(lapsed)), "value": value,
             "value_low": value + lo, "value_high": value + hi,
             "reactivations": float(lapsed["expected_reactivation"].sum()),
@@ -161,30 +182,30 @@ def frontier(a: CustomerAnalysis, budgets: list[float]) -> pd.DataFrame:
 def cohort_table(a: CustomerAnalysis) -> pd.DataFrame:
     """Lifetime value by month of first purchase (acquisition cohort)."""
     t = a.profiles["today"]
-    g = t.groupby("cohort").agg(customers=("customer_id", "size"), still_active=("p_alive", "mean"),
+    g = t.groupby("cohort").agg(customers=("customer_id", "size"), chance_not_gone_for_good=("p_alive", "mean"),
                                 purchases_12m=("expected_purchases_12m", "sum"),
                                 value_12m=("clv_12m", "sum"))
     g["value_per_customer"] = g["value_12m"] / g["customers"]
     return g.reset_index().rename(columns={"cohort": "first purchase month"})
 
 
-def effects_table(a: CustomerAnalysis) -> pd.DataFrame:
-    """The best offer per group of customers, as measured in the campaign (all offers in results/)."""
+def effects_table(a: CustomerAnalysis, plan: WinBackPlan) -> pd.DataFrame:
+    """What the list gives each group (offer, customers) next to the test's measured value of that
+    offer for the group (shrunk toward the offer's average, and as measured); all offers in results/."""
     e = all_effects(a)
     if e.empty:
         return e
-    # only the groups the list can reach (customers who bought in the last 30 days are not in it)
-    e = e[~e["group"].str.startswith(winback.BANDS[0][2])]
-    best = e.loc[e.groupby("group")["value_effect"].idxmax()]
-    best = best.sort_values("value_effect", ascending=False).reset_index(drop=True)
-    best["group"] = best["group"].map(group_label)
-    best["clear"] = np.where(best["value_effect"] - 1.96 * best["value_se"] > 0, "yes", "no")
-    return best[["group", "offer", "campaign_customers", "reactivation_control",
-                 "reactivation_effect", "value_effect", "clear"]].rename(columns={
-                     "campaign_customers": "customers in test",
-                     "reactivation_control": "buying without coupon",
-                     "reactivation_effect": "extra buying with coupon",
-                     "value_effect": "12-month value per customer"})
+    lst = plan.customers.assign(offer=plan.customers["offer"].map(offer_name))
+    given = lst.groupby(["group", "offer"]).size().rename("customers on the list").reset_index()
+    t = given.merge(e, on=["group", "offer"], how="left")
+    t = t.sort_values("customers on the list", ascending=False).reset_index(drop=True)
+    t["group"] = t["group"].map(group_label)
+    t["clear"] = np.where(t["value_effect"] - 1.645 * t["value_se"] > 0, "yes", "no")
+    return t[["group", "offer", "customers on the list", "reactivation_effect", "value_effect",
+              "value_effect_raw", "clear"]].rename(columns={
+                  "reactivation_effect": "extra buying with coupon",
+                  "value_effect": "test: 12-month value per customer (shrunk)",
+                  "value_effect_raw": "as measured"})
 
 
 def all_effects(a: CustomerAnalysis) -> pd.DataFrame:
@@ -194,7 +215,8 @@ def all_effects(a: CustomerAnalysis) -> pd.DataFrame:
         return e
     e["offer"] = e["arm"].map(offer_name)
     return e[["group", "offer", "campaign_customers", "reactivation_control", "reactivation_effect",
-              "reactivation_se", "margin_effect", "discount", "value_effect", "value_se"]]
+              "reactivation_se", "margin_effect", "discount", "value_effect", "value_se",
+              "value_effect_raw"]]
 
 
 def offer_name(arm: str) -> str:
@@ -241,7 +263,9 @@ def frontier_figure(f: pd.DataFrame) -> Figure:
                     label="90 % interval")
     ax.plot(f["discount"], f["value"], marker="o", color=nb.ACCENT, label="expected value")
     ax.set_xlabel("discount spent (USD)")
-    ax.set_ylabel("12-month value (USD)")
+    ax.set_ylabel("12-month value")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: nb.money(v)))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: nb.money(v)))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title("Win-back value by discount budget")
     return fig
@@ -266,11 +290,11 @@ def write_results(a: CustomerAnalysis, plan: WinBackPlan | None, results: nb.Res
     return h
 
 
-COHORT_FORMATS = {"customers": "int", "still_active": "pct0", "purchases_12m": "int",
+COHORT_FORMATS = {"customers": "int", "chance_not_gone_for_good": "pct0", "purchases_12m": "int",
                   "value_12m": "money", "value_per_customer": "money2"}
 HOLDOUT_FORMATS = {"customers": "int", "predicted": "int", "actual": "int", "error": "pct"}
-EFFECT_FORMATS = {"customers in test": "int", "buying without coupon": "pct",
-                  "extra buying with coupon": "pct", "12-month value per customer": "money2"}
+EFFECT_FORMATS = {"customers on the list": "int", "extra buying with coupon": "pct",
+                  "test: 12-month value per customer (shrunk)": "money2", "as measured": "money2"}
 GLOSSARY_TERMS = ["BG/NBD model", "Calibration", "Gamma-Gamma model", "Held-out data",
                   "Lifetime value", "Out-of-time test", "Uplift"]
 
@@ -284,20 +308,21 @@ def page_one_kpis(h: dict) -> dict[str, str]:
     word = h["value_measure"]
     k = {
         "Customers at risk": f"{h['at_risk']:,}",
-        f"Their 12-month {word}": nb.money(h["at_risk_value_12m"]),
+        f"Their expected 12-month {word} (not a saving)": nb.money(h["at_risk_value_12m"]),
         "Already lapsed": f"{h['lapsed']:,}",
     }
     if "winback_value" in h:
         est = Estimate(h["winback_value"], h["winback_value_low"], h["winback_value_high"], 0.9)
-        k[f"Win-back list, 12-month {word}" + ("" if est.significant else " (not significant)")] = (
-            nb.money(h["winback_value"]))
+        k[f"Win-back list, 12-month {word} after coupons, by the test"
+          + ("" if est.significant else " (not significant)")] = nb.money(h["winback_value"])
+        k["The model's figure for the same list"] = nb.money(h["winback_model_value"])
         k["Customers to contact" if est.significant else "Customers the list would reach"] = (
             f"{h['winback_customers']:,}")
     return k
 
 
 def page_one_text(h: dict, check: dict | None) -> str:
-    parts = [f"**{decision(h)}**", risk_sentence(h), model_sentence(h)]
+    parts = [f"**{decision(h)}**", model_vs_test_sentence(h), risk_sentence(h), model_sentence(h)]
     if h["value_measure"] == "spend":
         parts.append("These data carry no cost of goods, so values are spend, not profit.")
     else:

@@ -151,8 +151,19 @@ def offer_matrix(current: pd.DataFrame, gain: np.ndarray, effects: pd.DataFrame,
         p0 = eff["reactivation_control"].to_numpy()
     value = margin + reactivation * np.asarray(gain, float)[:, None]
     value, cost, uplift = (np.nan_to_num(x) for x in (value, cost, reactivation))
+    # the experiment outranks the model: no offer to a group where the test measured no gain for it
+    value = np.where(measured_values(groups, arms, effects) > 0, value, -1.0)
     return OfferMatrix(current["customer_id"].to_numpy(), list(arms), value, np.clip(cost, 0, None),
                        uplift, np.nan_to_num(p0))
+
+
+def measured_values(groups: np.ndarray, arms: list[str], effects: pd.DataFrame) -> np.ndarray:
+    """Per customer and arm: the randomized test's (shrunk) value per customer of their group."""
+    out = np.zeros((len(groups), len(arms)))
+    for k, arm in enumerate(arms):
+        eff = effects[effects["arm"] == arm].set_index("group")["value_effect"]
+        out[:, k] = eff.reindex(groups).to_numpy(float)
+    return np.nan_to_num(out)
 
 
 def plan_interval(assign: np.ndarray, groups: np.ndarray, arms: list[str], effects: pd.DataFrame,

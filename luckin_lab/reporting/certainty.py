@@ -175,8 +175,28 @@ def calibration_sentence(expected: float, observed: float, skill: float, what: s
             "for everyone, so it tells how many, not which ones."
         )
     if skill < 0.2:
-        return f"{totals}; it is {skill_pct} better than a constant rate: a modest edge in telling which."
+        return (f"{totals}; its chances for each unit are {skill_pct} better than a constant rate: a modest edge "
+                f"at telling where the {what} fall.")
     return f"{totals}; it is {skill_pct} better than a constant rate at telling which."
+
+
+def calibration_spread_sentence(predicted: list[float], observed: list[float], sizes: list[int],
+                                units: str = "units") -> str:
+    """The widest gap between predicted and observed shares across the check's risk groups:
+    agreement of the totals can hide groups the model gets wrong in both directions."""
+    gaps = [o - p for p, o in zip(predicted, observed, strict=True)]
+    if not gaps:
+        return ""
+    i = max(range(len(gaps)), key=lambda k: abs(gaps[k]))
+    n_lo, n_hi = min(sizes), max(sizes)
+    n = f"{n_lo}" if n_lo == n_hi else f"{n_lo} to {n_hi}"
+    text = (f"Group by group it is rougher: in {len(gaps)} risk groups of {n} {units}, predicted and observed shares "
+            f"differ by up to {abs(gaps[i]) * 100:.0f} points ({predicted[i]:.0%} predicted, {observed[i]:.0%} "
+            "happened)")
+    over, under = any(g < -0.1 for g in gaps), any(g > 0.1 for g in gaps)
+    if over and under:
+        text += ", too high for some groups and too low for others"
+    return text.replace("%", " %") + "."
 
 
 def disagreement_sentence(

@@ -14,6 +14,7 @@ import pandas as pd
 from luckin_lab.sources import DataStore
 from luckin_lab.survival import lost_sales as ls
 from luckin_lab.survival import models as M
+from luckin_lab.survival.crew_weeks import WEEKS, CrewProjection, project_crews
 from luckin_lab.survival.episodes import EventData, as_of, device_events, generic_events
 from luckin_lab.survival.plan import (
     INTERVAL,
@@ -48,6 +49,7 @@ class SurvivalAnalysis:
     backlog_devices: pd.DataFrame | None = None
     staffing: pd.DataFrame | None = None
     margin: dict = field(default_factory=dict)
+    crew: CrewProjection | None = None  # several weeks of failures and repairs per crew size
     plan_inputs: PlanInputs | None = None  # devices, failure chances and store demand the plans are built on
 
     @property
@@ -116,7 +118,7 @@ def analyse(
     nouns: Nouns | None = None,
     max_technicians: int = 4,
     technician_day_cost: float = 320.0,
-    assumed_margin_per_cup: float = 3.0,
+    assumed_margin_per_cup: float | None = None,
 ) -> SurvivalAnalysis:
     """Run every step; ``dataset`` is "devices" (IoT tables) or "generic" (generic_time_to_event)."""
     if dataset == "devices":
@@ -163,8 +165,12 @@ def analyse(
     out.margin = demand_summary(demand, rates, ls.chain_week(store, data.snapshot), inp)
     out.staffing = staffing_options(inp, max(max_technicians, technicians), visits_per_technician_day,
                                     visit_hours, technician_day_cost)
-    # page one recommends the most profitable crew: the plan shown and exported is that crew's
-    best = int(out.staffing.loc[out.staffing.recommended, "technicians"].iloc[0])
+    # a repair keeps a machine working for weeks: the crew is chosen on several weeks of
+    # failures and repairs, and the week's plan shown and exported is that crew's
+    long = plan_inputs(data, out.chosen, state, stores, WEEKS * 7, demand, rates)
+    out.crew = project_crews(long, list(out.staffing.technicians), visits_per_technician_day, technician_day_cost)
+    best = int(out.crew.table.loc[out.crew.table.recommended, "technicians"].iloc[0])
+    out.staffing["recommended"] = out.staffing.technicians == best
     if best > 0 and best != technicians:
         out.plan = maintenance_plan(inp, data.snapshot, best, visits_per_technician_day, visit_hours)
     return out
@@ -203,10 +209,28 @@ def headline_metrics(a: SurvivalAnalysis) -> dict:
             m[col] = float(comp.loc[OPTIMISED, col])
     if a.service is not None:
         m["service"] = a.service.summary
+    if a.crew is not None:  # the headline: the crew on several weeks of failures and repairs
+        t = a.crew.table.set_index("technicians")
+        k = int(a.crew.table.loc[a.crew.table.recommended, "technicians"].iloc[0])
+        w = a.crew.weeks
+        m["crew_weeks"] = w
+        m["crew_simulated_futures"] = a.crew.futures
+        m["recommended_technicians"] = k
+        for col in ("expected_profit_usd", "profit_low_usd", "profit_high_usd", "margin_kept_usd",
+                    "technician_cost_usd"):
+            m[f"crew_{col}"] = float(t.loc[k, col])
+        m["devices_down_after_weeks"] = {int(j): float(r[f"down_after_week{w}"]) for j, r in t.iterrows()}
+        m["expected_new_failures_week1"] = float(t.loc[0, "new_failures_week1"])
+        m["week_plan_margin_kept_usd"] = float(a.plan.capacity.get("margin_kept_usd", 0.0))
+        others = t.drop(index=k).expected_profit_usd
+        if len(others):
+            j = int(others.idxmax())
+            m["crew_runner_up"] = j
+            m["crew_chance_beats_runner_up"] = float(a.crew.beats.loc[k, j])
     if a.staffing is not None:
         best = a.staffing[a.staffing.recommended].iloc[0]
         none = a.staffing[a.staffing.technicians == 0].iloc[0]
-        m["recommended_technicians"] = int(best.technicians)
+        m.setdefault("recommended_technicians", int(best.technicians))
         for k in ("expected_profit_usd", "profit_low_usd", "profit_high_usd", "margin_kept_usd",
                   "technician_cost_usd", "expected_lost_margin_usd"):
             m[k] = float(best[k])

@@ -124,8 +124,19 @@ def device_events(
             "peak_to_mean": "unit of peak-hour-to-average-hour ratio",
             "store_cups_per_day_100": "100 store cups a day",
             "age_years": "year of age",
+            **model_labels(f, "device_type", "model"),
         },
     )
+
+
+def model_labels(frame: pd.DataFrame, group_col: str, model_col: str) -> dict[str, str]:
+    """'Model Franke A1000 (vs Eversys Cameo C2, same type)': each dummy names its reference model."""
+    out = {}
+    for _, sub in frame.groupby(group_col):
+        models = sorted(sub[model_col].unique())
+        for m in models[1:]:
+            out[f"model[{m}]"] = f"Model {m} (vs {models[0]}, same type)"
+    return out
 
 
 def generic_events(

@@ -110,7 +110,14 @@ def hazard_ratio_forest(hr: pd.DataFrame, title: str, labels: dict[str, str] | N
 def calibration_plot(table: pd.DataFrame, horizon: int) -> Figure:
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
     ax.plot([0, 1], [0, 1], color=nb.NEUTRAL, lw=0.8, ls="--", label="perfect calibration")
-    ax.scatter(table.predicted, table.observed, s=20 + 3 * table.devices, color=nb.ACCENT, label="risk group")
+    from statsmodels.stats.proportion import proportion_confint
+
+    failed = (table.observed * table.devices).round().astype(int)
+    lo, hi = proportion_confint(failed, table.devices, alpha=0.05, method="wilson")
+    ax.errorbar(table.predicted, table.observed, yerr=[table.observed - lo, hi - table.observed], fmt="o",
+                color=nb.ACCENT, ms=5, capsize=3, label="risk group (95 % interval)")
+    for x, y, n in zip(table.predicted, table.observed, table.devices, strict=True):
+        ax.annotate(f"n={int(n)}", (x, y), xytext=(5, -10), textcoords="offset points", fontsize=7)
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.05)
     ax.set_xlabel(f"predicted chance of failing within {horizon} days")

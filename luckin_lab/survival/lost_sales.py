@@ -65,8 +65,10 @@ class StoreDemand:
         return self.drinks_per_day() * self.margin.reindex(self.drinks_per_day().index).fillna(0.0)
 
 
-def store_demand(store: DataStore, snapshot: pd.Timestamp, fallback_margin: float) -> StoreDemand:
-    """Drinks sold per day by store, hour and need over the last ``DEMAND_DAYS`` days before ``snapshot``."""
+def store_demand(store: DataStore, snapshot: pd.Timestamp, fallback_margin: float | None = None) -> StoreDemand:
+    """Drinks sold per day by store, hour and need over the last ``DEMAND_DAYS`` days before ``snapshot``.
+    ``fallback_margin`` prices the cup log's cups when the source has no sales tables (required then,
+    unused otherwise, so a report never carries two margins)."""
     start = (snapshot - pd.Timedelta(days=DEMAND_DAYS)).to_pydatetime()
     end = snapshot.to_pydatetime()
     if all(store.has(t) for t in ("orders", "order_items", "products")):
@@ -86,6 +88,9 @@ def store_demand(store: DataStore, snapshot: pd.Timestamp, fallback_margin: floa
                "store's own drink margin (paid price minus recipe cost)")
         prices_support = True
     else:
+        if fallback_margin is None:
+            raise ValueError("store_demand: the source has no orders, order_items or products tables, so the "
+                             "margin of a drink is unknown; give assumed_margin_per_cup_usd")
         c = store.table("iot_cup_orders")
         c = c.filter((c.made_time >= ibis.timestamp(start)) & (c.made_time < ibis.timestamp(end)))
         rows = store.execute(c.group_by("store_id", hour=c.made_time.hour()).aggregate(drinks=c.count()))

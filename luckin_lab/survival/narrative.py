@@ -62,11 +62,15 @@ def device_method_text(horizons: tuple[int, int], calibration_days: int, blip_ho
         "capacity repairs the oldest failures. Without a visit a failed device is assumed down for the "
         "rest of the plan (the repair backlog is weeks long). Run-to-failure and a fixed calendar are "
         "scored on the same model and the same 1,000 simulated weeks.",
-        "- **The money.** Each number of technicians from none up gets its own plan; its profit is the "
-        "drink margin it keeps against sending nobody, minus the technicians' cost per day (a "
-        "parameter). The recommendation is the most profitable number; its range is where 9 of 10 "
-        "simulated weeks fall (chance of failures only: the failure model and the rules above are "
-        "taken as right).",
+        "- **The crew.** A repair keeps a machine working for weeks and running machines keep failing, so "
+        "each number of technicians from none up is followed through 4 weeks in 400 simulated futures: each "
+        "day running devices fail at the model's chance given their time since repair, down devices stay down "
+        "until a technician comes, and the crew repairs first the down devices whose repair saves the most "
+        "drinks that day. Profit is the drink margin kept against sending nobody minus the technicians' cost "
+        "per day (a parameter); the recommendation is the most profitable number, with the range 9 futures in "
+        "10 fall in and the share of futures in which it beats the next-best number (same futures). The "
+        "ranges are chance of failures only: the failure model and the rules above are taken as right; the "
+        "projection leaves out preventive service, the visits a store can host per day, and losses after week 4.",
     ])
 
 

@@ -239,10 +239,10 @@ def fixed_calendar(inp: PlanInputs, per_day: int, slots: pd.Series) -> np.ndarra
     return _greedy(inp, order, per_day, slots)
 
 
-def optimise(inp: PlanInputs, per_day: int, slots: pd.Series, worth: np.ndarray | None = None) -> np.ndarray:
+def optimise(inp: PlanInputs, per_day: int, slots: pd.Series, order: list[int] | None = None) -> np.ndarray:
     """Visits one at a time, each the (device, day) keeping the most expected margin given the
-    visits already chosen; then spare capacity repairs the oldest failures. ``worth`` (optional,
-    one per device) receives each visit's margin when chosen: they add up to the plan's total."""
+    visits already chosen; then spare capacity repairs the oldest failures. ``order`` (optional)
+    receives the devices in the order the plan chose them."""
     n, H = len(inp.devices), inp.horizon
     visit = np.full(n, -1)
     if per_day <= 0:
@@ -282,12 +282,68 @@ def optimise(inp: PlanInputs, per_day: int, slots: pd.Series, worth: np.ndarray 
         if not np.isfinite(feasible[i, v]) or feasible[i, v] <= 1e-6:
             break
         visit[i] = v
-        if worth is not None:
-            worth[i] = feasible[i, v]
+        if order is not None:
+            order.append(int(i))
         used[v] += 1
         per_store[(stores[i], v)] = per_store.get((stores[i], v), 0) + 1
         refresh(stores[i])
-    return _greedy(inp, _oldest_failures(inp), per_day, slots, visit)
+    full = _greedy(inp, _oldest_failures(inp), per_day, slots, visit)
+    if order is not None:
+        spare = [int(i) for i in np.flatnonzero((full >= 0) & (visit < 0))]
+        order.extend(sorted(spare, key=lambda i: full[i]))
+    return full
+
+
+def _store_loss(inp: PlanInputs, options: np.ndarray, visit: np.ndarray, s: int) -> float:
+    lay = inp.stores.get(int(s))
+    if lay is None:
+        return 0.0
+    return float(expected_loss(lay, _rows(options, visit)[lay.rows]).sum()) * lay.margin
+
+
+def most_urgent_first(inp: PlanInputs, visit: np.ndarray, slots: pd.Series,
+                      options: np.ndarray | None = None) -> np.ndarray:
+    """Swap the days of two visits wherever that keeps more expected margin (same visits, same
+    capacity), until no swap helps: a device about to fail moves ahead of a repair that can wait."""
+    options = availability_options(inp) if options is None else options
+    visit = visit.copy()
+    stores = inp.devices.store_id.to_numpy()
+    chosen = list(np.flatnonzero(visit >= 0))
+    improved = True
+    while improved:
+        improved = False
+        for x in range(len(chosen)):
+            for y in range(x + 1, len(chosen)):
+                i, j = chosen[x], chosen[y]
+                if visit[i] == visit[j]:
+                    continue
+                trial = visit.copy()
+                trial[i], trial[j] = visit[j], visit[i]
+                if stores[i] != stores[j]:
+                    per = pd.Series(list(zip(stores[trial >= 0], trial[trial >= 0], strict=True))).value_counts()
+                    if any(per.get((s, int(trial[k])), 0) > slots[s] for k, s in ((i, stores[i]), (j, stores[j]))):
+                        continue
+                touched = {stores[i], stores[j]}
+                before = sum(_store_loss(inp, options, visit, s) for s in touched)
+                after = sum(_store_loss(inp, options, trial, s) for s in touched)
+                if after < before - 1e-6:
+                    visit = trial
+                    improved = True
+    return visit
+
+
+def visit_credits(inp: PlanInputs, visit: np.ndarray, order: list[int], options: np.ndarray | None = None) -> np.ndarray:
+    """Per device: the expected drink margin its visit adds to those before it in ``order``;
+    they add up exactly to the plan's expected margin kept against no visit at all."""
+    options = availability_options(inp) if options is None else options
+    stores = inp.devices.store_id.to_numpy()
+    done = np.full(len(visit), -1)
+    credit = np.zeros(len(visit))
+    for i in order:
+        before = _store_loss(inp, options, done, stores[i])
+        done[i] = visit[i]
+        credit[i] = before - _store_loss(inp, options, done, stores[i])
+    return credit
 
 
 # -- the plan and the number of technicians ------------------------------------------------
@@ -313,8 +369,9 @@ def maintenance_plan(
     """Optimised schedule plus the comparison with run-to-failure and a fixed calendar."""
     per_day = technicians * visits_per_technician_day
     slots = _store_slots(inp, visit_hours)
-    worth = np.zeros(len(inp.devices))  # each visit's margin in the order the plan chose it
-    best = optimise(inp, per_day, slots, worth)
+    order: list[int] = []
+    options = availability_options(inp)
+    best = most_urgent_first(inp, optimise(inp, per_day, slots, order), slots, options)
     policies = {
         "run to failure": run_to_failure(inp, per_day, slots),
         "fixed calendar": fixed_calendar(inp, per_day, slots),
@@ -326,10 +383,10 @@ def maintenance_plan(
     comp["downtime_hours_avoided_vs_run_to_failure"] = ref.expected_downtime_hours - comp.expected_downtime_hours
     comp["lost_drinks_avoided_vs_run_to_failure"] = ref.expected_lost_drinks - comp.expected_lost_drinks
     comp["margin_kept_vs_run_to_failure_usd"] = ref.expected_lost_margin_usd - comp.expected_lost_margin_usd
-    options = availability_options(inp)
     dev = inp.devices
     chosen = np.flatnonzero(best >= 0)
     margin = dev.store_id.map({s: lay.margin for s, lay in inp.stores.items()}).fillna(0.0).to_numpy()
+    worth = visit_credits(inp, best, order, options)  # each visit's margin in the order the plan chose it
     kept_margin = worth
     kept_drinks = np.divide(worth, margin, out=np.zeros_like(worth), where=margin > 0)
     a_plan, a_none = _rows(options, best), options[:, inp.horizon, :]
@@ -353,6 +410,7 @@ def maintenance_plan(
         "horizon_days": inp.horizon,
         "visits_available": per_day * inp.horizon,
         "visits_per_store_day": int(slots.min()),
+        "margin_kept_usd": float(worth.sum()),  # exact expectation: the schedule's credits add up to it
     }
     return MaintenancePlan(sched.reset_index(drop=True), comp, capacity)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -22,6 +23,9 @@ DEVICE_WORDS = {
     "dispenser": "drink dispenser", "refrigerator": "refrigerator", "blender": "blender",
     "oven": "oven", "printer": "receipt printer", "kiosk": "self-order kiosk",
 }
+
+
+COX_DESIGNS = {"constant": "plain", "early and late": "time_split"}  # the report's words -> fit_cox's design
 
 
 def device_names(devices: pd.DataFrame, stores: pd.DataFrame) -> pd.Series:
@@ -156,10 +160,6 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _week_range(lo: float, hi: float) -> str:
-    return f"9 weeks in 10 between {nb.money(lo, like=hi)} and {nb.money(hi)}"
-
-
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
 
 
@@ -190,73 +190,171 @@ def plan_trade_text(a: SurvivalAnalysis) -> str:
             f"{money} {hrs}. It ranks visits by the sales they save, not by hours of downtime.")
 
 
-def device_page_one(a: SurvivalAnalysis, staffing: pd.DataFrame, margin: dict, horizons: tuple[int, int],
-                    plan_days: int, technicians_param: int, stores: pd.DataFrame) -> PageOne:
-    """Page one of the device report: how many technicians, the profit and its range, what the
-    plan trades, why many devices are down, and how sure we are. Every figure from ``staffing``,
-    ``a.plan.comparison`` and ``margin`` (the frames results/ holds)."""
-    best = staffing[staffing.recommended].iloc[0]
-    none = staffing[staffing.technicians == 0].iloc[0]
-    k = int(best.technicians)
-    st = staffing.set_index("technicians")
-    cs = a.calibration_summary
+def _futures_range(lo: float, hi: float, money: bool = True) -> str:
+    f = (lambda v: nb.money(v, like=hi)) if money else (lambda v: nb.num(v))
+    return f"9 futures in 10 between {f(lo)} and {nb.money(hi) if money else nb.num(hi)}"
+
+
+def crew_text(a: SurvivalAnalysis, horizons: tuple[int, int], technicians_param: int) -> str:
+    """The crew decision on several weeks of failures and repairs: the backlog now, the failures
+    expected this week, devices down after the last week per crew size, profit and its range,
+    and the chance the recommended crew beats the next-best option on the same futures."""
+    from luckin_lab.survival.crew_weeks import runner_up
+
+    p = a.crew
+    t = p.table.set_index("technicians")
+    k = int(p.table.loc[p.table.recommended, "technicians"].iloc[0])
+    best, w = t.loc[k], p.weeks
     down, total = int(a.backlog.down.sum()), int(a.backlog.devices.sum())
-    week_margin = margin["drink_margin_per_horizon_usd"]
+    new = float(a.risk[f"p_fail_{horizons[0]}d"].sum())
+    end = f"down_after_week{w}"
+    per_crew = ", ".join(f"{'nobody' if j == 0 else crew_words(j).lower()}: {nb.num(r[end])}" for j, r in t.iterrows())
+    head = (f"**Decision.** Send **{crew_words(k).lower()}** for each of the next {w} weeks "
+            f"({nb.num(best.visits_per_week)} visits a week)." if k else
+            f"**Decision.** Send no technician: over the next {w} weeks no crew keeps more drink margin than it costs.")
+    text = (f"{head} Now {down} of {total} devices are down, and about **{nb.num(new)} of the {total - down} running "
+            f"devices are expected to fail in the next {horizons[0]} days**. Devices down after {w} weeks, in "
+            f"{nb.num(p.futures)} simulated futures of failures and repairs: {per_crew}.")
+    if k:
+        text += (f" With {crew_words(k).lower()}, {nb.num(best[end])} are down after {w} weeks "
+                 f"({_futures_range(best.down_end_low, best.down_end_high, money=False)}); the crew keeps an expected "
+                 f"{nb.money(best.margin_kept_usd)} of the {nb.money(t.loc[0].lost_margin_usd)} of drink margin that "
+                 f"sending nobody would lose, for {nb.money(best.technician_cost_usd)} of technician time: an expected "
+                 f"profit of **{nb.money(best.expected_profit_usd)} over {w} weeks** "
+                 f"({_futures_range(best.profit_low_usd, best.profit_high_usd)}).")
+    else:
+        text += f" Sending nobody loses an expected {nb.money(t.loc[0].lost_margin_usd)} of drink margin over {w} weeks."
+    j = runner_up(p)
+    if j != k:
+        share = float(p.beats.loc[k, j])
+        close = " The two are close; either is defensible." if share < 0.75 else ""
+        text += (f" It earns more than the next-best option, {crew_words(j).lower()} (expected "
+                 f"{nb.money(t.loc[j].expected_profit_usd)}), in {certainty.probability_text(share)} of the same "
+                 f"simulated futures."
+                 f"{close}")
+    if technicians_param != k and technicians_param in t.index:
+        text += (f" The standing crew of {technicians_param} would earn {nb.money(t.loc[technicians_param].expected_profit_usd)} "
+                 f"and leave {nb.num(t.loc[technicians_param][end])} down.")
+    return text
+
+
+def week_plan_text(a: SurvivalAnalysis, plan_days: int) -> str:
+    """This week's visits and why most of a repair's value lies after the week."""
+    cap = a.plan.capacity
+    crew = cap["technicians"]
+    if not crew or not a.crew.table.loc[a.crew.table.recommended, "technicians"].iloc[0]:
+        return ""  # no plan to send when the recommendation is no technician
+    return (f"**This week.** The {crew_words(crew).lower()}'{'' if crew != 1 else 's'} {nb.num(len(a.plan.schedule))} "
+            f"visits (Table 2) keep an expected {nb.money(cap['margin_kept_usd'])} inside these {plan_days} days; most "
+            "of a repair's worth comes later, while the machine keeps working. Down machines that stop a store "
+            "making some drinks go first (each day they wait costs drinks for sure); a running machine at risk "
+            "costs drinks only if it fails where no backup works.")
+
+
+def omitted_text(a: SurvivalAnalysis) -> str:
+    w = a.crew.weeks
+    return (f"The ranges are the chance of failures only (the failure model and the pricing rules taken as right); "
+            f"the projection leaves out preventive service, the limit on visits a store can host in a day, and "
+            f"losses after week {w} from devices still down (this favours larger crews).")
+
+
+def _previous_run(results_dir: str | Path) -> tuple[Path, dict] | None:
+    """The newest published, succeeded run of the same report and run before this one."""
+    from luckin_lab.reporting.runs import read_record
+
+    folder = Path(results_dir).resolve().parent
+    run_dir = folder.parent
+    if not run_dir.is_dir():
+        return None
+    older = sorted((p for p in run_dir.iterdir() if p.is_dir() and not p.is_symlink() and p.name < folder.name),
+                   reverse=True)
+    for f in older:
+        rec = read_record(f)
+        if rec and rec.get("status") == "succeeded" and rec.get("published") and (f / "results" / "metrics.json").is_file():
+            return f, rec
+    return None
+
+
+def change_since_last_run(results_dir: str | Path, a: SurvivalAnalysis, horizons: tuple[int, int]) -> str:
+    """What changed since the previous published run: data date, crew, backlog, failures expected
+    this week and profit (only where the previous run measured it the same way)."""
+    import json
+
+    from luckin_lab.survival.analysis import headline_metrics
+
+    prev = _previous_run(results_dir)
+    if prev is None:
+        return "**What changed.** This is the first published run of this report: nothing to compare with yet."
+    folder, rec = prev
+    m0 = json.loads((folder / "results" / "metrics.json").read_text())
+    m = headline_metrics(a)
+    started = pd.Timestamp(str(rec.get("started", ""))[:10]) if rec.get("started") else None
+    when = f"{started:%-d %b %Y}" if started is not None else "before"
+    snap, snap0 = str(m.get("snapshot", ""))[:10], str(m0.get("snapshot", ""))[:10]
+    items = ["Same data" if snap == snap0 else f"Data up to {snap} (was {snap0})"]
+    k, k0 = m.get("recommended_technicians"), m0.get("recommended_technicians")
+    if k0 is not None:
+        items.append(f"crew {k} technician{'s' if k != 1 else ''} ({'unchanged' if k == k0 else f'was {k0}'})")
+    for key, words in (("devices_down_at_snapshot", "devices down"),
+                       (f"expected_failures_{horizons[0]}d", f"failures expected in {horizons[0]} days")):
+        if key in m0 and key in m:
+            now, then = nb.num(m[key]), nb.num(m0[key])
+            items.append(f"{words} {now}" + (" (unchanged)" if now == then else f" (was {then})"))
+    if "crew_expected_profit_usd" in m0:
+        items.append(f"expected profit over {m['crew_weeks']} weeks {nb.money(m['crew_expected_profit_usd'])} "
+                     f"(was {nb.money(m0['crew_expected_profit_usd'])})")
+    else:
+        items.append("profit not comparable: that run valued the crew on one week, this one on "
+                     f"{m.get('crew_weeks', 4)} weeks of failures and repairs")
+    return f"**What changed since the run of {when}.** " + "; ".join(items) + "."
+
+
+def device_page_one(a: SurvivalAnalysis, staffing: pd.DataFrame, margin: dict, horizons: tuple[int, int],
+                    plan_days: int, technicians_param: int, stores: pd.DataFrame, change: str = "") -> PageOne:
+    """Page one of the device report: how many technicians on several weeks of failures and
+    repairs, the profit and its range, this week's plan, why many devices are down, and how
+    sure we are. Every figure from ``a.crew.table``, ``a.plan`` and ``margin`` (results/)."""
+    p = a.crew
+    t = p.table.set_index("technicians")
+    k = int(p.table.loc[p.table.recommended, "technicians"].iloc[0])
+    best, w = t.loc[k], p.weeks
+    cs = a.calibration_summary
+    down = int(a.backlog.down.sum())
     kpis = {
         "Technicians to send": f"{k}",
-        f"Expected profit, next {plan_days} days": nb.money(best.expected_profit_usd),
-        f"Drink margin lost if nobody is sent, next {plan_days} days": nb.money(none.expected_lost_margin_usd),
-        "Devices down now": f"{down} of {total} ({nb.pct(down / total, 0)})",
+        f"Expected profit, next {w} weeks": nb.money(best.expected_profit_usd),
+        f"Devices down: now, after {w} weeks": f"{down} → {nb.num(best[f'down_after_week{w}'])}",
+        f"Running devices expected to fail, next {horizons[0]} days": nb.num(float(a.risk[f"p_fail_{horizons[0]}d"].sum())),
     }
-    tech = f"{k} technician{'s' if k != 1 else ''}"
-    if k == 0:
-        decision = (f"**Decision.** Send no technician this week: no number of technicians keeps more drink margin "
-                    f"than it costs. Down machines cost the stores an expected "
-                    f"**{nb.money(none.expected_lost_margin_usd)} of drink margin** over the next {plan_days} days "
-                    f"({_week_range(none.lost_margin_low_usd, none.lost_margin_high_usd)}), out of the "
-                    f"{nb.money(week_margin)} they make on drinks in {plan_days} days.")
-    else:
-        decision = (
-            f"**Decision.** Send **{tech}** for the next {plan_days} days ({int(best.visits)} visits). If nobody "
-            f"is sent, down machines cost the stores an expected **{nb.money(none.expected_lost_margin_usd)} of "
-            f"drink margin** ({_week_range(none.lost_margin_low_usd, none.lost_margin_high_usd)}), out of the "
-            f"{nb.money(week_margin)} they make on drinks in {plan_days} days. {crew_words(k)} keep"
-            f"{'s' if k == 1 else ''} an expected {nb.money(best.margin_kept_usd)} of it for "
-            f"{nb.money(best.technician_cost_usd)} of technician time: an expected profit of "
-            f"**{nb.money(best.expected_profit_usd)}** ({_week_range(best.profit_low_usd, best.profit_high_usd)})."
-        )
-    if k + 1 in st.index:
-        nxt = st.loc[k + 1]
-        decision += (f" One more technician would keep only {nb.money(nxt.margin_kept_usd - best.margin_kept_usd)} "
-                     f"more for {nb.money(nxt.technician_cost_usd - best.technician_cost_usd)}.")
-    if technicians_param != k and technicians_param in st.index:
-        decision += (f" The standing crew of {technicians_param} would earn "
-                     f"{nb.money(st.loc[technicians_param].expected_profit_usd)}.")
     chain = ""
     if margin.get("chain_gross_profit_usd") is not None:
-        chain = (f" For scale, the chain made {nb.money(margin['chain_gross_profit_usd'])} gross profit in the week "
+        chain = (f" The chain made {nb.money(margin['chain_gross_profit_usd'])} gross profit in the week "
                  f"of {pd.Timestamp(margin['chain_week_start']):%-d %b %Y} (store report).")
-    support = ("a store with no working grinder loses its coffee drinks, one with no working ice maker its iced "
-               "drinks and cold brew (our assumption)" if margin["prices_support"] else
+    support = ("without a working grinder a store loses its coffee drinks, without an ice maker its iced drinks "
+               "and cold brew (our assumption)" if margin["prices_support"] else
                "grinders and ice makers are not priced, because without sales tables we cannot tell which drinks "
                "need them")
     sold = "sold" if margin["prices_support"] else "made (cup log)"
     money = (
-        "**How downtime is priced.** A store loses a drink only when it has no working machine to make it: one "
-        f"cup-making machine makes up to {_rate_text(margin)} drinks an hour (its type's busiest hours in the cup "
-        f"log) and the busiest store hour sells {nb.num(margin['busiest_store_hour_drinks'])}, so a store loses drinks "
-        f"only in hours when fewer machines work than it needs, and every drink when none works; {support}. Lost drinks are those the store {sold} in the same hours over the "
-        f"last 4 weeks, never more, at {nb.money(margin['margin_per_cup'], 2)} of margin a drink on average"
-        f"{'' if margin['prices_support'] else ' (assumed: this source has no sales tables)'}.{chain}"
+        "**How downtime is priced.** A store loses a drink only when no working machine can make it (one cup-making "
+        f"machine makes up to {_rate_text(margin)} drinks an hour; the busiest store hour sells "
+        f"{nb.num(margin['busiest_store_hour_drinks'])}); {support}. Lost drinks are those the store {sold} in the "
+        f"same hours over the last 4 weeks, at {nb.money(margin['margin_per_cup'], 2)} of margin a drink"
+        f"{'' if margin['prices_support'] else ' (assumed: this source has no sales tables)'}; the stores make "
+        f"{nb.money(margin['drink_margin_per_week_usd'])} on drinks a week.{chain}"
     )
-    conf = (f"**How sure we are.** The ranges come from 1,000 simulated weeks of failures; they take the failure "
-            "model and the pricing rules above as right, and those rules are assumptions, not measured from sales. "
-            f"The failure model ranks correctly which of two devices fails first {nb.pct(_holdout_c(a), 0)} of the "
-            "time on held-out devices (50 % is chance).")
+    conf = ("**How sure we are.** The failure model ranks correctly which of two devices fails first "
+            f"{certainty.probability_text(_holdout_c(a))} of the time on held-out devices (50 % is chance).")
     if cs:
-        conf += " " + calibration_claim(cs)
-    text = "\n\n".join([decision, plan_trade_text(a), downtime_explainer(a, coverage(a, stores)), money, conf])
-    return PageOne(kpis, text)
+        conf += " On held-out days: " + _lower_first(calibration_claim(cs))
+        if a.calibration is not None and len(a.calibration):
+            c = a.calibration
+            conf += " " + certainty.calibration_spread_sentence(list(c.predicted), list(c.observed), list(c.devices),
+                                                                    "devices")
+    conf += " " + omitted_text(a)
+    parts = [crew_text(a, horizons, technicians_param), change, week_plan_text(a, plan_days),
+             downtime_explainer(a, coverage(a, stores)), money, conf]
+    return PageOne(kpis, "\n\n".join(x for x in parts if x))
 
 
 def _holdout_c(a: SurvivalAnalysis) -> float:
@@ -279,22 +377,75 @@ def device_risk_table(a: SurvivalAnalysis, names: pd.Series, top_n: int, horizon
     h1, h2 = horizons
     t = a.risk.head(top_n)
     return pd.DataFrame({
-        "device": t.unit_id.map(names).fillna(t.unit_id).to_numpy(), "model": t.model.to_numpy(),
-        "days since repair": t.spell_age_days.to_numpy(),
-        f"chance of failing in {h1} days": [certainty.probability_text(p) for p in t[f"p_fail_{h1}d"]],
-        f"in {h2} days": [certainty.probability_text(p) for p in t[f"p_fail_{h2}d"]],
-        "median days left": t.median_remaining_days.to_numpy(),
+        "device (model)": [f"{n} ({m})" for n, m in zip(t.unit_id.map(names).fillna(t.unit_id), t.model, strict=True)],
+        "days up": t.spell_age_days.to_numpy(),
+        f"{h1}-day risk": [certainty.probability_text(p) for p in t[f"p_fail_{h1}d"]],
+        "days left": t.median_remaining_days.to_numpy(),
+        "visit": planned_visits(a, t.unit_id),
     })
 
 
+def planned_visits(a: SurvivalAnalysis, units: pd.Series) -> list[str]:
+    """Each device's visit day in this week's plan, or why it has none (a working backup in its
+    store, or the visits went to machines whose stores lose more)."""
+    sched = a.plan.schedule.set_index("device_id")
+    cov = coverage(a, a.backlog_devices.assign(store_name=a.backlog_devices.store_id)[["store_id", "store_name"]]
+                   .drop_duplicates()).set_index(["store_id", "kind"]).working
+    dev = a.plan_inputs.devices.set_index("unit_id")
+    out = []
+    for u in units:
+        if u in sched.index:
+            out.append(f"day {int(sched.loc[u, 'day'])}")
+        elif u in dev.index and cov.get((dev.loc[u, "store_id"], dev.loc[u, "kind"]), 0) > 1:
+            out.append("no: a backup works")
+        else:
+            out.append("no: others first")
+    return out
+
+
 def schedule_table(a: SurvivalAnalysis, names: pd.Series, n: int = 10) -> pd.DataFrame:
-    """The most valuable visits of the plan, in words and dollars."""
-    s = a.plan.schedule.sort_values("margin_kept_usd", ascending=False).head(n)
+    """The most valuable visits of the plan in words and dollars, then the rest and the total:
+    the margin column adds up to the plan's expected margin kept this week."""
+    s = a.plan.schedule.sort_values("margin_kept_usd", ascending=False)
+    top, rest = s.head(n), s.iloc[n:]
+    t = pd.DataFrame({
+        "day": top.day.astype(int).astype(str).to_numpy(), "device": top.device_id.map(names).fillna(top.device_id).to_numpy(),
+        "visit": top.action.to_numpy(),
+        "drinks saved": top.lost_drinks_avoided.to_numpy(), "margin kept": top.margin_kept_usd.to_numpy(),
+    })
+    if (top.action == "preventive service").any():
+        t.insert(3, "chance of failing this week",
+                 ["–" if pd.isna(p) else certainty.probability_text(p) for p in top.p_fail_horizon])
+    tail = []
+    if len(rest):
+        tail.append({"day": "", "device": f"the other {len(rest)} visits", "visit": "",
+                     "drinks saved": rest.lost_drinks_avoided.sum(), "margin kept": rest.margin_kept_usd.sum()})
+    tail.append({"day": "", "device": f"all {len(s)} visits", "visit": "",
+                 "drinks saved": s.lost_drinks_avoided.sum(), "margin kept": s.margin_kept_usd.sum()})
+    return pd.concat([t, pd.DataFrame(tail)], ignore_index=True).fillna({"chance of failing this week": ""})
+
+
+CREW_FORMATS = {"technicians": "int", "visits a week": "int", "margin lost": "money", "margin kept": "money",
+                "technician cost": "money", "expected profit": "money"}
+
+
+def crew_table(a: SurvivalAnalysis) -> pd.DataFrame:
+    """Per crew size over the projection's weeks: devices down at its end, money, and the chance
+    of beating the recommended crew on the same simulated futures."""
+    p = a.crew
+    t = p.table
+    k = int(t.loc[t.recommended, "technicians"].iloc[0])
+    w = p.weeks
     return pd.DataFrame({
-        "date": s.date.to_numpy(), "device": s.device_id.map(names).fillna(s.device_id).to_numpy(),
-        "visit": s.action.to_numpy(), "chance of failing this week": s.p_fail_horizon.to_numpy(),
-        "drinks saved": s.lost_drinks_avoided.to_numpy(),
-        "margin kept": s.margin_kept_usd.to_numpy(),
+        "technicians": t.technicians, "visits a week": t.visits_per_week,
+        f"down after {w} weeks": [f"{nb.num(m)} ({nb.num(lo)}–{nb.num(hi)})" for m, lo, hi in
+                                  zip(t[f"down_after_week{w}"], t.down_end_low, t.down_end_high, strict=True)],
+        "margin lost": t.lost_margin_usd, "margin kept": t.margin_kept_usd,
+        "technician cost": t.technician_cost_usd, "expected profit": t.expected_profit_usd,
+        "profit, 9 in 10": [f"{nb.money(lo)} to {nb.money(hi)}" if j else "–" for j, lo, hi in
+                            zip(t.technicians, t.profit_low_usd, t.profit_high_usd, strict=True)],
+        "chance it beats the pick": ["recommended" if j == k else certainty.probability_text(float(p.beats.loc[j, k]))
+                                     for j in t.technicians],
     })
 
 
@@ -316,7 +467,7 @@ def staffing_table(staffing: pd.DataFrame) -> pd.DataFrame:
 
 POLICY_FORMATS = {"visits": "int", "device downtime (open hours)": "int", "drinks lost": "int",
                   "drink margin lost": "money", "margin kept vs run to failure": "money",
-                  "downtime hours avoided vs run to failure": "int"}
+                  "extra downtime hours vs run to failure": "int"}
 
 
 def policy_table(a: SurvivalAnalysis) -> pd.DataFrame:
@@ -325,7 +476,7 @@ def policy_table(a: SurvivalAnalysis) -> pd.DataFrame:
         "policy": c.policy, "visits": c.visits, "device downtime (open hours)": c.expected_downtime_hours,
         "drinks lost": c.expected_lost_drinks, "drink margin lost": c.expected_lost_margin_usd,
         "margin kept vs run to failure": c.margin_kept_vs_run_to_failure_usd,
-        "downtime hours avoided vs run to failure": c.downtime_hours_avoided_vs_run_to_failure,
+        "extra downtime hours vs run to failure": 0.0 - c.downtime_hours_avoided_vs_run_to_failure + 0.0,
     })
 
 
@@ -343,17 +494,30 @@ def ph_table(a: SurvivalAnalysis) -> pd.DataFrame:
                          "statistic": t.statistic, "p": t.p})
 
 
+MODEL_WORDS = {"Weibull AFT": "Weibull (time-scaling)", "Log-normal AFT": "log-normal (time-scaling)",
+               "Log-logistic AFT": "log-logistic (time-scaling)", "Cox PH (stratified)": "Cox, one baseline per type",
+               "Cox PH": "Cox"}
+MODEL_FORMATS = {"fit score (AIC)": "float1", "ranks held-out devices right": "pct0", "parameters": "int"}
+
+
+def model_words(name: str) -> str:
+    return MODEL_WORDS.get(name, name)
+
+
 def models_table(a: SurvivalAnalysis) -> pd.DataFrame:
-    t = a.comparison.table.copy()
+    """The models compared, named in words (AIC: lower is better; a Cox model has none here)."""
+    t = a.comparison.table
+    out = pd.DataFrame({"model": t.model.map(model_words), "fit score (AIC)": t.aic,
+                        "parameters": t.parameters, "ranks held-out devices right": t.holdout_concordance})
     if "chosen" in t:
-        t["chosen"] = t.chosen.map({True: "chosen", False: ""})
-    return t.rename(columns={"holdout_concordance": "held-out concordance"})
+        out["chosen"] = t.chosen.map({True: "chosen", False: ""})
+    return out
 
 
 def shapes_table(a: SurvivalAnalysis) -> pd.DataFrame:
     t = a.shapes
-    return pd.DataFrame({"device type": t.group.str.replace("_", " "), "shape": t["shape"],
-                         "95 % low": t.shape_lo, "95 % high": t.shape_hi})
+    return pd.DataFrame({"device type": t.group.map(DEVICE_WORDS).fillna(t.group.str.replace("_", " ")),
+                         "shape": t["shape"], "95 % low": t.shape_lo, "95 % high": t.shape_hi})
 
 
 def coverage_table(a: SurvivalAnalysis, stores: pd.DataFrame) -> pd.DataFrame:
@@ -367,7 +531,8 @@ def coverage_table(a: SurvivalAnalysis, stores: pd.DataFrame) -> pd.DataFrame:
 def glossary_terms(a: SurvivalAnalysis) -> list[str]:
     """The method terms the evidence section uses, for the closing glossary."""
     terms = ["Censored", "Concordance", "Cox model", "Hazard ratio", "Kaplan-Meier curve",
-             "Left truncation", "Proportional hazards", "Spell", "Weibull model", "AIC"]
+             "Left truncation", "Proportional hazards", "Spell", "Weibull model", "AIC", "Log-logistic model",
+             "Log-normal model", "Time-scaling model (AFT)"]
     if a.cox.stratified:
         terms.append("Stratified Cox model")
     if a.calibration_summary:
@@ -391,6 +556,9 @@ def save_results(results, a: SurvivalAnalysis, store, extra: dict) -> None:
                         ("store_coverage", coverage(a, store.load("stores"))),
                         ("calibration", a.calibration), ("offline_backlog", a.backlog), ("staffing", a.staffing)]:
             results.table(name, t)
+    if a.crew is not None:
+        results.table("crew_projection", a.crew.table)
+        results.table("crew_beats", a.crew.beats.rename_axis("technicians").reset_index())
     if a.service is not None:
         results.table("service_priority", a.service.units)
         results.table("service_comparison", a.service.comparison)
@@ -498,8 +666,20 @@ def cox_design_text(a: SurvivalAnalysis, nouns: Nouns) -> str:
     return " ".join(parts)
 
 
+COUNT_WORDS = {
+    "devices_registered": "devices in the registry", "devices_used": "devices analysed",
+    "devices_excluded_no_log": "devices left out: no status log",
+    "censored_spells": "spells still running at the end (censored)",
+    "left_truncated_spells": "spells begun before the log (entered late)",
+    "blips_ignored": "offline blips ignored (shorter than the failure threshold)",
+    "pending_short_offline": "devices offline at the end for less than the threshold (not yet failures)",
+    "status_events_after_snapshot": "status events after the analysis date (not used)",
+    "zero_length_spells_excluded": "spells of zero length left out",
+}
+
+
 def counts_table(a: SurvivalAnalysis, nouns: Nouns) -> pd.DataFrame:
-    words = {"units": nouns.units, "failures": nouns.events, "repeat_failures": f"repeat {nouns.events}"}
+    words = {**COUNT_WORDS, "units": nouns.units, "failures": nouns.events, "repeat_failures": f"repeat {nouns.events}"}
     return pd.DataFrame({"item": [words.get(k, k.replace("_", " ")) for k in a.data.counts],
                          "count": list(a.data.counts.values())})
 

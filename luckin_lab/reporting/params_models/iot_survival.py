@@ -21,11 +21,13 @@ class Params(ReportParams):
     technicians: int = Field(2, ge=1, le=500, description="technicians available today (compared with the recommendation)")
     max_technicians: int = Field(4, ge=1, le=50, description="the report compares 0 to this many technicians by expected profit")
     technician_day_cost_usd: float = Field(320.0, ge=0, description="cost of one technician for one day (assumed)")
-    assumed_margin_per_cup_usd: float = Field(3.0, ge=0, description="margin per drink when the source has no sales tables")
+    assumed_margin_per_cup_usd: float | None = Field(
+        None, ge=0, description="margin per drink, needed only for a source without sales tables (the report "
+        "otherwise prices each store's own drink margin)")
     visits_per_technician_day: int = Field(4, ge=1, le=12)
     plan_horizon_days: int = Field(7, ge=1, le=28)
     visit_hours: float = Field(2.0, gt=0, le=12, description="store time one visit takes")
-    cox_design: Literal["plain", "time_split"] = Field(
-        "time_split", description="plain: one effect per covariate; time_split: separate early/late effects "
-        "for a covariate that breaks proportional hazards")
-    top_n: int = Field(15, ge=1, le=200, description="devices listed on page one")
+    effects_over_time: Literal["constant", "early and late"] = Field(
+        "early and late", description="constant: one effect per characteristic; early and late: separate "
+        "effects before and after the split for a characteristic whose effect changes with time")
+    devices_listed: int = Field(15, ge=1, le=200, description="running devices at highest risk listed on page one")
