@@ -15,6 +15,7 @@ GLOSSARY: dict[str, str] = {
     "AUUC": "Area under the uplift curve: how much of the total effect a ranking captures as more units are treated.",
     "Average effect": "The difference in the outcome between treated and control units, averaged over everyone in the experiment.",
     "BG/NBD model": "A purchase model: each customer buys at their own steady rate until they leave for good, with a chance of leaving after each purchase.",
+    "Bonferroni": "Allowing for several options compared at once: each must clear a stricter bar (with three, a 98.3 % interval instead of 95 %), so one is not declared better by chance.",
     "Brier skill": "How much better the predicted chances are than giving every unit the same chance (0 % = no better).",
     "Calibration": "Whether predicted chances come true as often as stated (of customers given 70 %, about 70 % do it).",
     "Cannibalization": "Sales a new store takes from our existing stores rather than from competitors.",

@@ -264,7 +264,8 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
         k, w = int(m["recommended_technicians"]), int(m["crew_weeks"])
         return Headline(
             f"Send {k} technician{'s' if k != 1 else ''} for each of the next {w} weeks.",
-            f"drink margin kept minus technician cost over {w} weeks", _f(m, "crew_expected_profit_usd"),
+            f"profit the crew keeps against sending nobody: drink margin kept minus technician cost, next {w} weeks",
+            _f(m, "crew_expected_profit_usd"),
             _f(m, "crew_profit_low_usd"), _f(m, "crew_profit_high_usd"), unit=f"USD per {w * 7} days",
             is_profit=True, level=float(m.get("profit_interval_level") or 0.9), for_whom="store technicians",
             confidence=("range of 9 in 10 simulated futures of failures and repairs; the failure model and the "

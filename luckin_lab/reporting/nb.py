@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
@@ -145,18 +146,26 @@ def _typst_table(head: list[str], numeric: list[bool], rows: list[list[str]], wi
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
     # column shares like the browser's automatic table layout: by the longest cell or header word
-    longest = [max([len(w) for w in h.split()] + [len(r[i]) for r in rows] + [3])
-               for i, h in enumerate(head)]
+    # a figure without spaces ("+$331.8K") cannot wrap and its digits are wider than
+    # letters: it counts 1.4 times its length, so its column is never narrower than it
+    longest = [max([len(w) for w in h.split()]
+                   + [round(len(r[i]) * 1.4) if _unbreakable(r[i]) else len(r[i]) for r in rows]
+                   + [3]) for i, h in enumerate(head)]
     widths = tup([f"{min(n, 40)}fr" for n in longest])
 
-    def cell(v: str) -> str:  # a short figure without spaces ("+$11.7K") never wraps
-        return f"box({typst_string(v)})" if " " not in v and len(v) <= 24 else typst_string(v)
+    def cell(v: str) -> str:  # a word joiner after a sign: "+$11.7K" never breaks after "+"
+        return typst_string(re.sub(r"^([+\-])(?=[$\d])", "\\1\u2060", v) if _unbreakable(v) else v)
 
     body = ",\n  ".join(tup([cell(v) for v in r]) for r in rows)
     return (f"#ll-table(\n  header: {tup([typst_string(h) for h in head])},\n"
             f"  numeric: {tup(['true' if n else 'false' for n in numeric])}, widths: {widths},\n"
             f"  wide: {'true' if wide else 'false'}, keep: {'true' if keep else 'false'},\n"
             f"  rows: {tup([body]) if len(rows) == 1 else '(' + body + ')'},\n)")
+
+
+def _unbreakable(text: str) -> bool:
+    """A short cell without spaces (a figure such as '+$11.7K', a code): it cannot wrap."""
+    return " " not in text and len(text) <= 24
 
 
 def header(col: object) -> str:

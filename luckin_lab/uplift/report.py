@@ -223,7 +223,9 @@ def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
         f"{nn.units} in arm": e["n_arm"].to_numpy(),
         f"{nn.control}": [w.level(r.control_mean * f, u) for r, (u, f) in rows],
         "with the arm": [w.level(r.arm_mean * f, u) for r, (u, f) in rows],
-        "effect": [w.diff(r.effect * f, u, signed=True) for r, (u, f) in rows],
+        # the same scale as its interval (and as the effect lines): "+$6.3K", not "+$6,255"
+        "effect": [w.diff(r.effect * f, u, like=max(abs(r.ci_low), abs(r.ci_high)) * f,
+                          signed=True) for r, (u, f) in rows],
         "95 % interval": [f"{w.diff(r.ci_low * f, u, like=r.ci_high * f)} to "
                           f"{w.diff(r.ci_high * f, u, like=r.ci_low * f)}" for r, (u, f) in rows],
         "p-value": [p_text(p) for p in e["p_value"]],
@@ -293,6 +295,7 @@ def model_table(a: UpliftAnalysis) -> pd.DataFrame:
 
 
 GLOSSARY_TERMS = ["Randomized test", "Average effect", "Percentage point", "Confidence interval",
+                  "Bonferroni",
                   "P-value", "Cluster-robust interval", "Standardized difference", "Uplift", "Uplift model", "Held-out data",
                   "Inverse-propensity weighting", "Qini curve", "AUUC"]
 
@@ -317,5 +320,6 @@ def method_text(a: UpliftAnalysis) -> str:
 * **What is recommended.** Targeting only when the experiment has at least
   {MIN_UNITS_PER_ARM:,} {nn.units} per arm, targeting clearly beats the best single policy on
   held-out {nn.units}, and it clearly beats today's policy; otherwise, among the single
-  policies whose 95 % interval against today's policy lies above zero, the one with the
-  largest measured gain; otherwise no change."""
+  policies whose 95 % interval against today's policy lies above zero even after allowing
+  for the number of options compared (Bonferroni), the one with the largest measured gain;
+  otherwise no change."""

@@ -98,13 +98,13 @@ def effect_lines(a: UpliftAnalysis) -> list[str]:
 def options(a: UpliftAnalysis, d: Decision) -> pd.DataFrame:
     """Every change from today's policy page one weighs: the single-arm policies (randomized
     test, all units) and, when the experiment is large enough to try it, targeting within
-    the budget (held-out units). Rows of ``d.frame``, best first."""
+    the budget (held-out units). Rows of ``d.frame``, the recommended one first."""
     f = d.frame
     keep = ~f["today"] & (f["policy"].str.startswith("everyone ") | (f["policy"] == NONE))
     tg = a.targeting
     if tg is not None and tg.large_enough and a.offers.cost.any():
         keep |= f["policy"] == TARGETED
-    return f[keep].sort_values("gain_vs_today", ascending=False)
+    return f[keep].sort_values(["recommended", "gain_vs_today"], ascending=False)
 
 
 def _verdict(m: Measured, compared: int) -> str:
