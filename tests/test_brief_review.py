@@ -80,7 +80,7 @@ def test_in_short_opens_with_what_to_do_today_and_says_why_rows_are_skipped(tmp_
     _reports(tmp_path, 6_186.0)
     f = facts(_brief(tmp_path))
     assert f[0].startswith("To do today: equipment maintenance: send 4 technicians")
-    assert "next 7 days, $26.9K per month ($16.1K to $37.7K) if repeated every week;" in f[0]
+    assert "next 7 days, $26.9K per month ($16.1K to $37.7K) if repeated every 7 days;" in f[0]
     assert "menu prices: apply the recommended prices, $2.7K per month ($1.8K to $3.6K)" in f[0]
     assert f[1].startswith("Not acted on:")
     assert "Where to open next (its profit is not yet clear" in f[1]

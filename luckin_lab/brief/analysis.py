@@ -161,6 +161,12 @@ def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
     return do, skip
 
 
+def _repeat_words(unit: str) -> str:
+    """' if repeated every 7 days' for a plan over the next N days ('' for a recurring figure)."""
+    plan = _PLAN_DAYS.match(unit)
+    return f" if repeated every {plan.group(1)} days" if plan else ""
+
+
 def facts(b: Brief) -> list[str]:
     """The summary's raw material: sentences holding only figures the page shows, the decision first."""
     do, skip = actions(b)
@@ -168,7 +174,7 @@ def facts(b: Brief) -> list[str]:
     if do:
         todo = "; ".join(f"{s.title.lower()}: {_action(s.headline.decision).lower()}, "
                          f"{profit_text(s.headline)}"
-                         + (" if repeated every week" if _PLAN_DAYS.match(s.headline.unit) else "")
+                         + _repeat_words(s.headline.unit)
                          for s in do[:2])
         out.append(f"To do today: {todo}")
     else:
