@@ -167,7 +167,7 @@ def test_a_headline_change_between_two_runs_shows_as_a_change(tmp_path):
     s = report_statuses(tmp_path, NOW)[0]
     assert s.headline.decision == "Apply the recommended prices: margin rises."
     assert s.previous.decision == "Keep today's prices until the margin gain is clear."
-    assert s.change.startswith("decision changed since")
+    assert s.change.startswith("changed since the run of")
     assert "was: Keep today's prices" in s.change
     fake_run(tmp_path, "price_elasticity", "demo", NOW - dt.timedelta(hours=1),
              pricing_metrics(950.0, 150.0, 1700.0))

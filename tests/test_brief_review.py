@@ -69,8 +69,8 @@ def test_a_plausible_seven_day_plan_says_it_is_put_per_month_only_if_repeated(tm
     b = _brief(tmp_path)
     row = blocks_frame(b).set_index("report").loc["Equipment maintenance"]
     assert row.impact.startswith("$26.9K")  # 6,186 x 4.35
-    assert "only if this 7-day plan is repeated every 7 days" in row.impact_note
-    assert "profit the plan keeps against no action" in row.impact_note
+    assert "report: $6,186 per 7 days, × 4.35 only if repeated every 7 days" in row.impact_note
+    assert "profit kept vs no action, after technician cost" in row.impact_note
     assert implausible_alerts(b.reports) == []
     assert [s.title for s in actions(b)[0]] == ["Equipment maintenance", "Menu prices"]
 
@@ -80,11 +80,11 @@ def test_in_short_opens_with_what_to_do_today_and_says_why_rows_are_skipped(tmp_
     _reports(tmp_path, 6_186.0)
     f = facts(_brief(tmp_path))
     assert f[0].startswith("To do today: equipment maintenance: send 4 technicians")
-    assert "($26.9K per month ($16.1K to $37.7K))" in f[0]
-    assert "menu prices: apply the recommended prices" in f[0]
+    assert "next 7 days, $26.9K per month ($16.1K to $37.7K) if repeated every week;" in f[0]
+    assert "menu prices: apply the recommended prices, $2.7K per month ($1.8K to $3.6K)" in f[0]
     assert f[1].startswith("Not acted on:")
     assert "Where to open next (its profit is not yet clear" in f[1]
-    assert f[-1].startswith("Revenue on Sun 8 Feb was $11.4K")  # the data's last day, never 'yesterday'
+    assert f[-1] == "Revenue on Sun 8 Feb was $11.4K (+2% on the 28-day baseline)"  # the data's last day, never 'yesterday'
 
 
 def test_store_headline_names_its_window_and_the_largest_excluded_drop():
@@ -94,9 +94,8 @@ def test_store_headline_names_its_window_and_the_largest_excluded_drop():
                         "new_stores_below_4wk_avg": ["Chelsea 23rd", "JFK Terminal 4"],
                         "below_4wk_avg_change": {"Chelsea 23rd": -0.114, "JFK Terminal 4": -0.295}},
                        True)
-    assert "in the week 2 Feb to 8 Feb 2026, every store open more than 10 weeks is within 10%" \
-        in h.decision
-    assert "Not counted: JFK Terminal 4 (-29.5%, and 1 more), open 10 weeks or less" in h.decision
+    assert "in the week 2-8 Feb 2026 every store open over 10 weeks is within 10%" in h.decision
+    assert "Newer stores not counted: JFK Terminal 4 (-29.5%) and 1 more." in h.decision
 
 
 def _kpis(share: float, base7: float) -> pd.DataFrame:
@@ -114,7 +113,7 @@ def test_a_chronic_devices_down_level_is_a_standing_note_and_a_jump_or_crossing_
     chronic = _history([0.30] * 5 + [0.55] * 24, end)  # above 40 % since 21 Jan
     alerts, standing = device_alert(_kpis(0.57, 0.59), Rules(), chronic, end)
     assert alerts == []
-    assert "still above 40% (since 21 Jan 2026)" in standing[0]
+    assert "above 40% since 21 Jan 2026" in standing[0]
     assert "Equipment maintenance" in standing[0]
     assert above_since(chronic, 0.40) == dt.date(2026, 1, 21)
     jumped = device_alert(_kpis(0.57, 0.42), Rules(), chronic, end)
@@ -130,12 +129,30 @@ def test_menu_prices_decision_says_which_prices_and_the_range_comes_from_the_pri
          "recommended_price": {"Coffee": 5.99, "Tea": 5.49, "Matcha": 6.08}}
     h = headline_of("price_elasticity", m)
     assert h.decision == "Apply the recommended prices (raise 2 of 3 category prices): margin rises."
-    assert "price test's model" in h.confidence
+    assert "range from the price test's model" in h.figure
 
 
-def test_change_column_names_the_run_not_a_data_date():
+def test_change_column_names_the_run_not_a_data_date_and_stays_short():
     h = Headline("Do it.", value=1.0, unit="USD per month")
     assert change_text(h, h, dt.date(2026, 12, 7)) == "no change since the run of 7 Dec 2026"
+    # one customer fewer is not a new decision, and a cent is not a change of figure
+    a = Headline("Send the offers to 106,566 customers: profit $25.7K.", value=630.40, unit="USD per week")
+    b = Headline("Send the offers to 106,565 customers: profit $25.7K.", value=630.41, unit="USD per week")
+    assert change_text(b, a, dt.date(2026, 12, 7)) == "no change since the run of 7 Dec 2026 (counts updated)"
+    long = Headline("Keep today's prices until the margin gain of the eight categories we tested this "
+                    "winter is clear: more weeks are needed.", value=1.0, unit="USD per month")
+    text = change_text(h, long, dt.date(2026, 12, 7))
+    assert text.startswith("changed since the run of 7 Dec 2026 (was: Keep today's prices")
+    assert len(text) < 100
+
+
+def test_a_decision_that_restates_money_is_cut_to_its_action_on_the_row():
+    from luckin_lab.brief.analysis import row_decision
+
+    assert row_decision("Send the offers to 9 customers: expected profit $25.7K ($22.4K to $28.9K).") \
+        == "Send the offers to 9 customers."
+    keep = "Do not open these sites yet: the best 5 lose money once staff are paid."
+    assert row_decision(keep) == keep
 
 
 def test_sites_figure_says_it_is_all_sites_together():

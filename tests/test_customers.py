@@ -181,6 +181,7 @@ def test_demo_notebook_runs_and_page_one_matches_results(small_store_uri, tmp_pa
     assert f"{m['at_risk']:,}" in executed
     page_one = executed.split("Evidence")[0]
     assert report_money(hand) in page_one and report_money(m["winback_model_value"]) in page_one
+    assert f"A further {m['lapsed']:,} have already bought nothing" in page_one  # no raw template
 
 
 def report_money(v: float) -> str:

@@ -128,6 +128,16 @@ def test_demo_report_page_one_matches_results(tmp_path, small_store_uri):
         if m["allowed_change"][g] < 0.15 - 1e-9:
             assert f"{g} at most ±{nb.pct(m['allowed_change'][g], 0)}" in one, g
     assert "Where the evidence is weaker, prices move less" in one
+    # the method states the rules applied to category averages, and the test's own span; no code names
+    text = _text(markup)
+    text = text[:text.rindex("Parameters: ")]  # the run details keep the parameters as given
+    assert "in whole-percent steps" in text and "no price order across categorys" not in text
+    assert "end in .49/.99" not in text and "keep today's order" not in text
+    span = r"\d+ days, \d+ \w{3} \d{4} to \d+ \w{3} \d{4}"
+    assert re.search("over the price test's " + span, one) and re.search(rf"During the price test \({span}\)", text)
+    assert "five-month" not in text and "log_test_factor" not in text and "log_planned_factor" not in text
+    assert "in the own-price fits" in text and ": True" not in text
+    assert "customers respond most to price" in text and "segment is '" not in text
 
 
 def test_generic_example_page_one_matches_results(tmp_path, small_store_uri):

@@ -224,8 +224,10 @@ def test_cover_parameters_read_like_words():
 
     ctx = RenderContext("r", "weekly", {"source": "duckdb:x", "results_dir": "res", "seed": 7,
                                         "learners": ["SP", "T"], "monthly_budget": None,
-                                        "arm_costs": {}, "max_price_change": 0.15})
-    assert ctx.parameters_label == "learners: SP, T · max price change: 0.15"
+                                        "arm_costs": {}, "max_price_change": 0.15,
+                                        "keep_ladder": True, "weekday_effects": False})
+    assert ctx.parameters_label == ("learners: SP, T · max price change: 0.15 · keep ladder: yes · "
+                                    "weekday effects: no")
 
 
 def test_money_pairs_share_a_unit_and_short_tables_stay_whole():

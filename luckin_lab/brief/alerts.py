@@ -81,10 +81,9 @@ def device_alert(kpis: pd.DataFrame, rules: Rules, history: pd.Series | None = N
     if share > rules.devices_down_max and chronic:
         since = above_since(history, rules.devices_down_max)
         when = (f"since {day_text(since)}" if since != history.index.min()
-                else f"on every day shown since {day_text(since)}")
-        return [], [f"{nb.pct(share, 0)} of store devices are down, still above "
-                    f"{nb.pct(rules.devices_down_max, 0)} ({when}): a standing level, not news, "
-                    "so no alert; the Equipment maintenance row's plan is the action."]
+                else f"on every day since {day_text(since)}")
+        return [], [f"{nb.pct(share, 0)} of devices down, above {nb.pct(rules.devices_down_max, 0)} "
+                    f"{when}; the Equipment maintenance plan is the action."]
     return [], []
 
 

@@ -130,7 +130,7 @@ def implausible_alerts(reports: list[ReportStatus]) -> list[Alert]:
 
 def _action(decision: str) -> str:
     """The decision's first clause ('Send the win-back offers to ... budget')."""
-    return re.split(r"[:;]| \(|\. ", decision.strip().rstrip("."), maxsplit=1)[0]
+    return re.split(r"[:;]|\. ", decision.strip().rstrip("."), maxsplit=1)[0]
 
 
 def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
@@ -142,15 +142,19 @@ def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
         m = h.monthly() if h else None
         if h is None:
             skip.append((s.title, "no successful run yet" if not s.folder else "no headline recorded"))
+        elif s.report == STORE_LEVEL and h.decision.startswith("No action"):
+            continue  # a level, not a decision; nothing to act on
         elif s.report == STORE_LEVEL:
-            skip.append((s.title, h.decision.rstrip(".").split(":")[0].lower() or "a level"))
+            skip.append((s.title, _action(h.decision).lower() + ": no profit figure"))
+        elif h.decision.startswith(("Keep", "No action")):
+            skip.append((s.title, re.sub(r"\s*\([^)]*\)", "", _action(h.decision)).lower()))
         elif b.implausible(s):
             skip.append((s.title, "its figure is larger than the company's monthly gross profit "
                                   "and needs checking"))
         elif not h.is_profit or m is None or m.estimate is None:
             skip.append((s.title, "no profit figure with a range"))
         elif not m.estimate.low > 0:
-            skip.append((s.title, "its profit is not yet clear (the range includes a loss)"))
+            skip.append((s.title, "its profit is not yet clear: the range includes a loss"))
         else:
             do.append(s)
     do.sort(key=lambda s: -s.headline.monthly().value)
@@ -162,8 +166,10 @@ def facts(b: Brief) -> list[str]:
     do, skip = actions(b)
     out = []
     if do:
-        todo = "; ".join(f"{s.title.lower()}: {_action(s.headline.decision).lower()} "
-                         f"({profit_text(s.headline)})" for s in do[:2])
+        todo = "; ".join(f"{s.title.lower()}: {_action(s.headline.decision).lower()}, "
+                         f"{profit_text(s.headline)}"
+                         + (" if repeated every week" if _PLAN_DAYS.match(s.headline.unit) else "")
+                         for s in do[:2])
         out.append(f"To do today: {todo}")
     else:
         out.append("No report has a profit gain clear enough to act on today")
@@ -172,13 +178,13 @@ def facts(b: Brief) -> list[str]:
     if b.alerts:
         subjects = ", ".join(dict.fromkeys(a.subject for a in b.alerts))
         n = len(b.alerts)
-        out.append(f"{n} alert{'s need' if n > 1 else ' needs'} attention: {subjects}")
+        out.append(f"{n} alert{'s' if n > 1 else ''}: {subjects}")
     else:
         out.append("No alert fired")
     k = b.kpis.set_index("kpi")
     rev = k.loc["revenue"]
-    out.append(f"Revenue {b.word} was {nb.money(rev.value)} from {nb.num(k.loc['orders'].value)} "
-               f"orders, {nb.pct(rev.base_28d_change, 0, signed=True)} against the 28-day baseline")
+    out.append(f"Revenue {b.word} was {nb.money(rev.value)} "
+               f"({nb.pct(rev.base_28d_change, 0, signed=True)} on the 28-day baseline)")
     return out
 
 
@@ -227,8 +233,7 @@ def money_per_month(h) -> tuple[str, str]:
             notes.append(f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}")
         plan = _PLAN_DAYS.match(h.unit)
         if plan:
-            notes.append(f"× {h.per_month:.2f}: only if this {plan.group(1)}-day plan is repeated "
-                         f"every {plan.group(1)} days")
+            notes[-1] += f", × {h.per_month:.2f} only if repeated every {plan.group(1)} days"
     if not h.is_profit and "not profit" not in h.figure:
         notes.insert(0, "revenue, not profit")
     return main, "; ".join(n for n in notes if n)
@@ -272,6 +277,13 @@ def write_results(b: Brief, results: nb.Results) -> None:
     })
 
 
+def row_decision(decision: str) -> str:
+    """The decision as the row prints it: a tail that restates money ('...: expected 12-month
+    profit $25.7K ($22.4K to $28.9K)...') is dropped, the money column beside it shows it."""
+    head, sep, tail = decision.partition(": ")
+    return head.rstrip(".") + "." if sep and "$" in tail else decision
+
+
 def blocks_frame(b: Brief) -> pd.DataFrame:
     """One row per report: what page one prints in its block."""
     rows = []
@@ -287,7 +299,7 @@ def blocks_frame(b: Brief) -> pd.DataFrame:
                     f"per month ({nb.money(company)})")
         rows.append({
             "report": s.title, "run": s.run,
-            "decision": (h.decision if h else "no headline recorded" if s.folder
+            "decision": (row_decision(h.decision) if h else "no headline recorded" if s.folder
                          else f"no successful run yet (last attempt: {s.last_status})"),
             "impact": impact,
             "impact_note": note,

@@ -8,6 +8,7 @@ Notebooks are never opened and no model is refitted.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,19 +94,32 @@ def _fmt(h: Headline, x: float) -> str:
     return nb.money(x) if h.is_money else f"{x:,.0f} {h.unit}".strip()
 
 
+_DIGITS = re.compile(r"[\d,.]*\d")
+
+
+def _short(decision: str, limit: int = 32) -> str:
+    """The previous decision's first clause, cut to ``limit`` characters (the column is narrow)."""
+    first = re.split(r"[:;]| \(", decision.strip().rstrip("."), maxsplit=1)[0]
+    return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
 def change_text(now: Headline | None, before: Headline | None, when: dt.date | None) -> str:
-    """What changed since the previous good run, in words."""
+    """What changed since the previous good run, in words (short: the column is narrow)."""
     if now is None:
         return "–"
     if before is None:
         return "first run"
     since = f" since the run of {when.day} {when:%b %Y}" if when else ""
-    if now.decision != before.decision:
-        return f"decision changed{since} (was: {before.decision.rstrip('.')})"
-    if now.value is None or before.value is None or now.value == before.value:
-        return f"no change{since}"
+    same_words = _DIGITS.sub("#", now.decision) == _DIGITS.sub("#", before.decision)
+    if now.decision != before.decision and not same_words:
+        return f"changed{since} (was: {_short(before.decision)})"
     from luckin_lab.reporting import nb
 
+    numbers = "" if now.decision == before.decision else " (counts updated)"
+    if now.value is None or before.value is None:
+        return f"no change{since}{numbers}"
     delta = now.value - before.value
     shown = nb.money(delta, signed=True, like=now.value) if now.is_money else f"{delta:+,.0f}"
-    return f"figure {shown}{since} (was {_fmt(before, before.value)})"
+    if shown.lstrip("+-−").strip("$") in ("0", "0.0K", "0K", "0.0M") or delta == 0:
+        return f"no change{since}{numbers}"
+    return f"figure {shown}{since} (was {_fmt(before, before.value)}){numbers}"

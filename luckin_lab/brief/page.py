@@ -38,7 +38,9 @@ def _old(age: object) -> bool:
 def _sure(text: str) -> str:
     """'no detectable effect (the 90 % interval includes zero)' -> 'no detectable effect': the
     range beside it shows the interval; the method section says what the words mean."""
-    return re.sub(r"\s*\([^)]*\)", "", str(text)) or str(text)
+    words = re.sub(r"\s*\([^)]*\)", "", str(text))
+    # '..., but the 95 % interval includes zero': the range column beside it shows that
+    return re.split(r",? but |,? though |; ", words, maxsplit=1)[0] or str(text)
 
 
 def _data_when(r: object) -> str:
@@ -49,7 +51,7 @@ def _data_when(r: object) -> str:
     when = f"{d.day} {d:%b}"
     age = r.data_age_days
     if pd.isna(age) or int(age) <= 0:
-        return when
+        return ""  # same day as the brief's data (the banner says it): nothing to add
     return f"{when} ({int(age)} day{'s' if int(age) != 1 else ''} old)"
 
 
@@ -145,7 +147,7 @@ def reports_html(b: Brief) -> str:
         rows.append(_cells(
             [f"<b>{escape(r.report)}</b>: {escape(r.decision)}",
              f"<b>{_no_break(escape(r.impact))}</b>{note}", escape(_sure(r.confidence)),
-             escape(r.change) + ("" if _data_when(r) == "–" else
+             escape(r.change) + ("" if _data_when(r) in ("–", "") else
                                  f"<br><span style='{tone}'>data up to {escape(_data_when(r))}</span>")],
             [_TD + ";width:39%", _TD + ";width:28%", _TD + ";width:14%", _TD + ";width:19%"]))
     return f"<table style='{_TABLE}'>{''.join(rows)}</table>"
@@ -192,7 +194,7 @@ def page_html(b: Brief) -> str:
 
 _T = typst_string
 _TY_TABLE = ("set text(size: 7.8pt); set par(justify: false, leading: 0.5em); "
-             "table(columns: {cols}, inset: (x: 3.5pt, y: 2.6pt), align: {align}, "
+             "table(columns: {cols}, inset: (x: 3.5pt, y: 2.1pt), align: {align}, "
              "stroke: (x, y) => if y == 0 {{ (bottom: 1.2pt + ll-accent) }} else "
              "{{ (bottom: 0.5pt + ll-rule) }}, fill: (x, y) => if y == 0 {{ ll-accent-soft }}, "
              "table.header(..{head}.map(h => text(weight: \"bold\", h))), {cells})")
@@ -231,7 +233,7 @@ def reports_typst(b: Brief) -> str:
             _ty_cell(f"strong({_T(_no_break(r.impact))})",
                      _ty_muted(r.impact_note) if r.impact_note else ""),
             _T(_sure(r.confidence)),
-            _ty_cell(_T(r.change), "" if _data_when(r) == "–" else
+            _ty_cell(_T(r.change), "" if _data_when(r) in ("–", "") else
                      _ty_muted("data up to " + _data_when(r), bold=old, red=old)),
         ]
     return _ty_table("(39%, 28%, 14%, 19%)", "left + top", REPORT_HEADS, cells)
@@ -247,7 +249,7 @@ def kpis_typst(b: Brief) -> str:
             for text, tone in _kpi_changes(r):
                 fill = "ll-bad" if "c0392b" in tone else "ll-good" if tone else ""
                 cells.append(f'text(fill: {fill}, weight: "bold", {_T(text)})' if fill else _T(text))
-        tables.append(_ty_table("(2.6fr, 1fr, 1fr, 1fr, 1fr)", align, _kpi_heads(b), cells)[1:])
+        tables.append(_ty_table("(1.9fr, 1fr, 1fr, 1fr, 1.15fr)", align, _kpi_heads(b), cells)[1:])
     return f"#grid(columns: (1fr, 1fr), column-gutter: 8pt, {tables[0]}, {tables[1]})"
 
 
@@ -306,6 +308,8 @@ def follow_up_table(b: Brief) -> object:
     f = b.follow_up
     if f.empty:
         return nb.md("*Nothing to follow up yet.*")
+    f = f.assign(**{c: f[c].map(lambda d: day_text(pd.Timestamp(d).date()) if pd.notna(d) else "–")
+                    for c in ("recommended", "due") if c in f})
     view = f.rename(columns={"report": "Report", "recommended": "Data as of", "what": "Recommendation",
                              "due": "Window ended", "result": "What happened"})
     return nb.show_table(view[["Report", "Data as of", "Recommendation", "Window ended", "What happened"]])
@@ -325,22 +329,19 @@ def stores_table(b: Brief) -> object:
 
 def stores_intro(b: Brief, p: object) -> str:
     """Which window the table compares, and why its threshold is not the store sales report's."""
-    span = (f"{b.period.short}'s revenue against the average day of the 28 days before"
-            if b.period.days == 1 else
-            f"the revenue of {b.period.short} against the average of the 4 weeks before")
+    span = (f"on {b.period.short} with its average day over the 28 days before"
+            if b.period.days == 1 else f"in {b.period.short} with its average week over the 4 before")
     young = b.stores[~b.stores.mature].sort_values("change")
-    worst = (f" The largest drop among them: {young.store.iloc[0]} "
-             f"({nb.pct(young.change.iloc[0], 1, signed=True)})." if len(young)
+    worst = (f" (largest drop among them: {young.store.iloc[0]}, "
+             f"{nb.pct(young.change.iloc[0], 1, signed=True)})" if len(young)
              and young.change.iloc[0] < 0 else "")
     return (
-        f"@tbl-stores compares {span} (its *28-day baseline*). A store alerts only when it is more "
-        f"than {nb.pct(p.store_drop, 0)} under it and further under it than "
-        f"{p.store_drop_noise_sd:g} times its usual day-to-day spread, so an ordinary slow day does "
-        "not alert. The *Store sales* row above uses a different window: the last complete week "
-        f"against that store's own 4-week average, with a {nb.pct(-SALES_ALERT_DROP, 0)} threshold; "
-        "a single day swings more than a week, so the day-level threshold here is higher and the two "
-        f"can disagree. Stores open less than {MATURE_WEEKS} weeks before the baseline starts are "
-        f"still settling after opening and never alert in either.{worst}")
+        f"@tbl-stores compares each store's revenue {span}. A store alerts when it is more than "
+        f"{nb.pct(p.store_drop, 0)} under that and beyond {p.store_drop_noise_sd:g} times its usual "
+        "spread. The *Store sales* row uses the last complete week against each store's own 4-week "
+        f"average and a {nb.pct(-SALES_ALERT_DROP, 0)} threshold: one day swings more than a week, "
+        "so the day's threshold is higher and the two can disagree. Stores open under "
+        f"{MATURE_WEEKS} weeks are still settling and never alert{worst}.\n")
 
 
 def method_text(b: Brief, p: object) -> str:
@@ -404,7 +405,7 @@ def revenue_figure(b: Brief):
     from luckin_lab.reporting.charts import axis_formatter
 
     d = b.daily.assign(date=lambda x: pd.to_datetime(x["date"])).sort_values("date")
-    fig, ax = plt.subplots(figsize=(7.5, 2.4))
+    fig, ax = plt.subplots(figsize=(7.5, 2.1))
     ax.plot(d["date"], d["revenue"], color=nb.ACCENT, lw=1.6, label="revenue per day")
     ax.plot(d["date"], d["revenue"].rolling(7, min_periods=7).mean(), color=nb.NEUTRAL, lw=1.2,
             ls="--", label="7-day average")

@@ -114,7 +114,7 @@ def risk_sentence(h: dict) -> str:
             f"{h['horizon_days']} days but are more likely than not to buy nothing in the next "
             f"{h['horizon_days']}; they are worth {nb.money(h['at_risk_value_12m'])} in expected "
             f"12-month {h['value_measure']} (what they are expected to bring, not money a campaign "
-            "saves). A further {h['lapsed']:,} have already bought nothing for "
+            f"saves). A further {h['lapsed']:,} have already bought nothing for "
             f"{h['horizon_days']}+ days (worth {nb.money(h['lapsed_value_12m'])}).")
 
 

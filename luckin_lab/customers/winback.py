@@ -16,8 +16,9 @@ how close a store is), and a list built from group averages cannot choose among 
 binding budget it kept only 62 % of the value the features allow on the demo store (90 % with
 per-customer effects). Cost: the expected discount paid, the group's measured average. The
 coupon report's budgeted allocation (:func:`luckin_lab.uplift.policy.allocate`, OR-Tools on the
-borderline core) picks the list. The group effects stay as the evidence a reader can check and
-for the interval of the plan's value.
+borderline core) picks the list. The group effects stay as the evidence: no offer goes to a
+group where the test measured no gain for it, and the list's value on page one is priced with
+them (the model's own figure is shown beside it; where they disagree the report trusts the test).
 """
 
 from __future__ import annotations

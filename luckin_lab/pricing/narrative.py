@@ -33,12 +33,33 @@ def instrument_phrase(instruments: tuple[str, ...] | list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _day(d: pd.Timestamp) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+def test_span(a: PricingAnalysis) -> str:
+    """The estimation window's length and dates ('166 days, 1 Sep 2025 to 13 Feb 2026'): in the demo
+    the days before the price test are left out, so this is the test's own span."""
+    p = a.panel["period"]
+    return f"{p.nunique()} {_plural(a.words.period)}, {_day(p.min())} to {_day(p.max())}"
+
+
+KNOWN_CONTROLS = {"log_planned_factor": "the planned promotion discount"}
+
+
+def controls_phrase(controls: tuple[str, ...] | list[str]) -> str:
+    """The adjustments in words ('the planned promotion discount'), not column codes."""
+    names = [KNOWN_CONTROLS.get(c, str(c).replace("_", " ")) for c in controls]
+    return ", ".join(names) or "nothing else"
+
+
 def design_text(a: PricingAnalysis) -> str:
     """Page one's sentence naming the design the data's shape allowed, and what it compares."""
     w, spec = a.words, a.spec
     n_units = int(a.panel.groupby("group")["unit"].nunique().max())
     n_periods = int(a.panel["period"].nunique())
-    shape = {"panel": f"{n_units} {w.unit}s over {n_periods} {w.period}s",
+    over = f"the price test's {test_span(a)}" if w.demo else f"{n_periods} {w.period}s"
+    shape = {"panel": f"{n_units} {w.unit}s over {over}",
              "series": f"one {w.unit} over {n_periods} {w.period}s",
              "cross_section": f"{n_units} {w.unit}s in one {w.period}"}[spec.design]
     errors = {"period": f"allow for shocks shared within a {w.period}",
@@ -150,8 +171,9 @@ def guard_rails_text(a: PricingAnalysis) -> str:
     text = (f"Guard rails: at most ±{pct(p.max_price_change, 0)} from today's {w.list_price} (less where the "
             f"elasticity is unclear, above), inside the tested price range, {steps}")
     if a.segments is not None and p.protect_segments:
-        text += (f", protected segment(s) {', '.join(p.protect_segments)} lose at most "
-                 f"{pct(p.max_segment_loss, 0)} of {w.quantity}")
+        who = " and ".join(pretty_segment(s) for s in p.protect_segments)
+        text += (f", {who} customers buy at most {pct(p.max_segment_loss, 0)} fewer {w.quantity}" if w.demo
+                 else f", the {who} segment buys at most {pct(p.max_segment_loss, 0)} fewer {w.quantity}")
     return text + (", today's price order kept." if p.keep_ladder and not by_category(p) else ".")
 
 
@@ -189,12 +211,14 @@ def kpis(a: PricingAnalysis) -> dict[str, str]:
     return tiles
 
 
-def _count(n: int, noun: str) -> str:
-    if n == 1:
-        return f"1 {noun}"
+def _plural(noun: str) -> str:
     if noun.endswith("y") and noun[-2:-1] not in tuple("aeiou"):
-        return f"{n} {noun[:-1]}ies"
-    return f"{n} {noun}s"
+        return f"{noun[:-1]}ies"
+    return f"{noun}s"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"1 {noun}" if n == 1 else f"{n} {_plural(noun)}"
 
 
 def cross_effect_note(a: PricingAnalysis) -> str:
@@ -212,7 +236,7 @@ def cross_effect_note(a: PricingAnalysis) -> str:
     return (f"The projection includes the estimated cross-price effects among {', '.join(main)} "
             f"(largest: {big[0]} units {pct(big[1], signed=True)} from the other categories' moves)"
             + (f"; those involving {', '.join(rest)} are not estimated" if rest else "")
-            + f"; prices were chosen {a.words.product} by {a.words.product}.")
+            + "; the prices themselves were chosen without the cross effects.")
 
 
 def sensitivity_text(a: PricingAnalysis) -> str:
@@ -231,17 +255,26 @@ def sensitivity_text(a: PricingAnalysis) -> str:
     if not seg.empty:
         s = seg.sort_values("elasticity")
         parts.append(
-            "By segment the most price-sensitive segment is **'"
+            "Of the customer segments, **"
             + pretty_segment(s["segment"].iloc[0])
-            + f"'** (e = {s['elasticity'].iloc[0]:.2f}); the least is **'"
+            + f"** customers respond most to price (e = {s['elasticity'].iloc[0]:.2f}) and **"
             + pretty_segment(s["segment"].iloc[-1])
-            + f"'** (e = {s['elasticity'].iloc[-1]:.2f})."
+            + f"** customers least (e = {s['elasticity'].iloc[-1]:.2f})."
         )
     if a.segment_change is not None:
         sc = a.segment_change.set_index("segment")["units_change"]
         parts.append("Projected unit change by segment: "
                      + ", ".join(f"{pretty_segment(k)} {pct(v, signed=True)}" for k, v in sc.items()) + ".")
     return " ".join(parts)
+
+
+def first_stage_text(a: PricingAnalysis) -> str:
+    """The weakest first stage, for the own-price fits and (separately) the cross-price fits."""
+    text = f"smallest first-stage F {f_stat_text(a.results.by_group.first_stage_f.min())} in the own-price fits"
+    cp = a.results.cross_price
+    if not cp.empty:
+        text += f", {f_stat_text(cp.first_stage_f_min.min())} in the cross-price fits"
+    return text
 
 
 def f_stat_text(f: float) -> str:
@@ -255,12 +288,12 @@ DEMO_NAIVE = """The naive regression of units on price uses every price change, 
 
 DEMO_METHOD = """* **The panel.** For every store, category, customer segment and day we count the items sold and the average price actually paid (menu price minus promotion and coupon discounts). Days where nothing sold are kept, at the price that was on offer.
 * **Why not just regress sales on price.** Marketing set its "tactical" discounts deeper on days it expected to be slow. Those days have low prices *and* low sales, which makes customers look less price-sensitive than they are. That is the naive estimate, shown only as the biased baseline.
-* **The natural experiment.** Since the price test started, each store, category and day also got a random extra discount of 0, 10, 20 or 30 %. Because it was drawn at random, any difference in sales between deep and shallow test days is caused by price. Two-stage least squares (2SLS) uses only this random part of the price; the first-stage F says how strongly the random discount moved the price paid (above 10 is the usual bar, far above here).
+* **The natural experiment.** During the price test ({TEST_SPAN}), each store, category and day also got a random extra discount of 0, 10, 20 or 30 %. Because it was drawn at random, any difference in sales between deep and shallow test days is caused by price. Two-stage least squares (2SLS) uses only this random part of the price; the first-stage F says how strongly the random discount moved the price paid (above 10 is the usual bar, far above here).
 * **The planned discount, split in two.** Every category of a store gets the store's regular promotion that day; marketing then added extra depth for a category it expected to be slow. Only that extra part says something about expected demand, so all causal estimates adjust for the planned discount, for its gap to the store's shallowest discount that day, and for whether there was any gap. This absorbs much of the demand swing marketing foresaw and narrows every causal interval.
 * **Double machine learning (DML).** The same idea, with machine-learned adjustments for store, day, trend and the planned discount, and with a model for counts so that slow days with zero sales count too. Shown as a cross-check.
-* **Poisson IV with fixed effects (the estimate used for decisions).** Also a count model of the random discount's effect, keeping days with zero sales, but it compares a store's sales only with the same store in the same week, and each day's sales with the same day in the other stores, so slow local swings (a neighbour opening, a busy week) no longer blur the price effect. Its intervals are about as narrow as 2SLS's without dropping the zero-sale days or taking logs of small counts (both distort 2SLS where a cell sells a few items), on average narrower than DML's, it needs no random folds (the same data give the same answer), and in simulations with known elasticities its 95% intervals covered the truth 92-97% of the time. It estimates a separate elasticity per segment; a category's elasticity is the average over its segments, weighted by the items each buys. It measures the whole response of a category's item sales to its price, including the add-on items that ride along with the extra orders a cheaper category brings. For the smallest categories (a few items per store and day) the intervals stay near ±0.2: that is how much a five-month test can say about them, whatever the method.
-* **From elasticity to price.** With a constant elasticity *e* and unit cost *c*, margin is maximised at the price *c·e/(1+e)* when *e* < -1. When |*e*| ≤ 1 there is no such optimum (margin keeps rising with price), so the price is capped by the guard rails. Prices stay within the allowed change from today, inside the range the test actually tried, end in .49/.99, keep today's order across categories, and protected segments lose no more than the allowed share of their units (chosen jointly with an integer program, OR-Tools). A price stays exactly at today's when no allowed move adds at least the minimum weekly margin gain; the table says which rule holds each kept price.
-* **Uncertainty.** Projections are recomputed for thousands of elasticities drawn from their confidence intervals; the tables show the median and the 90% range. Prices are chosen category by category, but the projections also move each main category's units by the estimated cross-price effects of the other main categories' price changes (every estimate, drawn from its own confidence interval); cross effects of categories outside the cross-price matrix are not estimated."""
+* **Poisson IV with fixed effects (the estimate used for decisions).** Also a count model of the random discount's effect, keeping days with zero sales, but it compares a store's sales only with the same store in the same week, and each day's sales with the same day in the other stores, so slow local swings (a neighbour opening, a busy week) no longer blur the price effect. Its intervals are about as narrow as 2SLS's without dropping the zero-sale days or taking logs of small counts (both distort 2SLS where a cell sells a few items), on average narrower than DML's, it needs no random folds (the same data give the same answer), and in simulations with known elasticities its 95% intervals covered the truth 92-97% of the time. It estimates a separate elasticity per segment; a category's elasticity is the average over its segments, weighted by the items each buys. It measures the whole response of a category's item sales to its price, including the add-on items that ride along with the extra orders a cheaper category brings. For the smallest categories (a few items per store and day) the intervals stay near ±0.2: that is how much a test of this length can say about them, whatever the method.
+* **From elasticity to price.** With a constant elasticity *e* and unit cost *c*, margin is maximised at the price *c·e/(1+e)* when *e* < -1. When |*e*| ≤ 1 there is no such optimum (margin keeps rising with price), so the price is capped by the guard rails. {PRICE_RULES} A price stays exactly at today's when no allowed move surely adds at least the minimum weekly margin gain; the table says which rule holds each kept price.
+* **Uncertainty.** Projections are recomputed for thousands of elasticities drawn from their confidence intervals; the tables show the median and the 90% range. Prices are chosen without the cross-price effects, but the projections also move each main category's units by the estimated cross-price effects of the other main categories' price changes (every estimate, drawn from its own confidence interval); cross effects of categories outside the cross-price matrix are not estimated."""
 
 
 def naive_text(a: PricingAnalysis) -> str:
@@ -291,10 +324,38 @@ def _errors_words(spec: PanelSpec, period: str, n_periods: int) -> str:
     return "robust to unequal noise (heteroskedasticity-robust)"
 
 
+def price_rules_text(a: PricingAnalysis) -> str:
+    """The rules the recommender applied, as run (GuardRails in analysis.run_pricing): a category's
+    average price has no endings and no price order; protected segments link the choices."""
+    p, w = a.params, a.words
+    protect = a.segments is not None and bool(p.protect_segments)
+    rules = [f"at most ±{pct(p.max_price_change, 0)} from today (less where the elasticity is unclear)",
+             "inside the range the test actually tried"]
+    if by_category(p):
+        rules.append(f"in whole-percent steps; each item's {w.list_price} then moves by its {w.product}'s "
+                     "share, rounded to the cent (an average per item is no menu price, so there are no "
+                     f"price endings and no price order across {_plural(w.product)})")
+    else:
+        rules.append("ending in " + "/".join(f".{int(round(e * 100)):02d}" for e in p.price_endings))
+        if p.keep_ladder:
+            rules.append(f"keeping today's price order across {_plural(w.product)}")
+    text = "Prices move " + ", ".join(rules) + "."
+    if protect:
+        who = " and ".join(pretty_segment(s) for s in p.protect_segments)
+        text += (f" {who.capitalize()} customers may buy at most {pct(p.max_segment_loss, 0)} fewer "
+                 f"{w.quantity} in total, which links the {_plural(w.product)}: all prices are chosen at once "
+                 "by an integer program (OR-Tools).")
+    elif p.keep_ladder and not by_category(p):
+        text += " The price order links them: all prices are chosen at once by an integer program (OR-Tools)."
+    else:
+        text += f" Each {w.product}'s price is chosen on its own."
+    return text
+
+
 def method_text(a: PricingAnalysis) -> str:
     """'Method in plain words': the demo's price test, or the user's design in neutral words."""
     if a.words.demo:
-        return DEMO_METHOD
+        return DEMO_METHOD.replace("{TEST_SPAN}", test_span(a)).replace("{PRICE_RULES}", price_rules_text(a))
     w, spec = a.words, a.spec
     inst = ", ".join(spec.instruments)
     controls = ", ".join(spec.controls) or "none"
@@ -419,9 +480,8 @@ def cross_price_text(a: PricingAnalysis) -> str:
     if len(pos):
         text += "Substitutes (positive): " + "; ".join(
             f"{r.demand_of} units rise when {r.price_of} gets dearer" for r in pos.itertuples()) + ". "
-    g = a.words.product
     return text + ("Cross effects are small next to the own-price effects, so the prices are "
-                   f"chosen {g} by {g}; the projections (Table 1) then add every "
+                   "chosen without them; the projections (Table 1) then add every "
                    "estimated cross effect, significant or not, with its uncertainty.")
 
 

@@ -235,7 +235,7 @@ def _price_moves(m: Mapping[str, Any]) -> str:
     return f"{' and '.join(parts)} of {len(moves)} category prices" if parts else ""
 
 
-PRICE_MODEL = "the range is the price test's model's (95 % interval of the margin change)"
+PRICE_MODEL = "range from the price test's model"
 
 
 def _pricing(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
@@ -251,11 +251,10 @@ def _pricing(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
     else:
         decision = "Keep today's prices until the margin gain is clear."
     est = Estimate(m["weekly_margin_change"], lo, hi, 0.95)
-    return Headline(decision, "margin change per week at the recommended prices",
+    return Headline(decision, f"margin change per week at the recommended prices, {PRICE_MODEL}",
                     m["weekly_margin_change"], lo, hi, "USD per week", True,
                     for_whom="menu prices in every store", follow_up_days=28,
-                    confidence=f"{confidence_words(est, positive='a gain', negative='a loss')}; "
-                               f"{PRICE_MODEL}")
+                    confidence=confidence_words(est, positive="a gain", negative="a loss"))
 
 
 def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
@@ -275,12 +274,12 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
         return Headline(
             f"Send {k} technician{'s' if k != 1 else ''} on the {m.get('plan_visits', 0)} planned "
             f"visits over the next {days} days.",
-            f"profit the plan keeps against no action: drink margin kept minus technician cost, "
-            f"next {days} days", _f(m, "expected_profit_usd"),
+            "profit kept vs no action, after technician cost",
+            _f(m, "expected_profit_usd"),
             _f(m, "profit_low_usd"), _f(m, "profit_high_usd"), unit=f"USD per {days} days", is_profit=True,
             level=float(m.get("profit_interval_level") or 0.95), for_whom="store technicians",
-            confidence=("range of 9 in 10 simulated weeks of failures; the failure model and the lost-sales "
-                        "rules are taken as right" if "profit_low_usd" in m else
+            confidence=("9 in 10 simulated weeks fall in the range (the failure model and the lost-sales "
+                        "rules taken as right)" if "profit_low_usd" in m else
                         "a plan figure from the failure model (no interval)"), follow_up_days=days)
     if "plan_visits" in m:
         return Headline(

@@ -143,7 +143,9 @@ def _window_words(window: str) -> str:
 
 
 def _value(v: Any) -> str:
-    """Lists and mappings as a reader writes them, not as Python prints them."""
+    """Lists, mappings and switches as a reader writes them, not as Python prints them."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, list | tuple):
         return ", ".join(str(x) for x in v)
     if isinstance(v, dict):

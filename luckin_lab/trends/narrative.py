@@ -131,6 +131,8 @@ def _week_words(head: Mapping[str, Any]) -> str:
     """'the week 9-15 Feb 2026' (the last complete week the report compares)."""
     a = dt.date.fromisoformat(head["week_start"])
     b = dt.date.fromisoformat(head.get("week_end") or (a + dt.timedelta(days=6)).isoformat())
+    if a.month == b.month:
+        return f"the week {a.day}-{b.day} {b:%b %Y}"
     return f"the week {a.day} {a:%b} to {b.day} {b:%b %Y}"
 
 
@@ -151,14 +153,14 @@ def store_headline(head: Mapping[str, Any], profit_available: bool) -> Headline:
         decision = (f"Look into {', '.join(below)}: in {week}, revenue more than {drop} below {their} "
                     "own 4-week average.")
     else:
-        decision = (f"No action: in {week}, every store open more than {ramp} weeks is within "
+        decision = (f"No action: in {week} every store open over {ramp} weeks is within "
                     f"{drop} of its own 4-week average.")
     young = [st for st in (head.get("new_stores_below_4wk_avg") or []) if st in change]
     if young:
         worst = min(young, key=lambda st: change[st])
-        decision += (f" Not counted: {worst} ({pct(change[worst], signed=True)}"
-                     + (f", and {len(young) - 1} more" if len(young) > 1 else "")
-                     + f"), open {ramp} weeks or less and still settling after opening.")
+        decision += (f" Newer stores not counted: {worst} "
+                     f"({pct(change[worst], signed=True)})"
+                     + (f" and {len(young) - 1} more" if len(young) > 1 else "") + ".")
     week_start = head["week_start"]
     if profit_available and head.get("gross_profit") is not None:
         return Headline(decision, f"gross profit of all stores, week of {week_start} (a level, not a "
