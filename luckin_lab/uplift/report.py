@@ -203,6 +203,17 @@ def balance_table(a: UpliftAnalysis, only_imbalanced: bool = False) -> pd.DataFr
     })
 
 
+def effects_intro(a: UpliftAnalysis) -> str:
+    """Heading and unit note of the evidence's first section, in the run's own words."""
+    nn = a.data.nouns
+    money = (f"Money is per month for all {nn.units} had every {nn.unit} got that arm"
+             if a.data.window_days else f"Money is per {nn.unit} over the outcome window")
+    return (f"### Average effect of each arm against {nn.control}\n\n"
+            "Differences against the control arm with 95 % confidence intervals (cluster-robust "
+            f"when whole groups were randomized, robust otherwise). {money}; shares are in "
+            "percent and their differences in percentage points.")
+
+
 def money_factor(a: UpliftAnalysis) -> float:
     """Per-unit money -> the page's unit: a month's total over all units when the window is
     known (one unit everywhere in the report), else 1 (per unit)."""
