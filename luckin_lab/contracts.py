@@ -202,6 +202,8 @@ class Contract(BaseModel):
                 out[name] = ints.astype(str).where(ints.notna(), None).astype(object)
             elif spec.type == "string" and isinstance(s.dtype, pd.StringDtype):
                 out[name] = s.astype(object)
+            elif spec.type == "string" and s.dtype != object and s.isna().all():
+                out[name] = pd.Series(None, index=s.index, dtype=object)  # no values: typeless
             elif spec.type == "bool" and str(s.dtype) == "boolean" and not s.isna().any():
                 out[name] = s.astype(bool)
             elif spec.type == "bool" and _integral(s) and not s.isna().any() and s.isin([0, 1]).all():

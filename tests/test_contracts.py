@@ -151,3 +151,15 @@ def test_optional_column_may_be_absent_but_is_checked_when_present():
     assert len(validate(df, c).frame) == 2
     with pytest.raises(ContractViolation, match="cluster_id"):
         validate(df.assign(cluster_id=["A", "Z"]), c)
+
+
+def test_an_all_null_text_column_keeps_the_contract_type_whatever_the_engine_typed_it():
+    """DuckDB may store an empty column as INTEGER (NaN floats in pandas); MySQL as text (None)."""
+    contract = get_contract("experiment_assignments")
+    base = pd.DataFrame({"experiment_id": ["E1", "E1"], "unit_id": ["u1", "u2"], "arm": ["a", "b"],
+                         "assigned_time": pd.to_datetime(["2025-06-01", "2025-06-02"])})
+    for empty in (pd.Series([float("nan")] * 2), pd.Series([None, None], dtype="Int64")):
+        got = contract.prepare(base.assign(cluster_id=empty))["cluster_id"]
+        assert got.dtype == object and got.isna().all()
+    kept = contract.prepare(base.assign(cluster_id=["s1", None]))["cluster_id"]
+    assert kept.tolist() == ["s1", None]
