@@ -182,6 +182,10 @@ def test_demo_notebook_runs_and_page_one_matches_results(small_store_uri, tmp_pa
     page_one = executed.split("Evidence")[0]
     assert report_money(hand) in page_one and report_money(m["winback_model_value"]) in page_one
     assert f"A further {m['lapsed']:,} have already bought nothing" in page_one  # no raw template
+    # 'clear' is the table's own rule (value - 1.645 SE > 0), said once, and no claim that every
+    # offered group's gain was measured clear
+    assert "90 % interval excludes zero" in executed and "95 % interval excludes zero" not in executed
+    assert "measured a gain for" not in executed
 
 
 def report_money(v: float) -> str:

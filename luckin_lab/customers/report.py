@@ -104,8 +104,10 @@ def model_vs_test_sentence(h: dict) -> str:
                 "test's interval.")
     return (f"{warn} Why they differ: the model picks the customers it expects to respond most and "
             "credits them with more than the test measured on average for their group; the test "
-            "cannot confirm that extra. Offers go only to groups where the test measured a gain for "
-            f"that offer. The model expects about {h['winback_reactivations']:,.0f} customers back who "
+            "cannot confirm that extra. Offers go only to groups where the test's value for that offer, "
+            "pulled toward the offer's average over all groups, is above zero; not each of them is "
+            "clear on its own (the table below marks which). "
+            f"The model expects about {h['winback_reactivations']:,.0f} customers back who "
             "would otherwise not have bought in the offer window.")
 
 
@@ -356,7 +358,7 @@ def winback_text(a: CustomerAnalysis) -> str:
             "the table gives, as a check anyone can read, the best depth for each group of customers "
             "(time since the last order and segment) measured directly in the test, each pulled "
             "toward the offer's average over all groups by its noise (every offer is in results/); "
-            "'clear' marks a value whose 95 % interval excludes zero.")
+            "'clear' marks a value whose 90 % interval excludes zero.")
 
 
 def method_text(a: CustomerAnalysis) -> str:
