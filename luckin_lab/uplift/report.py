@@ -12,10 +12,12 @@ from luckin_lab.reporting.charts import axis_formatter
 from luckin_lab.reporting.headline import write_headline
 from luckin_lab.uplift import decision, summary
 from luckin_lab.uplift import words as w
-from luckin_lab.uplift.analysis import MIN_UNITS_PER_ARM, NONE, TARGETED, UpliftAnalysis
+from luckin_lab.uplift.analysis import UpliftPlan
+from luckin_lab.uplift.decision import MIN_UNITS_PER_ARM
+from luckin_lab.uplift.policy import NONE, TARGETED
 
 
-def offer_mix(a: UpliftAnalysis, d: decision.Decision, by: str | None = None) -> pd.DataFrame:
+def offer_mix(a: UpliftPlan, d: decision.Decision, by: str | None = None) -> pd.DataFrame:
     """How many units get each arm under the recommended policy (optionally by a covariate)."""
     nn = a.data.nouns
     names = np.array([nn.control, *(nn.arm(x) for x in a.data.arms)])
@@ -28,7 +30,7 @@ def offer_mix(a: UpliftAnalysis, d: decision.Decision, by: str | None = None) ->
         .rename_axis(nn.treatment).reset_index(name=nn.units)
 
 
-def write_results(a: UpliftAnalysis, d: decision.Decision, results: nb.Results) -> dict:
+def write_results(a: UpliftPlan, d: decision.Decision, results: nb.Results) -> dict:
     """All machine-readable outputs of a run; returns the metrics written."""
     from luckin_lab.uplift.policy import targeting_list
 
@@ -48,12 +50,12 @@ def write_results(a: UpliftAnalysis, d: decision.Decision, results: nb.Results) 
     return metrics
 
 
-def shown_arm(a: UpliftAnalysis) -> str:
+def shown_arm(a: UpliftPlan) -> str:
     """The arm the model charts show: today's arm, or the deepest when today is control."""
     return a.current_arm if a.current_arm in a.data.arms else a.data.arms[-1]
 
 
-def qini_figure(a: UpliftAnalysis, arm: str | None = None) -> Figure:
+def qini_figure(a: UpliftPlan, arm: str | None = None) -> Figure:
     """Held-out Qini curves of every model for one arm, with the random line."""
     arm = arm or shown_arm(a)
     nn = a.data.nouns
@@ -74,7 +76,7 @@ def qini_figure(a: UpliftAnalysis, arm: str | None = None) -> Figure:
     return fig
 
 
-def decile_figure(a: UpliftAnalysis, arm: str | None = None) -> Figure:
+def decile_figure(a: UpliftPlan, arm: str | None = None) -> Figure:
     """Predicted vs observed effect by decile of predicted effect (held-out units)."""
     arm = arm or shown_arm(a)
     nn = a.data.nouns
@@ -94,12 +96,12 @@ def decile_figure(a: UpliftAnalysis, arm: str | None = None) -> Figure:
     return fig
 
 
-def has_frontier(a: UpliftAnalysis) -> bool:
+def has_frontier(a: UpliftPlan) -> bool:
     """A budget frontier means something only when offers cost money and the window is known."""
     return bool(a.data.window_days) and bool(a.offers.cost.sum() > 0)
 
 
-def frontier_figure(a: UpliftAnalysis, d: decision.Decision) -> Figure:
+def frontier_figure(a: UpliftPlan, d: decision.Decision) -> Figure:
     """Measured (held-out) value per month of the best allocation at each monthly budget."""
     f, m, nn = a.frontier, a.months_factor, a.data.nouns
     fig, ax = plt.subplots()
@@ -152,7 +154,7 @@ def words(name: object) -> str:
     return FEATURE_WORDS.get(str(name), str(name).replace("_", " "))
 
 
-def window_label(a: UpliftAnalysis) -> str:
+def window_label(a: UpliftPlan) -> str:
     """The unit of per-campaign figures, e.g. 'per 14-day window'."""
     return f"per {a.data.window_days}-day window" if a.data.window_days else "per campaign"
 
@@ -164,7 +166,7 @@ def p_text(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def feature_sentence(a: UpliftAnalysis) -> str:
+def feature_sentence(a: UpliftPlan) -> str:
     """What the models learn from, built from the covariates actually used in this run."""
     cov = a.data.covariates
     if not cov:
@@ -174,13 +176,13 @@ def feature_sentence(a: UpliftAnalysis) -> str:
     return f"They use the {len(cov)} pre-experiment covariates of the data: {listed}."
 
 
-def imbalanced(a: UpliftAnalysis) -> pd.DataFrame:
+def imbalanced(a: UpliftPlan) -> pd.DataFrame:
     """Covariates whose arms differ (the randomization check failed for them)."""
     b = a.balance
     return b[~b["balanced"].astype(bool)] if len(b) else b
 
 
-def balance_sentence(a: UpliftAnalysis) -> str:
+def balance_sentence(a: UpliftPlan) -> str:
     """One sentence for the summary: is the randomization check clean?"""
     bad = imbalanced(a)
     if not len(bad):
@@ -192,7 +194,7 @@ def balance_sentence(a: UpliftAnalysis) -> str:
             "were assigned before trusting the effects.")
 
 
-def balance_table(a: UpliftAnalysis, only_imbalanced: bool = False) -> pd.DataFrame:
+def balance_table(a: UpliftPlan, only_imbalanced: bool = False) -> pd.DataFrame:
     b = imbalanced(a) if only_imbalanced else a.balance
     return pd.DataFrame({
         "covariate": [words(c) for c in b["covariate"]],
@@ -203,7 +205,7 @@ def balance_table(a: UpliftAnalysis, only_imbalanced: bool = False) -> pd.DataFr
     })
 
 
-def effects_intro(a: UpliftAnalysis) -> str:
+def effects_intro(a: UpliftPlan) -> str:
     """Heading and unit note of the evidence's first section, in the run's own words."""
     nn = a.data.nouns
     money = (f"Money is per month for all {nn.units} had every {nn.unit} got that arm"
@@ -214,13 +216,13 @@ def effects_intro(a: UpliftAnalysis) -> str:
             "percent and their differences in percentage points.")
 
 
-def money_factor(a: UpliftAnalysis) -> float:
+def money_factor(a: UpliftPlan) -> float:
     """Per-unit money -> the page's unit: a month's total over all units when the window is
     known (one unit everywhere in the report), else 1 (per unit)."""
     return float(len(a.data.frame) * a.months_factor) if a.data.window_days else 1.0
 
 
-def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
+def arm_effects_table(a: UpliftPlan) -> pd.DataFrame:
     """Effects per arm and outcome, each in its own unit: shares in %, money per month for
     all units had every unit got that arm (per unit when the window is unknown)."""
     e, d, nn = a.arm_effects, a.data, a.data.nouns
@@ -243,12 +245,12 @@ def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
     })
 
 
-def _interval(a: UpliftAnalysis, lo: float, hi: float) -> str:
+def _interval(a: UpliftPlan, lo: float, hi: float) -> str:
     """'-$205.8K to $2.6K': both ends in one unit."""
     return f"{summary.value_text(a, lo, like=hi)} to {summary.value_text(a, hi, like=lo)}"
 
 
-def policy_table(a: UpliftAnalysis, d: decision.Decision) -> pd.DataFrame:
+def policy_table(a: UpliftPlan, d: decision.Decision) -> pd.DataFrame:
     """The decision frame as readers see it: measured gains against today's policy (used),
     against no treatment, and the model's expectation against today (not used)."""
     f, per, nn = summary.total_factor(a, d), summary.per_period(a), a.data.nouns
@@ -279,12 +281,12 @@ def policy_table(a: UpliftAnalysis, d: decision.Decision) -> pd.DataFrame:
     })
 
 
-def arm_name(a: UpliftAnalysis, arm: str) -> str:
+def arm_name(a: UpliftPlan, arm: str) -> str:
     """Reader's name of any arm, control included."""
     return a.data.nouns.control if arm == a.data.control else a.data.nouns.arm(arm)
 
 
-def model_table(a: UpliftAnalysis) -> pd.DataFrame:
+def model_table(a: UpliftPlan) -> pd.DataFrame:
     """Each uplift model's held-out policy value (in the page's unit) and ranking scores."""
     q = a.model_scores.groupby("learner")[["qini", "auuc", "auuc_random"]].mean().reset_index()
     t = a.model_choice.merge(q, on="learner")
@@ -311,7 +313,7 @@ GLOSSARY_TERMS = ["Randomized test", "Average effect", "Percentage point", "Conf
                   "Inverse-propensity weighting", "Qini curve", "AUUC"]
 
 
-def method_text(a: UpliftAnalysis) -> str:
+def method_text(a: UpliftPlan) -> str:
     """'Method in plain words', with the run's own nouns."""
     nn = a.data.nouns
     return f"""## Method in plain words
