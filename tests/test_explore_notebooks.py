@@ -16,7 +16,7 @@ EXPLORERS = sorted((notebooks_dir() / "explore").glob("*.ipynb"))
 # the others 1-2 min each; most of it is the analyses' own fitting)
 SMALL = {
     "uplift": {"settings": {"learners": ["S"]}},
-    "pricing": {"dml_folds": 2},
+    "pricing": {"settings": {"dml_folds": 2}},
     "survival": {},
     "sites": {"k_sites": 3},
     "customers": {},
