@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
+from luckin_lab.pricing import plots
 from luckin_lab.pricing.economics import aov_path, group_economics, segment_economics
 from luckin_lab.pricing.elasticities import CAUSAL, ElasticityResults, estimate_elasticities
 from luckin_lab.pricing.load import load_demo_panel, load_generic_panel
@@ -133,6 +135,14 @@ class PricingAnalysis:
 
     # -- inspection ---------------------------------------------------------------------------
 
+    def estimates_figure(self) -> Figure:
+        """Own-price elasticity per group: naive and instrumented estimates with 95 % intervals."""
+        return plots.estimates_forest(self.results.by_group)
+
+    def segments_figure(self) -> Figure:
+        """Poisson IV elasticity by group and customer segment (a heat map)."""
+        return plots.segment_heatmap(self.results.by_group_segment)
+
     def summary(self) -> pd.DataFrame:
         """Own-price elasticity per group, one column per method (the Poisson IV decides)."""
         t = self.results.by_group.pivot_table(index="group", columns="method",
@@ -172,6 +182,14 @@ class PricePlan:
     def total(self) -> pd.Series | None:
         """The projection's all-groups row (None without recommendations)."""
         return None if self.projection is None else self.projection.set_index("group").loc["All groups"]
+
+    def demand_figure(self) -> Figure:
+        """Projected weekly quantity against price for every group whose price changes."""
+        return plots.demand_curves(self.economics, self.recommendations, self.words)
+
+    def aov_figure(self) -> Figure:
+        """Weekly average order value, the projected steps, and the specialty benchmark."""
+        return plots.aov_history(self.order_value, self.aov)
 
     def summary(self) -> pd.DataFrame:
         """The menu: today's and the recommended price per group, with the projected weekly

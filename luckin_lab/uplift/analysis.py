@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
 
 from luckin_lab.units import DAYS_PER_MONTH
-from luckin_lab.uplift import effects, evaluation, learners, policy
+from luckin_lab.uplift import effects, evaluation, learners, plots, policy
 from luckin_lab.uplift.data import ExperimentData
 from luckin_lab.uplift.decision import Z95, Decision, TargetingCheck, recommend
 from luckin_lab.uplift.policy import GREEDY, NONE, TARGETED, blanket_name
@@ -394,6 +395,14 @@ class UpliftAnalysis:
 
     # -- inspection ---------------------------------------------------------------------------
 
+    def qini_figure(self, arm: str | None = None) -> Figure:
+        """Held-out Qini curves of every model for one arm (default: the deepest)."""
+        return plots.qini(self.qini_curves, self.chosen, arm or self.data.arms[-1], self.data.nouns)
+
+    def decile_figure(self, arm: str | None = None) -> Figure:
+        """Observed against predicted effect by decile of predicted effect (default: the deepest arm)."""
+        return plots.deciles(self.deciles, arm or self.data.arms[-1], self.data.nouns)
+
     def summary(self) -> pd.DataFrame:
         """The fitted figures as a frame: each arm's measured effect, and every model's
         held-out value and ranking score (one row per figure)."""
@@ -447,6 +456,19 @@ class UpliftPlan:
     def today_policy(self) -> str:
         """Key of today's policy in ``policy_table`` (no treatment, or one arm for everyone)."""
         return NONE if self.current_arm == self.data.control else blanket_name(self.current_arm)
+
+    @property
+    def shown_arm(self) -> str:
+        """The arm the model figures show: today's arm, or the deepest when today is control."""
+        return self.current_arm if self.current_arm in self.data.arms else self.data.arms[-1]
+
+    def qini_figure(self, arm: str | None = None) -> Figure:
+        """Held-out Qini curves of every model for one arm (default: :attr:`shown_arm`)."""
+        return self.analysis.qini_figure(arm or self.shown_arm)
+
+    def decile_figure(self, arm: str | None = None) -> Figure:
+        """Observed against predicted effect by decile (default arm: :attr:`shown_arm`)."""
+        return self.analysis.decile_figure(arm or self.shown_arm)
 
     @property
     def budget_per_month(self) -> float:

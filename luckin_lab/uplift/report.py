@@ -50,52 +50,6 @@ def write_results(a: UpliftPlan, d: decision.Decision, results: nb.Results) -> d
     return metrics
 
 
-def shown_arm(a: UpliftPlan) -> str:
-    """The arm the model charts show: today's arm, or the deepest when today is control."""
-    return a.current_arm if a.current_arm in a.data.arms else a.data.arms[-1]
-
-
-def qini_figure(a: UpliftPlan, arm: str | None = None) -> Figure:
-    """Held-out Qini curves of every model for one arm, with the random line."""
-    arm = arm or shown_arm(a)
-    nn = a.data.nouns
-    c = a.qini_curves[a.qini_curves["arm"] == arm]
-    share = nn.outcome_unit == "share"
-    k = 100 if share else 1
-    fig, ax = plt.subplots()
-    for name, g in c.groupby("learner", sort=False):
-        ax.plot(g["fraction"] * 100, g["qini"] * k, lw=2.2 if name == a.chosen else 1.2,
-                label=f"{name}{' (chosen)' if name == a.chosen else ''}")
-    g0 = c[c["learner"] == a.chosen]
-    ax.plot(g0["fraction"] * 100, g0["random"] * k, ls="--", color=nb.NEUTRAL, label="random")
-    ax.set_title(f"Qini curves, {nn.arm(arm)} against {nn.control} (held-out {nn.units})")
-    ax.set_xlabel(f"{nn.units} treated, ranked by predicted effect (%)")
-    ax.set_ylabel(f"extra responders per 100 {nn.units}" if share
-                  else f"extra {nn.outcome} per {nn.unit}")
-    ax.legend(ncol=3, loc="upper left", bbox_to_anchor=(0, -0.15), frameon=False)
-    return fig
-
-
-def decile_figure(a: UpliftPlan, arm: str | None = None) -> Figure:
-    """Predicted vs observed effect by decile of predicted effect (held-out units)."""
-    arm = arm or shown_arm(a)
-    nn = a.data.nouns
-    share = nn.outcome_unit == "share"
-    k = 100 if share else 1
-    d = a.deciles[a.deciles["arm"] == arm]
-    fig, ax = plt.subplots()
-    x = d["decile"].to_numpy()
-    ax.bar(x - 0.2, d["observed_uplift"] * k, width=0.4, label="observed", color=nb.ACCENT)
-    ax.bar(x + 0.2, d["predicted_uplift"] * k, width=0.4, label="predicted", color=nb.PALETTE[1])
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(x)
-    ax.set_title(f"Effect on {nn.outcome_phrase} by decile of predicted effect, {nn.arm(arm)}")
-    ax.set_xlabel("decile of predicted effect (1 = most responsive)")
-    ax.set_ylabel("effect (percentage points)" if share else f"effect ({nn.outcome})")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    return fig
-
-
 def has_frontier(a: UpliftPlan) -> bool:
     """A budget frontier means something only when offers cost money and the window is known."""
     return bool(a.data.window_days) and bool(a.offers.cost.sum() > 0)
