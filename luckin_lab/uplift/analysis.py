@@ -288,7 +288,7 @@ class UpliftAnalysis:
         """The plan for a monthly budget and today's policy (``monthly_budget``, ``current_arm``;
         default: the settings'): offers, held-out value of every policy, the recommendation.
         Uses the fitted models only: nothing is refitted."""
-        if not hasattr(self, "offers"):
+        if not self.fits:
             raise ValueError("decide() needs a fitted analysis: call fit(data) first")
         other = sorted(set(knobs) - set(DECISION_KNOBS))
         if other:
