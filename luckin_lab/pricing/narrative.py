@@ -499,3 +499,34 @@ def write_results(a: PricePlan, results) -> None:
         results.table("aov_path", a.aov)
     results.table("exclusions", a.store.exclusions_frame())
     results.metrics(a.metrics())
+
+
+def page_one_text(a: PricePlan) -> str:
+    """Page one below the tiles: the decision, the uncertainty rail, the design, and (with
+    prices) how the projection moves with the elasticities."""
+    parts = [headline(a), uncertainty_rail_text(a), design_text(a)]
+    if a.recommendations is not None:
+        parts.append(sensitivity_text(a))
+    return "\n\n".join(t for t in parts if t)
+
+
+def warnings_text(a: PricePlan) -> str:
+    """What to keep in mind under the menu: weak instruments, the guard rails, cross effects
+    ('' when there is nothing to say)."""
+    warn = []
+    if a.results.weak_instrument:
+        warn.append(f"**Weak instrument** (first-stage F < 10) for: "
+                    f"{', '.join(a.results.weak_instrument)}; their causal estimates are unreliable.")
+    if a.recommendations is not None:
+        warn += [guard_rails_text(a), cross_effect_note(a)]
+    return " ".join(warn)
+
+
+def not_drawn_text(a: PricePlan) -> str:
+    """The groups whose price is kept, left out of the demand curves ('' when all or none move)."""
+    if a.recommendations is None:
+        return ""
+    kept = a.recommendations.loc[a.recommendations["change"] == 0, "group"].tolist()
+    if not kept or len(kept) == len(a.recommendations):
+        return ""
+    return f"Not drawn (price kept, so nothing moves along the curve): {', '.join(kept)}."

@@ -17,8 +17,9 @@ from luckin_lab.uplift.decision import MIN_UNITS_PER_ARM
 from luckin_lab.uplift.policy import NONE, TARGETED
 
 
-def offer_mix(a: UpliftPlan, d: decision.Decision, by: str | None = None) -> pd.DataFrame:
-    """How many units get each arm under the recommended policy (optionally by a covariate)."""
+def offer_mix(a: UpliftPlan, d: decision.Decision, by: str | None = "segment") -> pd.DataFrame:
+    """How many units get each arm under the recommended policy, by a covariate when the
+    experiment has it (default: the CDP segment)."""
     nn = a.data.nouns
     names = np.array([nn.control, *(nn.arm(x) for x in a.data.arms)])
     df = pd.DataFrame({nn.treatment: names[decision.users_assignment(a, d) + 1]})
@@ -134,6 +135,23 @@ def imbalanced(a: UpliftPlan) -> pd.DataFrame:
     """Covariates whose arms differ (the randomization check failed for them)."""
     b = a.balance
     return b[~b["balanced"].astype(bool)] if len(b) else b
+
+
+def randomization_check_text(a: UpliftPlan) -> str:
+    """The randomization check in the evidence section: how many covariates are balanced."""
+    bad = imbalanced(a)
+    return (f"**Randomization check.** {len(a.balance) - len(bad)} of {len(a.balance)} "
+            "pre-experiment covariates are balanced across arms (largest standardized difference "
+            "< 0.1)"
+            + (f"; not balanced: {', '.join(words(c) for c in bad['covariate'])} (table below)."
+               if len(bad) else ".") + " The full check is in the appendix.")
+
+
+def units_text(a: UpliftPlan) -> str:
+    """Units analysed, in total and per arm (data quality)."""
+    counts, nn = a.data.frame["arm"].value_counts(), a.data.nouns
+    return (f"{nn.units.capitalize()} analysed: {len(a.data.frame):,} ("
+            + ", ".join(f"{arm_name(a, k)}: {counts[k]:,}" for k in a.data.all_arms) + ").")
 
 
 def balance_sentence(a: UpliftPlan) -> str:
