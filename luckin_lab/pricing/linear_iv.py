@@ -73,7 +73,7 @@ def partial_out(*arrays: np.ndarray, controls: np.ndarray | None = None,
     out, i = [], 0
     for a, b in zip(arrays, blocks, strict=True):
         k = b.shape[1]
-        out.append(stacked[:, i].copy() if np.ndim(a) == 1 else stacked[:, i : i + k])
+        out.append(stacked[:, i] if np.ndim(a) == 1 else stacked[:, i : i + k])
         i += k
     return out
 
