@@ -79,7 +79,7 @@ def test_in_short_opens_with_what_to_do_today_and_says_why_rows_are_skipped(tmp_
     """Finding 3: the summary led with revenue; now the decision (profit per month, range) first."""
     _reports(tmp_path, 6_186.0)
     f = facts(_brief(tmp_path))
-    assert f[0].startswith("To do today: equipment maintenance: send 4 technicians")
+    assert f[0].startswith("To do today: equipment maintenance: send 4 technicians on 112 visits")
     assert "next 7 days, $26.9K per month ($16.1K to $37.7K) if repeated every 7 days;" in f[0]
     assert "menu prices: apply the recommended prices, $2.7K per month ($1.8K to $3.6K)" in f[0]
     assert f[1].startswith("Not acted on:")
@@ -138,21 +138,25 @@ def test_change_column_names_the_run_not_a_data_date_and_stays_short():
     # one customer fewer is not a new decision, and a cent is not a change of figure
     a = Headline("Send the offers to 106,566 customers: profit $25.7K.", value=630.40, unit="USD per week")
     b = Headline("Send the offers to 106,565 customers: profit $25.7K.", value=630.41, unit="USD per week")
-    assert change_text(b, a, dt.date(2026, 12, 7)) == "no change since the run of 7 Dec 2026 (counts updated)"
+    assert change_text(b, a, dt.date(2026, 12, 7)) == "no change since the run of 7 Dec 2026"
     long = Headline("Keep today's prices until the margin gain of the eight categories we tested this "
-                    "winter is clear: more weeks are needed.", value=1.0, unit="USD per month")
+                    "winter is clear: more weeks are needed.", value=1.0, unit="USD per month",
+                    short_decision="Keep today's prices until the gain is clear")
     text = change_text(h, long, dt.date(2026, 12, 7))
-    assert text.startswith("changed since the run of 7 Dec 2026 (was: Keep today's prices")
-    assert len(text) < 100
+    assert text == "changed since the run of 7 Dec 2026 (was: Keep today's prices until the gain is clear)"
+    # an older run without a short decision: its long first clause is not cut, it is not repeated
+    older = Headline(long.decision, value=1.0, unit="USD per month")
+    text = change_text(h, older, dt.date(2026, 12, 7))
+    assert text.startswith("changed since the run of 7 Dec 2026 (a different decision before")
+    assert len(text) < 100 and "…" not in text
 
 
-def test_a_decision_that_restates_money_is_cut_to_its_action_on_the_row():
-    from luckin_lab.brief.analysis import row_decision
-
-    assert row_decision("Send the offers to 9 customers: expected profit $25.7K ($22.4K to $28.9K).") \
-        == "Send the offers to 9 customers."
-    keep = "Do not open these sites yet: the best 5 lose money once staff are paid."
-    assert row_decision(keep) == keep
+def test_a_block_without_short_fields_prints_its_decisions_first_clause_whole():
+    """A run written before the short fields: the row prints the first clause, never a cut."""
+    h = Headline("Send the offers to 9 customers: expected profit $25.7K ($22.4K to $28.9K).")
+    assert h.action == "Send the offers to 9 customers"
+    keep = Headline("Do not open these sites yet: the best 5 lose money once staff are paid.")
+    assert keep.action == "Do not open these sites yet"
 
 
 def test_sites_figure_says_it_is_all_sites_together():

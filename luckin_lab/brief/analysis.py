@@ -18,7 +18,7 @@ import pandas as pd
 from luckin_lab.brief import kpis as K
 from luckin_lab.brief.alerts import Alert, Rules, device_alert, report_alerts, store_alerts
 from luckin_lab.brief.followup import follow_up
-from luckin_lab.brief.inputs import ReportStatus, report_statuses
+from luckin_lab.brief.inputs import ReportStatus, money_scale, report_statuses
 from luckin_lab.brief.narrative import Narrative, narrative
 from luckin_lab.paths import reports_dir
 from luckin_lab.reporting import nb
@@ -128,9 +128,9 @@ def implausible_alerts(reports: list[ReportStatus]) -> list[Alert]:
     return out
 
 
-def _action(decision: str) -> str:
-    """The decision's first clause ('Send the win-back offers to ... budget')."""
-    return re.split(r"[:;]|\. ", decision.strip().rstrip("."), maxsplit=1)[0]
+def _lower(text: str) -> str:
+    """'Send 4 technicians' -> 'send 4 technicians' (a name or 'JFK' keeps its capital)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
@@ -145,9 +145,9 @@ def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
         elif s.report == STORE_LEVEL and h.decision.startswith("No action"):
             continue  # a level, not a decision; nothing to act on
         elif s.report == STORE_LEVEL:
-            skip.append((s.title, _action(h.decision).lower() + ": no profit figure"))
-        elif h.decision.startswith(("Keep", "No action")):
-            skip.append((s.title, re.sub(r"\s*\([^)]*\)", "", _action(h.decision)).lower()))
+            skip.append((s.title, _lower(h.action) + ": no profit figure"))
+        elif h.action.startswith(("Keep", "No action", "Do not")):
+            skip.append((s.title, _lower(re.sub(r"\s*\([^)]*\)", "", h.action))))
         elif b.implausible(s):
             skip.append((s.title, "its figure is larger than the company's monthly gross profit "
                                   "and needs checking"))
@@ -171,11 +171,11 @@ def facts(b: Brief) -> list[str]:
     """The summary's raw material: sentences holding only figures the page shows, the decision first."""
     do, skip = actions(b)
     out = []
-    if do:
-        todo = "; ".join(f"{s.title.lower()}: {_action(s.headline.decision).lower()}, "
+    if do:  # every clear gain: none is left out of the summary
+        todo = "; ".join(f"{s.title.lower()}: {_lower(s.headline.action)}, "
                          f"{profit_text(s.headline)}"
                          + _repeat_words(s.headline.unit)
-                         for s in do[:2])
+                         for s in do)
         out.append(f"To do today: {todo}")
     else:
         out.append("No report has a profit gain clear enough to act on today")
@@ -205,8 +205,7 @@ def _money(x: float, like: float) -> str:
 
 def _with_interval(h) -> str:
     """One scale for the figure and its range, in thousands from $1,000 ('$2.7K ($1.8K to $3.6K)')."""
-    like = max(abs(h.low or 0), abs(h.high or 0), abs(h.value or 0))
-    like = max(like, 1e4) if like >= 1e3 else like
+    like = money_scale(h.low, h.high, h.value)
     text = _money(h.value, like)
     if h.low is not None and h.high is not None:
         text += f" ({_money(h.low, like)} to {_money(h.high, like)})"
@@ -221,19 +220,19 @@ def money_per_month(h) -> tuple[str, str]:
     (no period) is shown as it is and named so.
     """
     if h.value is None:
-        return "no figure", h.figure
+        return "no figure", h.what
     if not h.is_money:
-        return "not money", f"{nb.num(h.value)} {h.unit}: {h.figure}"
+        return "not money", f"{nb.num(h.value)} {h.unit}: {h.what}"
     if h.value == h.low == h.high == 0:
         return "$0", "nothing to change"
     m = h.monthly()
     if m is None:
-        notes = [h.figure, "a one-off total, not per month"]
+        notes = [h.what, "a one-off total, not per month"]
         main = _with_interval(h)
     else:
-        # what the figure is, when the decision alone does not say it: a caveat in brackets
-        what = _PERIOD_WORDS.sub("", h.figure).strip(" ,")
-        notes = [what]  # what the figure is (profit kept against no action, a level...)
+        # what the figure is (profit kept against no action, a level...): the report's short note,
+        # else its figure's name without the period (the row puts it per month)
+        notes = [h.short_note or _PERIOD_WORDS.sub("", h.figure).strip(" ,")]
         main = _with_interval(m)
         if h.unit != "USD per month":
             notes.append(f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}")
@@ -283,15 +282,19 @@ def write_results(b: Brief, results: nb.Results) -> None:
     })
 
 
-def row_decision(decision: str) -> str:
-    """The decision as the row prints it: a tail that restates money ('...: expected 12-month
-    profit $25.7K ($22.4K to $28.9K)...') is dropped, the money column beside it shows it."""
-    head, sep, tail = decision.partition(": ")
-    return head.rstrip(".") + "." if sep and "$" in tail else decision
+def how_sure(text: str) -> str:
+    """'no detectable effect (the 90 % interval includes zero)' -> 'no detectable effect': the
+    range beside it shows the interval; the method section says what the words mean. Whole
+    clauses only: the text is split at a clause, never cut inside one."""
+    words = re.sub(r"\s*\([^)]*\)", "", str(text))
+    # '..., but the 95 % interval includes zero': the range column beside it shows that
+    return re.split(r",? but |,? though |; ", words, maxsplit=1)[0] or str(text)
 
 
 def blocks_frame(b: Brief) -> pd.DataFrame:
-    """One row per report: what page one prints in its block."""
+    """One row per report: what page one prints in its block (``decision``, ``impact``,
+    ``impact_note``, ``how_sure``, ``change``), with the report's whole decision and certainty
+    words beside them (``decision_in_full``, ``confidence``)."""
     rows = []
     company = b.company_profit_month()
     for s in b.reports:
@@ -303,20 +306,24 @@ def blocks_frame(b: Brief) -> pd.DataFrame:
             note = (f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}, "
                     f"{profit_text(h)}, more than the company's whole gross profit "
                     f"per month ({nb.money(company)})")
+        missing = ("no headline recorded" if s.folder
+                   else f"no successful run yet (last attempt: {s.last_status})")
         rows.append({
             "report": s.title, "run": s.run,
-            "decision": (row_decision(h.decision) if h else "no headline recorded" if s.folder
-                         else f"no successful run yet (last attempt: {s.last_status})"),
+            "decision": h.action if h else missing,
             "impact": impact,
             "impact_note": note,
-            "confidence": h.confidence if h else "–",
+            "how_sure": how_sure(h.confidence) if h else "–",
             "change": s.change,
             "data_as_of": s.data_as_of.isoformat() if s.data_as_of else None,
             "data_age_days": age,
             "last_status": s.last_status,
+            "decision_in_full": h.decision if h else missing,
+            "confidence": h.confidence if h else "–",
         })
-    return pd.DataFrame(rows, columns=["report", "run", "decision", "impact", "impact_note", "confidence",
-                                       "change", "data_as_of", "data_age_days", "last_status"])
+    return pd.DataFrame(rows, columns=["report", "run", "decision", "impact", "impact_note", "how_sure",
+                                       "change", "data_as_of", "data_age_days", "last_status",
+                                       "decision_in_full", "confidence"])
 
 
 def brief_json(b: Brief, page_html: str) -> str:

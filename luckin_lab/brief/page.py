@@ -35,43 +35,6 @@ def _old(age: object) -> bool:
     return not pd.isna(age) and age > OLD_DATA_DAYS
 
 
-def _sure(text: str) -> str:
-    """'no detectable effect (the 90 % interval includes zero)' -> 'no detectable effect': the
-    range beside it shows the interval; the method section says what the words mean."""
-    words = re.sub(r"\s*\([^)]*\)", "", str(text))
-    # '..., but the 95 % interval includes zero': the range column beside it shows that
-    return re.split(r",? but |,? though |; ", words, maxsplit=1)[0] or str(text)
-
-
-# page one is one page: a row prints at most this many characters of each text (cut at a word,
-# marked '…'); the report's own page and results/report_blocks.csv keep the whole text
-DECISION_CHARS = 150
-NOTE_CHARS = 50  # what the figure is; the 'report: $X per ...' part is always kept whole
-SURE_CHARS = 40
-
-
-def short(text: str, limit: int) -> str:
-    """'a long text that goes on' -> 'a long text…': cut at the last word that fits."""
-    text = str(text)
-    if len(text) <= limit:
-        return text
-    return text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:(") + "…"
-
-
-def _row_decision(text: str) -> str:
-    return short(text, DECISION_CHARS)
-
-
-def _row_note(note: str) -> str:
-    """Each part of the money note cut on its own, so the report's own figure is never lost."""
-    return "; ".join(p if p.startswith("report:") else short(p, NOTE_CHARS)
-                     for p in str(note).split("; "))
-
-
-def _row_sure(text: str) -> str:
-    return short(_sure(text), SURE_CHARS)
-
-
 def _data_when(r: object) -> str:
     """'13 Feb' or '13 Feb (60 days before)': the age is said only when it is not the same day."""
     if r.data_as_of is None or pd.isna(r.data_as_of):
@@ -172,11 +135,11 @@ def reports_html(b: Brief) -> str:
     rows = [_cells(REPORT_HEADS, [_TH] * 4, "th")]
     for r in f.itertuples():
         tone = "color:#c0392b;font-size:8pt;font-weight:bold" if _old(r.data_age_days) else _MUTED
-        note = (f"<br><span style='{_MUTED}'>{escape(_row_note(r.impact_note))}</span>"
+        note = (f"<br><span style='{_MUTED}'>{escape(r.impact_note)}</span>"
                 if r.impact_note else "")
         rows.append(_cells(
-            [f"<b>{escape(r.report)}</b>: {escape(_row_decision(r.decision))}",
-             f"<b>{_no_break(escape(r.impact))}</b>{note}", escape(_row_sure(r.confidence)),
+            [f"<b>{escape(r.report)}</b>: {escape(r.decision)}",
+             f"<b>{_no_break(escape(r.impact))}</b>{note}", escape(r.how_sure),
              escape(r.change) + ("" if _data_when(r) in ("–", "") else
                                  f"<br><span style='{tone}'>data up to {escape(_data_when(r))}</span>")],
             [_TD + ";width:39%", _TD + ";width:28%", _TD + ";width:14%", _TD + ";width:19%"]))
@@ -259,10 +222,10 @@ def reports_typst(b: Brief) -> str:
     for r in f.itertuples():
         old = _old(r.data_age_days)
         cells += [
-            "{" + f"strong({_T(r.report + ':')}); {_T(' ' + _row_decision(r.decision))}" + "}",
+            "{" + f"strong({_T(r.report + ':')}); {_T(' ' + r.decision)}" + "}",
             _ty_cell(f"strong({_T(_no_break(r.impact))})",
-                     _ty_muted(_row_note(r.impact_note)) if r.impact_note else ""),
-            _T(_row_sure(r.confidence)),
+                     _ty_muted(r.impact_note) if r.impact_note else ""),
+            _T(r.how_sure),
             _ty_cell(_T(r.change), "" if _data_when(r) in ("–", "") else
                      _ty_muted("data up to " + _data_when(r), bold=old, red=old)),
         ]
@@ -348,10 +311,11 @@ def follow_up_table(b: Brief) -> object:
 def stores_table(b: Brief) -> object:
     s = b.stores.assign(
         change=lambda d: d["change"],
-        mature=lambda d: d["mature"].map({True: "yes", False: f"no (open under {MATURE_WEEKS} weeks)"}),
-    )[["store", "revenue", "baseline", "baseline_sd", "change", "mature"]]
-    s = s.rename(columns={"store": "Store", "revenue": "Revenue", "baseline": "Baseline",
-                          "baseline_sd": "Usual spread", "change": "Change", "mature": "Alerts apply"})
+        mature=lambda d: d["mature"].map({True: "yes", False: f"no (open {MATURE_WEEKS} weeks or less)"}),
+    )[["store", "weeks_open", "revenue", "baseline", "baseline_sd", "change", "mature"]]
+    s = s.rename(columns={"store": "Store", "weeks_open": "Weeks open", "revenue": "Revenue",
+                          "baseline": "Baseline", "baseline_sd": "Usual spread", "change": "Change",
+                          "mature": "Alerts apply"})
     s["Change"] = s["Change"].map(lambda x: nb.pct(x, 1, signed=True))
     return nb.show_table(s, formats={"Revenue": "money", "Baseline": "money",
                                      "Usual spread": "money"})
@@ -370,8 +334,9 @@ def stores_intro(b: Brief, p: object) -> str:
         f"{nb.pct(p.store_drop, 0)} under that and beyond {p.store_drop_noise_sd:g} times its usual "
         "spread. The *Store sales* row uses the last complete week against each store's own 4-week "
         f"average and a {nb.pct(-SALES_ALERT_DROP, 0)} threshold: one day swings more than a week, "
-        "so the day's threshold is higher and the two can disagree. Stores open under "
-        f"{MATURE_WEEKS} weeks are still settling and never alert{worst}.\n")
+        "so the day's threshold is higher and the two can disagree. A store open "
+        f"{MATURE_WEEKS} weeks or less on the period's first day is still settling and never alerts "
+        f"(the store sales report's rule, counted the same way){worst}.\n")
 
 
 def method_text(b: Brief, p: object) -> str:
