@@ -232,7 +232,7 @@ def money_per_month(h) -> tuple[str, str]:
     else:
         # what the figure is (profit kept against no action, a level...): the report's short note,
         # else its figure's name without the period (the row puts it per month)
-        notes = [h.short_note or _PERIOD_WORDS.sub("", h.figure).strip(" ,")]
+        notes = [h.short_note or _PERIOD_WORDS.sub("", h.what).strip(" ,")]
         main = _with_interval(m)
         if h.unit != "USD per month":
             notes.append(f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}")

@@ -20,12 +20,12 @@ from luckin_lab.reporting.markdown import Block, typst_string
 from luckin_lab.transforms.sales import ALERT_DROP as SALES_ALERT_DROP
 from luckin_lab.transforms.sales import MATURE_WEEKS
 
-_TABLE = "width:100%;border-collapse:collapse;font-size:8.2pt;line-height:1.22;margin:2px 0 6px"
-_TH = ("text-align:left;background:#e8ecf7;padding:2px 5px;font-weight:bold;"
+_TABLE = "width:100%;border-collapse:collapse;font-size:7.8pt;line-height:1.15;margin:2px 0 4px"
+_TH = ("text-align:left;background:#e8ecf7;padding:1.5px 4px;font-weight:bold;"
        "border-bottom:1px solid #c9d1e6")
-_TD = "padding:2px 5px;border-bottom:1px solid #e3e6ec;vertical-align:top"
+_TD = "padding:1.5px 4px;border-bottom:1px solid #e3e6ec;vertical-align:top"
 _NUM = _TD + ";text-align:right;white-space:nowrap"
-_H = "font-size:10.5pt;color:#1f3a93;margin:7px 0 2px;border-bottom:1px solid #c9d1e6"
+_H = "font-size:10.5pt;color:#1f3a93;margin:6px 0 2px;border-bottom:1px solid #c9d1e6;break-after:avoid"
 _MUTED = "color:#5f6b7a;font-size:7.4pt"
 OLD_DATA_DAYS = 8  # a report's data this much older than the brief's are shown in red
 MONEY_HEAD = "Profit per month (range)"
@@ -109,15 +109,19 @@ def _kpi_changes(r: object) -> list[tuple[str, str]]:
 def kpi_html(b: Brief) -> str:
     tables = []
     for part in _kpi_halves(b):
-        rows = [_cells(_kpi_heads(b), [_TH] + [_TH + ";text-align:right;white-space:nowrap"] * 4, "th")]
+        # fixed column widths (as the Typst twin's 1.9fr, 1fr x 3, 1.15fr): headings wrap inside
+        # their column instead of pushing the right-hand table past the page edge
+        widths = [31, 16, 16, 16, 21]
+        rows = [_cells(_kpi_heads(b), [_TH + f";width:{widths[0]}%"]
+                       + [_TH + f";text-align:right;width:{w}%" for w in widths[1:]], "th")]
         for r in part.itertuples():
             changes = _kpi_changes(r)
             rows.append(_cells([escape(r.label), _kpi_value(r.kpi, r.value)] + [c for c, _ in changes],
-                               [_TD + ";white-space:nowrap", _NUM] + [_NUM + s for _, s in changes]))
-        tables.append(f"<table style='{_TABLE};font-size:7.8pt'>{''.join(rows)}</table>")
+                               [_TD, _NUM] + [_NUM + s for _, s in changes]))
+        tables.append(f"<table style='{_TABLE};table-layout:fixed'>{''.join(rows)}</table>")
     cells = "".join(f"<td style='width:50%;vertical-align:top;padding:0 {4 if n == 0 else 0}px 0 "
                     f"{0 if n == 0 else 4}px'>{t}</td>" for n, t in enumerate(tables))
-    return f"<table style='width:100%;border-collapse:collapse'><tr>{cells}</tr></table>"
+    return f"<table style='width:100%;border-collapse:collapse;table-layout:fixed'><tr>{cells}</tr></table>"
 
 
 def _no_break(text: str) -> str:
@@ -158,14 +162,14 @@ def alerts_html(b: Brief) -> str:
         f"<li style='margin:1px 0'><b style='color:#c0392b'>{escape(a.subject)}</b>: "
         f"{escape(a.message)} <span style='{_MUTED}'>Rule: {escape(a.rule)}.</span></li>"
         for a in b.alerts)
-    return (f"<ul style='margin:2px 0 6px;padding-left:18px;font-size:8.6pt;line-height:1.25'>{items}</ul>"
+    return (f"<ul style='margin:2px 0 4px;padding-left:16px;font-size:8.2pt;line-height:1.2'>{items}</ul>"
             + standing)
 
 
 def summary_html(b: Brief) -> str:
     text = escape(b.narrative.text if b.narrative else " ".join(b.facts))
     return (f"<div style='border-left:4px solid #1f3a93;background:#f4f6fb;padding:6px 10px;"
-            f"margin:2px 0 6px;font-size:9.8pt'><b>In short.</b> {text}</div>")
+            f"margin:2px 0 5px;font-size:9.2pt;line-height:1.3'><b>In short.</b> {text}</div>")
 
 
 def body_html(b: Brief) -> str:

@@ -132,8 +132,9 @@ class Headline:
 
     @property
     def what(self) -> str:
-        """What the figure is, as page one prints it: the report's short note, else its name."""
-        return self.short_note or self.figure
+        """What the figure is, as page one prints it: the report's short note, else its name's
+        first clause (a bracketed qualifier such as '(before staff)' kept)."""
+        return self.short_note or first_clause(self.figure, brackets=False)
 
     def monthly(self) -> Headline | None:
         """The same headline in USD per month (None when it cannot be put so)."""
@@ -167,9 +168,11 @@ def fits(*options: str) -> str:
     raise ValueError(f"no option fits {SHORT_CHARS} characters: {options!r}")
 
 
-def first_clause(text: str) -> str:
-    """'Keep today's prices: the gain is not clear.' -> "Keep today's prices" (a whole clause)."""
-    head = re.split(r"[:;]\s|\.\s|\s\(", str(text).strip(), maxsplit=1)[0]
+def first_clause(text: str, brackets: bool = True) -> str:
+    """'Keep today's prices: the gain is not clear.' -> "Keep today's prices" (a whole clause;
+    with ``brackets`` a bracketed aside ends it too)."""
+    stops = r"[:;]\s|\.\s|\s\(" if brackets else r"[:;]\s|\.\s"
+    head = re.split(stops, str(text).strip(), maxsplit=1)[0]
     return head.rstrip(" .") or str(text).strip()
 
 
