@@ -239,7 +239,7 @@ def money_per_month(h) -> tuple[str, str]:
         plan = _PLAN_DAYS.match(h.unit)
         if plan:
             notes[-1] += f", × {h.per_month:.2f} only if repeated every {plan.group(1)} days"
-    if not h.is_profit and "not profit" not in h.figure:
+    if not h.is_profit and "not profit" not in h.what:
         notes.insert(0, "revenue, not profit")
     return main, "; ".join(n for n in notes if n)
 

@@ -173,4 +173,4 @@ def store_headline(head: Mapping[str, Any], profit_available: bool) -> Headline:
     return Headline(decision, f"revenue of all stores, week of {week_start} (revenue, not profit)",
                     float(head["revenue"]), unit="USD per week", is_profit=False,
                     for_whom="store operations", confidence=MEASURED, short_decision=short,
-                    short_note="all stores' revenue last week: a level, not an effect")
+                    short_note="all stores' revenue last week, not profit: a level")
