@@ -69,7 +69,7 @@ def test_a_plausible_seven_day_plan_says_it_is_put_per_month_only_if_repeated(tm
     b = _brief(tmp_path)
     row = blocks_frame(b).set_index("report").loc["Equipment maintenance"]
     assert row.impact.startswith("$26.9K")  # 6,186 x 4.35
-    assert "report: $6,186 per 7 days, × 4.35 only if repeated every 7 days" in row.impact_note
+    assert "report: $6,186 per 7 days (× 4.35 only if repeated)" in row.impact_note
     assert "profit kept vs no action, after technician cost" in row.impact_note
     assert implausible_alerts(b.reports) == []
     assert [s.title for s in actions(b)[0]] == ["Equipment maintenance", "Menu prices"]
@@ -79,9 +79,10 @@ def test_in_short_opens_with_what_to_do_today_and_says_why_rows_are_skipped(tmp_
     """Finding 3: the summary led with revenue; now the decision (profit per month, range) first."""
     _reports(tmp_path, 6_186.0)
     f = facts(_brief(tmp_path))
-    assert f[0].startswith("To do today: equipment maintenance: send 4 technicians on 112 visits")
-    assert "next 7 days, $26.9K per month ($16.1K to $37.7K) if repeated every 7 days;" in f[0]
-    assert "menu prices: apply the recommended prices, $2.7K per month ($1.8K to $3.6K)" in f[0]
+    # every item is a clear gain (said once); the ranges are in the table beside it
+    assert f[0].startswith("To do today, each a clear profit gain per month: equipment maintenance, "
+                           "$26.9K if repeated every 7 days: send 4 technicians on 112 visits over the next 7 days;")
+    assert "menu prices, $2.7K: apply the recommended prices" in f[0]
     assert f[1].startswith("Not acted on:")
     assert "Where to open next (its profit is not yet clear" in f[1]
     assert f[-1] == "Revenue on Sun 8 Feb was $11.4K (+2% on the 28-day baseline)"  # the data's last day, never 'yesterday'

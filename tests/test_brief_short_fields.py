@@ -88,8 +88,8 @@ def test_the_short_fields_name_the_decision_the_long_one_makes():
     assert h["customers clear"].short_decision == "Send win-back offers to 1,234,567 customers ($5,000 budget)"
     assert h["customers unclear"].short_decision.startswith("Do not scale")
     assert h["stores many below"].short_decision == "Look into 4 stores below their average"
-    assert h["stores ok"].short_decision == "No action: every store open over 10 weeks within 10%"
-    assert h["prices apply"].short_decision == "Apply the new prices: raise 8 and lower 4 of 12 categories"
+    assert h["stores ok"].short_decision == "No action, every store open over 10 weeks within 10%"
+    assert h["prices apply"].short_decision == "Raise 8 and lower 4 of 12 category prices as recommended"
     assert h["devices crew"].short_decision == "Send 4 technicians a week for the next 4 weeks"
     assert h["sites"].short_decision == "Do not open any of the 12 best sites yet"
     assert h["coupon switch"].short_decision == "Switch to the recommended policy"  # the label is too long
@@ -136,11 +136,11 @@ def test_in_short_names_every_clear_gain_the_win_back_included(tmp_path):
     block = customer_headline(_customers(18_593.0, 9_000.0, 27_000.0)).to_dict()
     fake_run(tmp_path, "customers", "monthly", day, {"headline": block}, group="monthly")
     first = facts(_brief(tmp_path))[0]
-    assert first.startswith("To do today:")
+    assert first.startswith("To do today, each a clear profit gain per month:")
     for title in ("equipment maintenance", "menu prices", "customers at risk and win-back"):
         assert title in first, title
     # the win-back list's 12-month profit is put per month: $18.6K / 12 = $1.5K
-    assert "send win-back offers to 63,417 customers ($5,000 budget), $1.5K per month" in first
+    assert "customers at risk and win-back, $1.5K: send win-back offers to 63,417 customers ($5,000 budget)" in first
 
 
 LONG = "A decision that goes on and on " * 12
@@ -163,7 +163,7 @@ def test_no_field_on_page_one_ends_in_a_cut(tmp_path):
     f = blocks_frame(b).set_index("report")
     assert f.loc["Equipment maintenance", "decision"] == crew.short_decision
     assert f.loc["Equipment maintenance", "impact_note"].startswith(crew.short_note + "; report: $9,000 per 28 days")
-    assert f.loc["Equipment maintenance", "how_sure"] == "range of 9 in 10 simulated futures of failures and repairs"
+    assert f.loc["Equipment maintenance", "how_sure"] == "9 in 10 simulated futures fall in the range"
     assert f.loc["Coupon targeting", "decision"] == "Keep the coupon"
     assert f.loc["Coupon targeting", "how_sure"] == "probably a loss"
     html = page.reports_html(b)
@@ -216,7 +216,7 @@ def test_the_brief_calls_the_same_stores_new_as_the_store_sales_report():
     """The review: Chelsea was 'open over 10 weeks' on the store row and still settling in the
     alerts (the brief counted weeks from the start of its 28-day lookback)."""
     monday = dt.date(2026, 2, 2)
-    days = pd.date_range(monday - dt.timedelta(days=140), monday + dt.timedelta(days=6))
+    days = pd.date_range(monday - dt.timedelta(days=140), monday + dt.timedelta(days=11))
     opened = {1: monday - dt.timedelta(days=300), 2: monday - dt.timedelta(weeks=10),
               3: monday - dt.timedelta(weeks=10, days=-1), 4: monday - dt.timedelta(weeks=12)}
     rows = [{"date": d, "store_id": s, "store_name": f"S{s}", "open_date": o, "user_id": "u",
@@ -232,6 +232,10 @@ def test_the_brief_calls_the_same_stores_new_as_the_store_sales_report():
     assert (brief.weeks_open == card.weeks_open.reindex(brief.index)).all()
     assert dict(brief.mature) == dict(~metrics.is_ramping(card.weeks_open))
     assert dict(brief.mature) == {1: True, 2: True, 3: False, 4: True}
+    # the daily brief on the Friday after counts weeks in the same week as the store sales report
+    friday = monday + dt.timedelta(days=11)
+    daily = K.store_vs_baseline(data, K.Period(friday, friday)).set_index("store_id")
+    assert dict(daily.mature) == dict(brief.mature) and dict(daily.weeks_open) == dict(brief.weeks_open)
 
 
 def test_results_hold_what_page_one_prints_and_the_whole_decision(tmp_path):

@@ -124,7 +124,8 @@ def implausible_alerts(reports: list[ReportStatus]) -> list[Alert]:
                 f"its figure, {nb.money(m.value)} profit per month, is more than the company's whole "
                 f"gross profit per month ({nb.money(company)}); it is not shown until the report "
                 "is checked.",
-                "a report's profit per month may not exceed the company's monthly gross profit"))
+                "a report's profit per month may not exceed the company's monthly gross profit",
+                "figure needs checking"))
     return out
 
 
@@ -171,20 +172,20 @@ def facts(b: Brief) -> list[str]:
     """The summary's raw material: sentences holding only figures the page shows, the decision first."""
     do, skip = actions(b)
     out = []
-    if do:  # every clear gain: none is left out of the summary
-        todo = "; ".join(f"{s.title.lower()}: {_lower(s.headline.action)}, "
-                         f"{profit_text(s.headline)}"
-                         + _repeat_words(s.headline.unit)
+    if do:  # every clear gain, largest first: none is left out (the ranges are in the table)
+        todo = "; ".join(f"{s.title.lower()}, {_with_interval(s.headline.monthly()).partition(' (')[0]}"
+                         + _repeat_words(s.headline.unit) + f": {_lower(s.headline.action)}"
                          for s in do)
-        out.append(f"To do today: {todo}")
+        out.append(f"To do today, each a clear profit gain per month: {todo}")
     else:
         out.append("No report has a profit gain clear enough to act on today")
     if skip:
         out.append("Not acted on: " + "; ".join(f"{t} ({why})" for t, why in skip))
     if b.alerts:
-        subjects = ", ".join(dict.fromkeys(a.subject for a in b.alerts))
+        said = ", ".join(dict.fromkeys(f"{a.subject} ({a.short})" if a.short else a.subject
+                                       for a in b.alerts))
         n = len(b.alerts)
-        out.append(f"{n} alert{'s' if n > 1 else ''}: {subjects}")
+        out.append(f"{n} alert{'s' if n > 1 else ''}: {said}")
     else:
         out.append("No alert fired")
     k = b.kpis.set_index("kpi")
@@ -238,7 +239,7 @@ def money_per_month(h) -> tuple[str, str]:
             notes.append(f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}")
         plan = _PLAN_DAYS.match(h.unit)
         if plan:
-            notes[-1] += f", × {h.per_month:.2f} only if repeated every {plan.group(1)} days"
+            notes[-1] += f" (× {h.per_month:.2f} only if repeated)"
     if not h.is_profit and "not profit" not in h.what:
         notes.insert(0, "revenue, not profit")
     return main, "; ".join(n for n in notes if n)
@@ -270,7 +271,7 @@ def write_results(b: Brief, results: nb.Results) -> None:
     results.table("kpis", b.kpis)
     results.table("store_vs_baseline", b.stores)
     results.table("alerts", pd.DataFrame([a.to_dict() for a in b.alerts],
-                                         columns=["kind", "subject", "message", "rule"]))
+                                         columns=["kind", "subject", "message", "rule", "short"]))
     results.table("report_blocks", blocks_frame(b))
     results.table("follow_up", b.follow_up)
     results.metrics({

@@ -15,7 +15,7 @@ from typing import Any
 
 from luckin_lab.atomic import read_json
 from luckin_lab.reporting.audience import audience_of
-from luckin_lab.reporting.headline import SHORT_CHARS, Headline, headline_of, title_of
+from luckin_lab.reporting.headline import SHORT_CHARS, Headline, first_clause, headline_of, title_of
 from luckin_lab.reporting.recommendation_log import data_as_of
 from luckin_lab.reporting.runs import RunHistory, histories
 
@@ -111,9 +111,14 @@ _DIGITS = re.compile(r"[\d,.]*\d")
 
 
 def same_decision(now: Headline, before: Headline) -> bool:
-    """Same action on page one: the short decisions agree once their counts are set aside
-    (one customer more on a list, or a new week's dates, is not a new decision)."""
-    return _DIGITS.sub("#", now.action) == _DIGITS.sub("#", before.action)
+    """Same action: the short decisions agree once their counts are set aside (one customer
+    more on a list, or a new week's dates, is not a new decision). A run written before the
+    short fields is compared by both decisions' first clauses."""
+    if now.short_decision and before.short_decision:
+        a, b = now.short_decision, before.short_decision
+    else:
+        a, b = first_clause(now.decision), first_clause(before.decision)
+    return _DIGITS.sub("#", a) == _DIGITS.sub("#", b)
 
 
 def within_range(now: Headline, before: Headline) -> bool:
@@ -141,9 +146,10 @@ def change_text(now: Headline | None, before: Headline | None, when: dt.date | N
         was = (f"was: {before.action}" if len(before.action) <= SHORT_CHARS
                else "a different decision before; its report says which")
         text = f"changed{since} ({was})"
-        if comparable and a.value != b.value:
-            like = money_scale(a.value, b.value)
-            text += f"; figure {_fmt(a, b.value, like)} then, {_fmt(a, a.value, like)} now"
+        like = money_scale(a.value, b.value) if comparable else None
+        then, now_ = (_fmt(a, b.value, like), _fmt(a, a.value, like)) if comparable else ("", "")
+        if then != now_:
+            text += f"; figure {then} then, {now_} now"
             if now.what != before.what:
                 text += f" (now: {now.what})"
         return text

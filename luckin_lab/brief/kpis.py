@@ -217,10 +217,17 @@ def weeks_open(open_date: pd.Series, on: dt.date) -> pd.Series:
     return ((pd.Timestamp(on) - pd.to_datetime(open_date)).dt.days // 7 + 1).clip(lower=1)
 
 
+def maturity_day(period: Period) -> dt.date:
+    """The Monday of the last complete week the period ends in or after: the week the store
+    sales report scores, so both count the same weeks open for every store."""
+    return sales.last_complete_week(period.end)
+
+
 def store_vs_baseline(data: KpiData, period: Period) -> pd.DataFrame:
     """Per store: revenue this window, the mean and spread of its 28-day baseline windows, and
     whether it is mature: open more than the shared opening ramp (``metrics.OPENING_RAMP_WEEKS``)
-    on the period's first day, the store sales report's rule (a store still settling never alerts)."""
+    in the store sales report's week (:func:`maturity_day`), its rule counted its way (a store
+    still settling never alerts)."""
     windows = period.before(LOOKBACK_DAYS)
     o = data.orders
     names = o.groupby("store_id").agg(store=("store_name", "first"), open_date=("open_date", "first"))
@@ -233,6 +240,6 @@ def store_vs_baseline(data: KpiData, period: Period) -> pd.DataFrame:
     out["baseline"] = rev.drop(columns=0).mean(axis=1)
     out["baseline_sd"] = rev.drop(columns=0).std(axis=1, ddof=1) if len(windows) > 1 else np.nan
     out["change"] = out.revenue / out.baseline - 1
-    out["weeks_open"] = weeks_open(out.open_date, period.start)
+    out["weeks_open"] = weeks_open(out.open_date, maturity_day(period))
     out["mature"] = ~metrics.is_ramping(out["weeks_open"])
     return out.reset_index().sort_values("change").reset_index(drop=True)

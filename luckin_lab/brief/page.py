@@ -146,7 +146,7 @@ def reports_html(b: Brief) -> str:
              f"<b>{_no_break(escape(r.impact))}</b>{note}", escape(r.how_sure),
              escape(r.change) + ("" if _data_when(r) in ("–", "") else
                                  f"<br><span style='{tone}'>data up to {escape(_data_when(r))}</span>")],
-            [_TD + ";width:39%", _TD + ";width:28%", _TD + ";width:14%", _TD + ";width:19%"]))
+            [_TD + ";width:34%", _TD + ";width:30%", _TD + ";width:17%", _TD + ";width:19%"]))
     return f"<table style='{_TABLE}'>{''.join(rows)}</table>"
 
 
@@ -233,7 +233,7 @@ def reports_typst(b: Brief) -> str:
             _ty_cell(_T(r.change), "" if _data_when(r) in ("–", "") else
                      _ty_muted("data up to " + _data_when(r), bold=old, red=old)),
         ]
-    return _ty_table("(39%, 28%, 14%, 19%)", "left + top", REPORT_HEADS, cells)
+    return _ty_table("(34%, 30%, 17%, 19%)", "left + top", REPORT_HEADS, cells)
 
 
 def kpis_typst(b: Brief) -> str:
@@ -339,8 +339,8 @@ def stores_intro(b: Brief, p: object) -> str:
         "spread. The *Store sales* row uses the last complete week against each store's own 4-week "
         f"average and a {nb.pct(-SALES_ALERT_DROP, 0)} threshold: one day swings more than a week, "
         "so the day's threshold is higher and the two can disagree. A store open "
-        f"{MATURE_WEEKS} weeks or less on the period's first day is still settling and never alerts "
-        f"(the store sales report's rule, counted the same way){worst}.\n")
+        f"{MATURE_WEEKS} weeks or less in that week is still settling and never alerts "
+        f"(the store sales report's rule and count){worst}.\n")
 
 
 def method_text(b: Brief, p: object) -> str:

@@ -301,9 +301,9 @@ def _pricing(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
     elif lo > 0:
         decision = (f"Apply the recommended prices ({moves}): margin rises." if moves else
                     "Apply the recommended prices: margin rises.")
-        few = _price_moves(m, "categories")
-        short = fits(f"Apply the new prices: {few}", "Apply the recommended prices") if few else \
-            "Apply the recommended prices"
+        few = _price_moves(m, "category prices")
+        short = fits(few[:1].upper() + few[1:] + " as recommended", "Apply the recommended prices") if few \
+            else "Apply the recommended prices"
     elif hi < 0:
         decision = "Keep today's prices: the recommended changes would lose margin."
         short = "Keep today's prices: the changes would lose margin"
@@ -328,7 +328,7 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
             _f(m, "crew_expected_profit_usd"),
             _f(m, "crew_profit_low_usd"), _f(m, "crew_profit_high_usd"), unit=f"USD per {w * 7} days",
             is_profit=True, level=float(m.get("profit_interval_level") or 0.9), for_whom="store technicians",
-            confidence=("range of 9 in 10 simulated futures of failures and repairs; the failure model and the "
+            confidence=("9 in 10 simulated futures fall in the range; the failure model and the "
                         "lost-sales rules are taken as right"), follow_up_days=w * 7,
             short_decision=f"Send {k} technician{'s' if k != 1 else ''} a week for the next {w} weeks",
             short_note="drink margin kept minus technician cost, vs no visits")

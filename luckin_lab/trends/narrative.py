@@ -162,7 +162,7 @@ def store_headline(head: Mapping[str, Any], profit_available: bool) -> Headline:
                      f"({pct(change[worst], signed=True)})"
                      + (f" and {len(young) - 1} more" if len(young) > 1 else "") + ".")
     short = (fits(f"Look into {', '.join(below)}", f"Look into {len(below)} stores below their average")
-             if below else f"No action: every store open over {ramp} weeks within {drop}")
+             if below else f"No action, every store open over {ramp} weeks within {drop}")
     week_start = head["week_start"]
     if profit_available and head.get("gross_profit") is not None:
         return Headline(decision, f"gross profit of all stores, week of {week_start} (a level, not a "
