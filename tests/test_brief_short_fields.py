@@ -189,6 +189,8 @@ def test_the_same_decision_with_its_figure_inside_the_range_is_no_change():
     assert change_text(a, b, when) == ("same decision since the run of 7 Dec 2026; figure +$0.1K "
                                        "(was $206.0K)")
     assert change_text(a, a, when) == "no change since the run of 7 Dec 2026"
+    reworded = Headline(**{**a.to_dict(), "short_decision": a.short_decision.replace(",", ":")})
+    assert change_text(a, reworded, when) == "no change since the run of 7 Dec 2026"
     prices = headline_of("price_elasticity", pricing_metrics(800.0, 100.0, 1500.0))
     moved = headline_of("price_elasticity", pricing_metrics(950.0, 150.0, 1700.0))
     assert change_text(moved, prices, when) == "no change since the run of 7 Dec 2026 (figure within its range)"

@@ -118,7 +118,13 @@ def same_decision(now: Headline, before: Headline) -> bool:
         a, b = now.short_decision, before.short_decision
     else:
         a, b = first_clause(now.decision), first_clause(before.decision)
-    return _DIGITS.sub("#", a) == _DIGITS.sub("#", b)
+    return _plain_words(a) == _plain_words(b)
+
+
+def _plain_words(text: str) -> str:
+    """'No action: every store within 10%' -> 'no action every store within #': counts and
+    punctuation set aside, so a reworded comma is not a new decision."""
+    return " ".join(re.sub(r"[^a-z#]+", " ", _DIGITS.sub("#", text.lower())).split())
 
 
 def within_range(now: Headline, before: Headline) -> bool:
