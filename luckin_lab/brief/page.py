@@ -110,8 +110,9 @@ def kpi_html(b: Brief) -> str:
     tables = []
     for part in _kpi_halves(b):
         # fixed column widths (as the Typst twin's 1.9fr, 1fr x 3, 1.15fr): headings wrap inside
-        # their column instead of pushing the right-hand table past the page edge
-        widths = [31, 16, 16, 16, 21]
+        # their column instead of pushing the right-hand table past the page edge; they sum to
+        # 85 %, the cells' padding takes the rest (a fixed layout adds it to each width)
+        widths = [27, 14, 14, 14, 16]
         rows = [_cells(_kpi_heads(b), [_TH + f";width:{widths[0]}%"]
                        + [_TH + f";text-align:right;width:{w}%" for w in widths[1:]], "th")]
         for r in part.itertuples():
