@@ -331,17 +331,17 @@ def stores_intro(b: Brief, p: object) -> str:
     span = (f"on {b.period.short} with its average day over the 28 days before"
             if b.period.days == 1 else f"in {b.period.short} with its average week over the 4 before")
     young = b.stores[~b.stores.mature].sort_values("change")
-    worst = (f" (largest drop among them: {young.store.iloc[0]}, "
-             f"{nb.pct(young.change.iloc[0], 1, signed=True)})" if len(young)
+    worst = (f" The largest drop among them: {young.store.iloc[0]}, "
+             f"{nb.pct(young.change.iloc[0], 1, signed=True)}." if len(young)
              and young.change.iloc[0] < 0 else "")
-    return (
-        f"@tbl-stores compares each store's revenue {span}. A store alerts when it is more than "
+    return (  # 'the table below', not a cross-reference: the pip-only renderer prints those as typed
+        f"The table below compares each store's revenue {span}. A store alerts when it is more than "
         f"{nb.pct(p.store_drop, 0)} under that and beyond {p.store_drop_noise_sd:g} times its usual "
         "spread. The *Store sales* row uses the last complete week against each store's own 4-week "
         f"average and a {nb.pct(-SALES_ALERT_DROP, 0)} threshold: one day swings more than a week, "
         "so the day's threshold is higher and the two can disagree. A store open "
-        f"{MATURE_WEEKS} weeks or less in that week is still settling and never alerts "
-        f"(the store sales report's rule and count){worst}.\n")
+        f"{MATURE_WEEKS} weeks or less in that week is still settling and never alerts, as in the "
+        f"store sales report (weeks open counted the same way).{worst}\n")
 
 
 def method_text(b: Brief, p: object) -> str:
