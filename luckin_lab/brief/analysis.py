@@ -150,16 +150,19 @@ def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
         elif h.action.startswith(("Keep", "No action", "Do not")):
             skip.append((s.title, _lower(re.sub(r"\s*\([^)]*\)", "", h.action))))
         elif b.implausible(s):
-            skip.append((s.title, "its figure is larger than the company's monthly gross profit "
-                                  "and needs checking"))
+            skip.append((s.title, "figure above the company's gross profit: to be checked"))
         elif not h.is_profit or m is None or m.estimate is None:
-            skip.append((s.title, "no profit figure with a range"))
+            skip.append((s.title, "no profit range"))
         elif not m.estimate.low > 0:
-            skip.append((s.title, "its profit is not yet clear: the range includes a loss"))
+            skip.append((s.title, "profit range includes a loss"))
         else:
             do.append(s)
     do.sort(key=lambda s: -s.headline.monthly().value)
     return do, skip
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _repeat_words(unit: str) -> str:
@@ -179,8 +182,11 @@ def facts(b: Brief) -> list[str]:
         out.append(f"To do today, each a clear profit gain per month: {todo}")
     else:
         out.append("No report has a profit gain clear enough to act on today")
-    if skip:
-        out.append("Not acted on: " + "; ".join(f"{t} ({why})" for t, why in skip))
+    if skip:  # one reason once: 'Coupon targeting and Where to open next (profit range includes a loss)'
+        by_why: dict[str, list[str]] = {}
+        for title, why in skip:
+            by_why.setdefault(why, []).append(title)
+        out.append("Not acted on: " + "; ".join(f"{_and(titles)} ({why})" for why, titles in by_why.items()))
     if b.alerts:
         said = ", ".join(dict.fromkeys(f"{a.subject} ({a.short})" if a.short else a.subject
                                        for a in b.alerts))

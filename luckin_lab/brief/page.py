@@ -247,7 +247,7 @@ def kpis_typst(b: Brief) -> str:
             for text, tone in _kpi_changes(r):
                 fill = "ll-bad" if "c0392b" in tone else "ll-good" if tone else ""
                 cells.append(f'text(fill: {fill}, weight: "bold", {_T(text)})' if fill else _T(text))
-        tables.append(_ty_table("(1.9fr, 1fr, 1fr, 1fr, 1.15fr)", align, _kpi_heads(b), cells)[1:])
+        tables.append(_ty_table("(1.7fr, 1fr, 1fr, 1fr, 1.15fr)", align, _kpi_heads(b), cells)[1:])
     return f"#grid(columns: (1fr, 1fr), column-gutter: 8pt, {tables[0]}, {tables[1]})"
 
 
@@ -271,7 +271,7 @@ def page_one(b: Brief) -> Block:
     """Page one in both renderers: the inline-styled HTML (also the email) and the Typst twin."""
     summary = b.narrative.text if b.narrative else " ".join(b.facts)
     typst = "\n".join([
-        f"#ll-callout(\"note\", \"In short.\", {_T(summary)})",
+        f"#{{set text(size: 9.2pt); ll-callout(\"note\", \"In short.\", {_T(summary)})}}",
         _ty_heading("Decisions from the reports"), reports_typst(b),
         _ty_heading(f"Alerts ({len(b.alerts)})"), alerts_typst(b),
         _ty_heading(f"The company, {b.period.label}"), kpis_typst(b),
