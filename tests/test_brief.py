@@ -169,10 +169,17 @@ def test_a_headline_change_between_two_runs_shows_as_a_change(tmp_path):
     assert s.previous.decision == "Keep today's prices until the margin gain is clear."
     assert s.change.startswith("changed since the run of")
     assert "was: Keep today's prices" in s.change
+    # the same decision with its figure inside the last run's range is no change (the review:
+    # 'changed' when it did not); a figure beyond it is said, per month as the row prints it
     fake_run(tmp_path, "price_elasticity", "demo", NOW - dt.timedelta(hours=1),
              pricing_metrics(950.0, 150.0, 1700.0))
     s = report_statuses(tmp_path, NOW)[0]
-    assert s.change.startswith("figure +$150") and "(was $800)" in s.change
+    assert s.change.startswith("no change since the run of") and s.change.endswith("(figure within its range)")
+    fake_run(tmp_path, "price_elasticity", "demo", NOW - dt.timedelta(minutes=30),
+             pricing_metrics(2950.0, 1600.0, 4100.0))
+    s = report_statuses(tmp_path, NOW)[0]
+    assert s.change.startswith("same decision since the run of")
+    assert s.change.endswith("figure +$8.7K beyond its range (was $4.1K)")  # (2950 - 950) x 4.35
 
 
 def test_an_old_run_without_headline_keys_reads_no_headline_recorded(tmp_path):

@@ -60,7 +60,7 @@ def test_a_profit_figure_above_the_companys_monthly_gross_profit_is_flagged_not_
     assert [a.subject for a in implausible_alerts(b.reports)] == ["Equipment maintenance"]
     do, skip = actions(b)
     assert [s.title for s in do] == ["Menu prices"]
-    assert dict(skip)["Equipment maintenance"].startswith("its figure is larger than the company's")
+    assert dict(skip)["Equipment maintenance"] == "figure above the company's gross profit: to be checked"
     assert "Equipment" not in facts(b)[0]
 
 
@@ -69,7 +69,7 @@ def test_a_plausible_seven_day_plan_says_it_is_put_per_month_only_if_repeated(tm
     b = _brief(tmp_path)
     row = blocks_frame(b).set_index("report").loc["Equipment maintenance"]
     assert row.impact.startswith("$26.9K")  # 6,186 x 4.35
-    assert "report: $6,186 per 7 days, × 4.35 only if repeated every 7 days" in row.impact_note
+    assert "report: $6,186 per 7 days (× 4.35 only if repeated)" in row.impact_note
     assert "profit kept vs no action, after technician cost" in row.impact_note
     assert implausible_alerts(b.reports) == []
     assert [s.title for s in actions(b)[0]] == ["Equipment maintenance", "Menu prices"]
@@ -79,11 +79,12 @@ def test_in_short_opens_with_what_to_do_today_and_says_why_rows_are_skipped(tmp_
     """Finding 3: the summary led with revenue; now the decision (profit per month, range) first."""
     _reports(tmp_path, 6_186.0)
     f = facts(_brief(tmp_path))
-    assert f[0].startswith("To do today: equipment maintenance: send 4 technicians")
-    assert "next 7 days, $26.9K per month ($16.1K to $37.7K) if repeated every 7 days;" in f[0]
-    assert "menu prices: apply the recommended prices, $2.7K per month ($1.8K to $3.6K)" in f[0]
+    # every item is a clear gain (said once); the ranges are in the table beside it
+    assert f[0].startswith("To do today, each a clear profit gain per month: equipment maintenance, "
+                           "$26.9K if repeated every 7 days: send 4 technicians on 112 visits over the next 7 days;")
+    assert "menu prices, $2.7K: apply the recommended prices" in f[0]
     assert f[1].startswith("Not acted on:")
-    assert "Where to open next (its profit is not yet clear" in f[1]
+    assert "Where to open next (profit range includes a loss)" in f[1]
     assert f[-1] == "Revenue on Sun 8 Feb was $11.4K (+2% on the 28-day baseline)"  # the data's last day, never 'yesterday'
 
 
@@ -138,21 +139,25 @@ def test_change_column_names_the_run_not_a_data_date_and_stays_short():
     # one customer fewer is not a new decision, and a cent is not a change of figure
     a = Headline("Send the offers to 106,566 customers: profit $25.7K.", value=630.40, unit="USD per week")
     b = Headline("Send the offers to 106,565 customers: profit $25.7K.", value=630.41, unit="USD per week")
-    assert change_text(b, a, dt.date(2026, 12, 7)) == "no change since the run of 7 Dec 2026 (counts updated)"
+    assert change_text(b, a, dt.date(2026, 12, 7)) == "no change since the run of 7 Dec 2026"
     long = Headline("Keep today's prices until the margin gain of the eight categories we tested this "
-                    "winter is clear: more weeks are needed.", value=1.0, unit="USD per month")
+                    "winter is clear: more weeks are needed.", value=1.0, unit="USD per month",
+                    short_decision="Keep today's prices until the gain is clear")
     text = change_text(h, long, dt.date(2026, 12, 7))
-    assert text.startswith("changed since the run of 7 Dec 2026 (was: Keep today's prices")
-    assert len(text) < 100
+    assert text == "changed since the run of 7 Dec 2026 (was: Keep today's prices until the gain is clear)"
+    # an older run without a short decision: its long first clause is not cut, it is not repeated
+    older = Headline(long.decision, value=1.0, unit="USD per month")
+    text = change_text(h, older, dt.date(2026, 12, 7))
+    assert text.startswith("changed since the run of 7 Dec 2026 (a different decision before")
+    assert len(text) < 100 and "…" not in text
 
 
-def test_a_decision_that_restates_money_is_cut_to_its_action_on_the_row():
-    from luckin_lab.brief.analysis import row_decision
-
-    assert row_decision("Send the offers to 9 customers: expected profit $25.7K ($22.4K to $28.9K).") \
-        == "Send the offers to 9 customers."
-    keep = "Do not open these sites yet: the best 5 lose money once staff are paid."
-    assert row_decision(keep) == keep
+def test_a_block_without_short_fields_prints_its_decisions_first_clause_whole():
+    """A run written before the short fields: the row prints the first clause, never a cut."""
+    h = Headline("Send the offers to 9 customers: expected profit $25.7K ($22.4K to $28.9K).")
+    assert h.action == "Send the offers to 9 customers"
+    keep = Headline("Do not open these sites yet: the best 5 lose money once staff are paid.")
+    assert keep.action == "Do not open these sites yet"
 
 
 def test_sites_figure_says_it_is_all_sites_together():

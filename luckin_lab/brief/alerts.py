@@ -29,6 +29,7 @@ class Alert:
     subject: str  # the store, "devices", or the report title
     message: str  # what happened, in plain words
     rule: str  # the rule that fired, with its threshold
+    short: str = ""  # what happened in a few words, for the summary ("data 60 days old")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,7 +49,8 @@ def store_alerts(stores: pd.DataFrame, rules: Rules, period_word: str) -> list[A
                 f"took {nb.money(r.revenue, like=r.baseline)} {period_word}, "
                 f"{nb.pct(-r.change, 0)} under its usual {nb.money(r.baseline, like=r.revenue)}.",
                 f"store revenue more than {nb.pct(rules.store_drop, 0)} under its 28-day baseline "
-                f"and beyond {rules.store_drop_noise_sd:g} times its usual spread"))
+                f"and beyond {rules.store_drop_noise_sd:g} times its usual spread",
+                f"revenue {nb.pct(-r.change, 0)} under its usual"))
     return out
 
 
@@ -77,7 +79,7 @@ def device_alert(kpis: pd.DataFrame, rules: Rules, history: pd.Series | None = N
     if fired:
         return [Alert("devices_down", "Store devices",
                       f"{nb.pct(share, 0)} of store devices are down (7-day baseline "
-                      f"{nb.pct(base, 0)}).", "; ".join(fired))], []
+                      f"{nb.pct(base, 0)}).", "; ".join(fired), f"{nb.pct(share, 0)} down")], []
     if share > rules.devices_down_max and chronic:
         since = above_since(history, rules.devices_down_max)
         when = (f"since {day_text(since)}" if since != history.index.min()
@@ -116,12 +118,12 @@ def report_alerts(statuses: list[ReportStatus], rules: Rules,
             out.append(Alert("failed_run", s.title,
                              f"its last run {s.last_status}; "
                              "the page shows its last good run.",
-                             "a scheduled run did not succeed"))
+                             "a scheduled run did not succeed", f"last run {s.last_status}"))
         allowed = SCHEDULE_DAYS.get(s.group, 31) + rules.stale_grace_days
         rule = (f"a {s.group or 'monthly'} report's run and its data may be at most {allowed:g} days "
                 f"old (its schedule plus {rules.stale_grace_days:g} day's grace)")
         if s.run_age_days is None:
-            out.append(Alert("stale_report", s.title, "no successful run yet.", rule))
+            out.append(Alert("stale_report", s.title, "no successful run yet.", rule, "no successful run yet"))
             continue
         data_age = ((data_last_day - s.data_as_of).days
                     if data_last_day is not None and s.data_as_of is not None else None)
@@ -135,5 +137,7 @@ def report_alerts(statuses: list[ReportStatus], rules: Rules,
         if old:
             said.append(f"its data end on {day_text(s.data_as_of)}, {data_age} days before this "
                         "brief's data")
-        out.append(Alert("stale_report", s.title, f"{' and '.join(said)}.", rule))
+        short = " and ".join(([f"run {s.run_age_days:.0f} days old"] if late else [])
+                             + ([f"data {data_age} days old"] if old else []))
+        out.append(Alert("stale_report", s.title, f"{' and '.join(said)}.", rule, short))
     return out

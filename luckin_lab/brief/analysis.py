@@ -18,7 +18,7 @@ import pandas as pd
 from luckin_lab.brief import kpis as K
 from luckin_lab.brief.alerts import Alert, Rules, device_alert, report_alerts, store_alerts
 from luckin_lab.brief.followup import follow_up
-from luckin_lab.brief.inputs import ReportStatus, report_statuses
+from luckin_lab.brief.inputs import ReportStatus, money_scale, report_statuses
 from luckin_lab.brief.narrative import Narrative, narrative
 from luckin_lab.paths import reports_dir
 from luckin_lab.reporting import nb
@@ -124,13 +124,14 @@ def implausible_alerts(reports: list[ReportStatus]) -> list[Alert]:
                 f"its figure, {nb.money(m.value)} profit per month, is more than the company's whole "
                 f"gross profit per month ({nb.money(company)}); it is not shown until the report "
                 "is checked.",
-                "a report's profit per month may not exceed the company's monthly gross profit"))
+                "a report's profit per month may not exceed the company's monthly gross profit",
+                "figure needs checking"))
     return out
 
 
-def _action(decision: str) -> str:
-    """The decision's first clause ('Send the win-back offers to ... budget')."""
-    return re.split(r"[:;]|\. ", decision.strip().rstrip("."), maxsplit=1)[0]
+def _lower(text: str) -> str:
+    """'Send 4 technicians' -> 'send 4 technicians' (a name or 'JFK' keeps its capital)."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
@@ -145,20 +146,23 @@ def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
         elif s.report == STORE_LEVEL and h.decision.startswith("No action"):
             continue  # a level, not a decision; nothing to act on
         elif s.report == STORE_LEVEL:
-            skip.append((s.title, _action(h.decision).lower() + ": no profit figure"))
-        elif h.decision.startswith(("Keep", "No action")):
-            skip.append((s.title, re.sub(r"\s*\([^)]*\)", "", _action(h.decision)).lower()))
+            skip.append((s.title, _lower(h.action) + ": no profit figure"))
+        elif h.action.startswith(("Keep", "No action", "Do not")):
+            skip.append((s.title, _lower(re.sub(r"\s*\([^)]*\)", "", h.action))))
         elif b.implausible(s):
-            skip.append((s.title, "its figure is larger than the company's monthly gross profit "
-                                  "and needs checking"))
+            skip.append((s.title, "figure above the company's gross profit: to be checked"))
         elif not h.is_profit or m is None or m.estimate is None:
-            skip.append((s.title, "no profit figure with a range"))
+            skip.append((s.title, "no profit range"))
         elif not m.estimate.low > 0:
-            skip.append((s.title, "its profit is not yet clear: the range includes a loss"))
+            skip.append((s.title, "profit range includes a loss"))
         else:
             do.append(s)
     do.sort(key=lambda s: -s.headline.monthly().value)
     return do, skip
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _repeat_words(unit: str) -> str:
@@ -171,20 +175,23 @@ def facts(b: Brief) -> list[str]:
     """The summary's raw material: sentences holding only figures the page shows, the decision first."""
     do, skip = actions(b)
     out = []
-    if do:
-        todo = "; ".join(f"{s.title.lower()}: {_action(s.headline.decision).lower()}, "
-                         f"{profit_text(s.headline)}"
-                         + _repeat_words(s.headline.unit)
-                         for s in do[:2])
-        out.append(f"To do today: {todo}")
+    if do:  # every clear gain, largest first: none is left out (the ranges are in the table)
+        todo = "; ".join(f"{s.title.lower()}, {_with_interval(s.headline.monthly()).partition(' (')[0]}"
+                         + _repeat_words(s.headline.unit) + f": {_lower(s.headline.action)}"
+                         for s in do)
+        out.append(f"To do today, each a clear profit gain per month: {todo}")
     else:
         out.append("No report has a profit gain clear enough to act on today")
-    if skip:
-        out.append("Not acted on: " + "; ".join(f"{t} ({why})" for t, why in skip))
+    if skip:  # one reason once: 'Coupon targeting and Where to open next (profit range includes a loss)'
+        by_why: dict[str, list[str]] = {}
+        for title, why in skip:
+            by_why.setdefault(why, []).append(title)
+        out.append("Not acted on: " + "; ".join(f"{_and(titles)} ({why})" for why, titles in by_why.items()))
     if b.alerts:
-        subjects = ", ".join(dict.fromkeys(a.subject for a in b.alerts))
+        said = ", ".join(dict.fromkeys(f"{a.subject} ({a.short})" if a.short else a.subject
+                                       for a in b.alerts))
         n = len(b.alerts)
-        out.append(f"{n} alert{'s' if n > 1 else ''}: {subjects}")
+        out.append(f"{n} alert{'s' if n > 1 else ''}: {said}")
     else:
         out.append("No alert fired")
     k = b.kpis.set_index("kpi")
@@ -205,8 +212,7 @@ def _money(x: float, like: float) -> str:
 
 def _with_interval(h) -> str:
     """One scale for the figure and its range, in thousands from $1,000 ('$2.7K ($1.8K to $3.6K)')."""
-    like = max(abs(h.low or 0), abs(h.high or 0), abs(h.value or 0))
-    like = max(like, 1e4) if like >= 1e3 else like
+    like = money_scale(h.low, h.high, h.value)
     text = _money(h.value, like)
     if h.low is not None and h.high is not None:
         text += f" ({_money(h.low, like)} to {_money(h.high, like)})"
@@ -221,26 +227,26 @@ def money_per_month(h) -> tuple[str, str]:
     (no period) is shown as it is and named so.
     """
     if h.value is None:
-        return "no figure", h.figure
+        return "no figure", h.what
     if not h.is_money:
-        return "not money", f"{nb.num(h.value)} {h.unit}: {h.figure}"
+        return "not money", f"{nb.num(h.value)} {h.unit}: {h.what}"
     if h.value == h.low == h.high == 0:
         return "$0", "nothing to change"
     m = h.monthly()
     if m is None:
-        notes = [h.figure, "a one-off total, not per month"]
+        notes = [h.what, "a one-off total, not per month"]
         main = _with_interval(h)
     else:
-        # what the figure is, when the decision alone does not say it: a caveat in brackets
-        what = _PERIOD_WORDS.sub("", h.figure).strip(" ,")
-        notes = [what]  # what the figure is (profit kept against no action, a level...)
+        # what the figure is (profit kept against no action, a level...): the report's short note,
+        # else its figure's name without the period (the row puts it per month)
+        notes = [h.short_note or _PERIOD_WORDS.sub("", h.what).strip(" ,")]
         main = _with_interval(m)
         if h.unit != "USD per month":
             notes.append(f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}")
         plan = _PLAN_DAYS.match(h.unit)
         if plan:
-            notes[-1] += f", × {h.per_month:.2f} only if repeated every {plan.group(1)} days"
-    if not h.is_profit and "not profit" not in h.figure:
+            notes[-1] += f" (× {h.per_month:.2f} only if repeated)"
+    if not h.is_profit and "not profit" not in h.what:
         notes.insert(0, "revenue, not profit")
     return main, "; ".join(n for n in notes if n)
 
@@ -271,7 +277,7 @@ def write_results(b: Brief, results: nb.Results) -> None:
     results.table("kpis", b.kpis)
     results.table("store_vs_baseline", b.stores)
     results.table("alerts", pd.DataFrame([a.to_dict() for a in b.alerts],
-                                         columns=["kind", "subject", "message", "rule"]))
+                                         columns=["kind", "subject", "message", "rule", "short"]))
     results.table("report_blocks", blocks_frame(b))
     results.table("follow_up", b.follow_up)
     results.metrics({
@@ -283,15 +289,19 @@ def write_results(b: Brief, results: nb.Results) -> None:
     })
 
 
-def row_decision(decision: str) -> str:
-    """The decision as the row prints it: a tail that restates money ('...: expected 12-month
-    profit $25.7K ($22.4K to $28.9K)...') is dropped, the money column beside it shows it."""
-    head, sep, tail = decision.partition(": ")
-    return head.rstrip(".") + "." if sep and "$" in tail else decision
+def how_sure(text: str) -> str:
+    """'no detectable effect (the 90 % interval includes zero)' -> 'no detectable effect': the
+    range beside it shows the interval; the method section says what the words mean. Whole
+    clauses only: the text is split at a clause, never cut inside one."""
+    words = re.sub(r"\s*\([^)]*\)", "", str(text))
+    # '..., but the 95 % interval includes zero': the range column beside it shows that
+    return re.split(r",? but |,? though |; ", words, maxsplit=1)[0] or str(text)
 
 
 def blocks_frame(b: Brief) -> pd.DataFrame:
-    """One row per report: what page one prints in its block."""
+    """One row per report: what page one prints in its block (``decision``, ``impact``,
+    ``impact_note``, ``how_sure``, ``change``), with the report's whole decision and certainty
+    words beside them (``decision_in_full``, ``confidence``)."""
     rows = []
     company = b.company_profit_month()
     for s in b.reports:
@@ -303,20 +313,24 @@ def blocks_frame(b: Brief) -> pd.DataFrame:
             note = (f"report: {_money(h.value, h.value)} {h.unit.removeprefix('USD').strip()}, "
                     f"{profit_text(h)}, more than the company's whole gross profit "
                     f"per month ({nb.money(company)})")
+        missing = ("no headline recorded" if s.folder
+                   else f"no successful run yet (last attempt: {s.last_status})")
         rows.append({
             "report": s.title, "run": s.run,
-            "decision": (row_decision(h.decision) if h else "no headline recorded" if s.folder
-                         else f"no successful run yet (last attempt: {s.last_status})"),
+            "decision": h.action if h else missing,
             "impact": impact,
             "impact_note": note,
-            "confidence": h.confidence if h else "–",
+            "how_sure": how_sure(h.confidence) if h else "–",
             "change": s.change,
             "data_as_of": s.data_as_of.isoformat() if s.data_as_of else None,
             "data_age_days": age,
             "last_status": s.last_status,
+            "decision_in_full": h.decision if h else missing,
+            "confidence": h.confidence if h else "–",
         })
-    return pd.DataFrame(rows, columns=["report", "run", "decision", "impact", "impact_note", "confidence",
-                                       "change", "data_as_of", "data_age_days", "last_status"])
+    return pd.DataFrame(rows, columns=["report", "run", "decision", "impact", "impact_note", "how_sure",
+                                       "change", "data_as_of", "data_age_days", "last_status",
+                                       "decision_in_full", "confidence"])
 
 
 def brief_json(b: Brief, page_html: str) -> str:

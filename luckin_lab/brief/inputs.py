@@ -15,7 +15,7 @@ from typing import Any
 
 from luckin_lab.atomic import read_json
 from luckin_lab.reporting.audience import audience_of
-from luckin_lab.reporting.headline import Headline, headline_of, title_of
+from luckin_lab.reporting.headline import SHORT_CHARS, Headline, first_clause, headline_of, title_of
 from luckin_lab.reporting.recommendation_log import data_as_of
 from luckin_lab.reporting.runs import RunHistory, histories
 
@@ -88,38 +88,88 @@ def report_statuses(reports_root: Path, now: dt.datetime | None = None,
     return out
 
 
-def _fmt(h: Headline, x: float) -> str:
+def _monthly_or_own(h: Headline) -> Headline:
+    """The headline in the unit page one prints (USD per month when it can be put so)."""
+    return h.monthly() or h
+
+
+def money_scale(*xs: float | None) -> float:
+    """The ``like`` that puts figures on one scale as page one prints money: thousands from
+    $1,000 ('$3.5K', not '$3,479')."""
+    like = max([abs(x) for x in xs if x is not None] or [0.0])
+    return max(like, 1e4) if like >= 1e3 else like
+
+
+def _fmt(h: Headline, x: float, like: float | None = None) -> str:
     from luckin_lab.reporting import nb
 
-    return nb.money(x) if h.is_money else f"{x:,.0f} {h.unit}".strip()
+    return (nb.money(x, like=money_scale(x) if like is None else like) if h.is_money
+            else f"{x:,.0f} {h.unit}".strip())
 
 
 _DIGITS = re.compile(r"[\d,.]*\d")
 
 
-def _short(decision: str, limit: int = 32) -> str:
-    """The previous decision's first clause, cut to ``limit`` characters (the column is narrow)."""
-    first = re.split(r"[:;]| \(", decision.strip().rstrip("."), maxsplit=1)[0]
-    return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
+def same_decision(now: Headline, before: Headline) -> bool:
+    """Same action: the short decisions agree once their counts are set aside (one customer
+    more on a list, or a new week's dates, is not a new decision). A run written before the
+    short fields is compared by both decisions' first clauses."""
+    if now.short_decision and before.short_decision:
+        a, b = now.short_decision, before.short_decision
+    else:
+        a, b = first_clause(now.decision), first_clause(before.decision)
+    return _plain_words(a) == _plain_words(b)
+
+
+def _plain_words(text: str) -> str:
+    """'No action: every store within 10%' -> 'no action every store within #': counts and
+    punctuation set aside, so a reworded comma is not a new decision."""
+    return " ".join(re.sub(r"[^a-z#]+", " ", _DIGITS.sub("#", text.lower())).split())
+
+
+def within_range(now: Headline, before: Headline) -> bool:
+    """Either run's figure lies inside the other run's interval: the move is within what the
+    reports themselves call uncertain, so it is not news."""
+    def inside(x: float | None, h: Headline) -> bool:
+        return x is not None and h.low is not None and h.high is not None and h.low <= x <= h.high
+    return inside(now.value, before) or inside(before.value, now)
 
 
 def change_text(now: Headline | None, before: Headline | None, when: dt.date | None) -> str:
-    """What changed since the previous good run, in words (short: the column is narrow)."""
+    """What changed since the previous good run, honestly: a new action, or a figure that moved
+    beyond its interval. The same action with a figure inside its range (or a move that rounds
+    to nothing) is "no change"; a reversal says what it was and how the figure moved, per month
+    as the row prints it, and whether the figure is now measured differently."""
     if now is None:
         return "–"
     if before is None:
         return "first run"
     since = f" since the run of {when.day} {when:%b %Y}" if when else ""
-    same_words = _DIGITS.sub("#", now.decision) == _DIGITS.sub("#", before.decision)
-    if now.decision != before.decision and not same_words:
-        return f"changed{since} (was: {_short(before.decision)})"
+    a, b = _monthly_or_own(now), _monthly_or_own(before)
+    comparable = (a.value is not None and b.value is not None and a.unit == b.unit
+                  and a.is_profit == b.is_profit)
+    if not same_decision(now, before):
+        was = (f"was: {before.action}" if len(before.action) <= SHORT_CHARS
+               else "a different decision before; its report says which")
+        text = f"changed{since} ({was})"
+        like = money_scale(a.value, b.value) if comparable else None
+        then, now_ = (_fmt(a, b.value, like), _fmt(a, a.value, like)) if comparable else ("", "")
+        if then != now_:
+            text += f"; figure {then} then, {now_} now"
+            if now.what != before.what:
+                text += f" (now: {now.what})"
+        return text
+    if not comparable:
+        return f"no change{since}"
     from luckin_lab.reporting import nb
 
-    numbers = "" if now.decision == before.decision else " (counts updated)"
-    if now.value is None or before.value is None:
-        return f"no change{since}{numbers}"
-    delta = now.value - before.value
-    shown = nb.money(delta, signed=True, like=now.value) if now.is_money else f"{delta:+,.0f}"
-    if shown.lstrip("+-−").strip("$") in ("0", "0.0K", "0K", "0.0M") or delta == 0:
-        return f"no change{since}{numbers}"
-    return f"figure {shown}{since} (was {_fmt(before, before.value)}){numbers}"
+    delta = a.value - b.value
+    # at the scale the row prints the figure ($206.1K): a move that rounds to nothing is none
+    shown = (nb.money(delta, signed=True, like=money_scale(a.value, b.value)) if a.is_money
+             else f"{delta:+,.0f}")
+    if shown.lstrip("+-").strip("$") in ("0", "0.0") or delta == 0:
+        return f"no change{since}"
+    if within_range(a, b):
+        return f"no change{since} (figure within its range)"
+    beyond = "" if a.low is None and b.low is None else " beyond its range"
+    return f"same decision{since}; figure {shown}{beyond} (was {_fmt(a, b.value)})"

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from luckin_lab.sources import DataStore
-from luckin_lab.transforms import iot, sales
+from luckin_lab.transforms import iot, metrics, sales
 
 LOOKBACK_DAYS = 28
 BASELINES = ("base_7d", "base_28d", "same_day_last_month")
@@ -211,9 +211,23 @@ def kpi_table(data: KpiData, period: Period, stores_below: int) -> pd.DataFrame:
     return out
 
 
-def store_vs_baseline(data: KpiData, period: Period, mature_weeks: int = sales.MATURE_WEEKS
-                      ) -> pd.DataFrame:
-    """Per mature store: revenue this window, the mean and spread of its 28-day baseline windows."""
+def weeks_open(open_date: pd.Series, on: dt.date) -> pd.Series:
+    """Weeks a store has been open on ``on``, counted as the store sales report counts them (its
+    opening week is week 1), so both pages call the same stores new."""
+    return ((pd.Timestamp(on) - pd.to_datetime(open_date)).dt.days // 7 + 1).clip(lower=1)
+
+
+def maturity_day(period: Period) -> dt.date:
+    """The Monday of the last complete week the period ends in or after: the week the store
+    sales report scores, so both count the same weeks open for every store."""
+    return sales.last_complete_week(period.end)
+
+
+def store_vs_baseline(data: KpiData, period: Period) -> pd.DataFrame:
+    """Per store: revenue this window, the mean and spread of its 28-day baseline windows, and
+    whether it is mature: open more than the shared opening ramp (``metrics.OPENING_RAMP_WEEKS``)
+    in the store sales report's week (:func:`maturity_day`), its rule counted its way (a store
+    still settling never alerts)."""
     windows = period.before(LOOKBACK_DAYS)
     o = data.orders
     names = o.groupby("store_id").agg(store=("store_name", "first"), open_date=("open_date", "first"))
@@ -226,6 +240,6 @@ def store_vs_baseline(data: KpiData, period: Period, mature_weeks: int = sales.M
     out["baseline"] = rev.drop(columns=0).mean(axis=1)
     out["baseline_sd"] = rev.drop(columns=0).std(axis=1, ddof=1) if len(windows) > 1 else np.nan
     out["change"] = out.revenue / out.baseline - 1
-    cutoff = pd.Timestamp(windows[-1].start - dt.timedelta(weeks=mature_weeks))
-    out["mature"] = pd.to_datetime(out.open_date) <= cutoff
+    out["weeks_open"] = weeks_open(out.open_date, maturity_day(period))
+    out["mature"] = ~metrics.is_ramping(out["weeks_open"])
     return out.reset_index().sort_values("change").reset_index(drop=True)

@@ -44,7 +44,7 @@ def slack_text(doc: dict) -> str:
     if not doc["alerts"]:
         lines.append("• none fired")
     lines += ["", "*Decisions*"]
-    lines += [f"• *{r['report']}*: {r['decision']} ({r['impact']}; {r['confidence']}; {r['change']})"
+    lines += [f"• *{r['report']}*: {r['decision']} ({r['impact']}; {r['how_sure']}; {r['change']})"
               for r in doc["reports"]]
     return "\n".join(lines) + "\n"
 

@@ -20,12 +20,12 @@ from luckin_lab.reporting.markdown import Block, typst_string
 from luckin_lab.transforms.sales import ALERT_DROP as SALES_ALERT_DROP
 from luckin_lab.transforms.sales import MATURE_WEEKS
 
-_TABLE = "width:100%;border-collapse:collapse;font-size:8.2pt;line-height:1.22;margin:2px 0 6px"
-_TH = ("text-align:left;background:#e8ecf7;padding:2px 5px;font-weight:bold;"
+_TABLE = "width:100%;border-collapse:collapse;font-size:7.8pt;line-height:1.15;margin:2px 0 4px"
+_TH = ("text-align:left;background:#e8ecf7;padding:1.5px 4px;font-weight:bold;"
        "border-bottom:1px solid #c9d1e6")
-_TD = "padding:2px 5px;border-bottom:1px solid #e3e6ec;vertical-align:top"
+_TD = "padding:1.5px 4px;border-bottom:1px solid #e3e6ec;vertical-align:top"
 _NUM = _TD + ";text-align:right;white-space:nowrap"
-_H = "font-size:10.5pt;color:#1f3a93;margin:7px 0 2px;border-bottom:1px solid #c9d1e6"
+_H = "font-size:10.5pt;color:#1f3a93;margin:6px 0 2px;border-bottom:1px solid #c9d1e6;break-after:avoid"
 _MUTED = "color:#5f6b7a;font-size:7.4pt"
 OLD_DATA_DAYS = 8  # a report's data this much older than the brief's are shown in red
 MONEY_HEAD = "Profit per month (range)"
@@ -33,43 +33,6 @@ MONEY_HEAD = "Profit per month (range)"
 
 def _old(age: object) -> bool:
     return not pd.isna(age) and age > OLD_DATA_DAYS
-
-
-def _sure(text: str) -> str:
-    """'no detectable effect (the 90 % interval includes zero)' -> 'no detectable effect': the
-    range beside it shows the interval; the method section says what the words mean."""
-    words = re.sub(r"\s*\([^)]*\)", "", str(text))
-    # '..., but the 95 % interval includes zero': the range column beside it shows that
-    return re.split(r",? but |,? though |; ", words, maxsplit=1)[0] or str(text)
-
-
-# page one is one page: a row prints at most this many characters of each text (cut at a word,
-# marked '…'); the report's own page and results/report_blocks.csv keep the whole text
-DECISION_CHARS = 150
-NOTE_CHARS = 50  # what the figure is; the 'report: $X per ...' part is always kept whole
-SURE_CHARS = 40
-
-
-def short(text: str, limit: int) -> str:
-    """'a long text that goes on' -> 'a long text…': cut at the last word that fits."""
-    text = str(text)
-    if len(text) <= limit:
-        return text
-    return text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:(") + "…"
-
-
-def _row_decision(text: str) -> str:
-    return short(text, DECISION_CHARS)
-
-
-def _row_note(note: str) -> str:
-    """Each part of the money note cut on its own, so the report's own figure is never lost."""
-    return "; ".join(p if p.startswith("report:") else short(p, NOTE_CHARS)
-                     for p in str(note).split("; "))
-
-
-def _row_sure(text: str) -> str:
-    return short(_sure(text), SURE_CHARS)
 
 
 def _data_when(r: object) -> str:
@@ -146,15 +109,20 @@ def _kpi_changes(r: object) -> list[tuple[str, str]]:
 def kpi_html(b: Brief) -> str:
     tables = []
     for part in _kpi_halves(b):
-        rows = [_cells(_kpi_heads(b), [_TH] + [_TH + ";text-align:right;white-space:nowrap"] * 4, "th")]
+        # fixed column widths (as the Typst twin's 1.9fr, 1fr x 3, 1.15fr): headings wrap inside
+        # their column instead of pushing the right-hand table past the page edge; they sum to
+        # 85 %, the cells' padding takes the rest (a fixed layout adds it to each width)
+        widths = [27, 14, 14, 14, 16]
+        rows = [_cells(_kpi_heads(b), [_TH + f";width:{widths[0]}%"]
+                       + [_TH + f";text-align:right;width:{w}%" for w in widths[1:]], "th")]
         for r in part.itertuples():
             changes = _kpi_changes(r)
             rows.append(_cells([escape(r.label), _kpi_value(r.kpi, r.value)] + [c for c, _ in changes],
-                               [_TD + ";white-space:nowrap", _NUM] + [_NUM + s for _, s in changes]))
-        tables.append(f"<table style='{_TABLE};font-size:7.8pt'>{''.join(rows)}</table>")
+                               [_TD, _NUM] + [_NUM + s for _, s in changes]))
+        tables.append(f"<table style='{_TABLE};table-layout:fixed'>{''.join(rows)}</table>")
     cells = "".join(f"<td style='width:50%;vertical-align:top;padding:0 {4 if n == 0 else 0}px 0 "
                     f"{0 if n == 0 else 4}px'>{t}</td>" for n, t in enumerate(tables))
-    return f"<table style='width:100%;border-collapse:collapse'><tr>{cells}</tr></table>"
+    return f"<table style='width:100%;border-collapse:collapse;table-layout:fixed'><tr>{cells}</tr></table>"
 
 
 def _no_break(text: str) -> str:
@@ -172,14 +140,14 @@ def reports_html(b: Brief) -> str:
     rows = [_cells(REPORT_HEADS, [_TH] * 4, "th")]
     for r in f.itertuples():
         tone = "color:#c0392b;font-size:8pt;font-weight:bold" if _old(r.data_age_days) else _MUTED
-        note = (f"<br><span style='{_MUTED}'>{escape(_row_note(r.impact_note))}</span>"
+        note = (f"<br><span style='{_MUTED}'>{escape(r.impact_note)}</span>"
                 if r.impact_note else "")
         rows.append(_cells(
-            [f"<b>{escape(r.report)}</b>: {escape(_row_decision(r.decision))}",
-             f"<b>{_no_break(escape(r.impact))}</b>{note}", escape(_row_sure(r.confidence)),
+            [f"<b>{escape(r.report)}</b>: {escape(r.decision)}",
+             f"<b>{_no_break(escape(r.impact))}</b>{note}", escape(r.how_sure),
              escape(r.change) + ("" if _data_when(r) in ("–", "") else
                                  f"<br><span style='{tone}'>data up to {escape(_data_when(r))}</span>")],
-            [_TD + ";width:39%", _TD + ";width:28%", _TD + ";width:14%", _TD + ";width:19%"]))
+            [_TD + ";width:34%", _TD + ";width:30%", _TD + ";width:17%", _TD + ";width:19%"]))
     return f"<table style='{_TABLE}'>{''.join(rows)}</table>"
 
 
@@ -195,14 +163,14 @@ def alerts_html(b: Brief) -> str:
         f"<li style='margin:1px 0'><b style='color:#c0392b'>{escape(a.subject)}</b>: "
         f"{escape(a.message)} <span style='{_MUTED}'>Rule: {escape(a.rule)}.</span></li>"
         for a in b.alerts)
-    return (f"<ul style='margin:2px 0 6px;padding-left:18px;font-size:8.6pt;line-height:1.25'>{items}</ul>"
+    return (f"<ul style='margin:2px 0 4px;padding-left:16px;font-size:8.2pt;line-height:1.2'>{items}</ul>"
             + standing)
 
 
 def summary_html(b: Brief) -> str:
     text = escape(b.narrative.text if b.narrative else " ".join(b.facts))
     return (f"<div style='border-left:4px solid #1f3a93;background:#f4f6fb;padding:6px 10px;"
-            f"margin:2px 0 6px;font-size:9.8pt'><b>In short.</b> {text}</div>")
+            f"margin:2px 0 5px;font-size:9.2pt;line-height:1.3'><b>In short.</b> {text}</div>")
 
 
 def body_html(b: Brief) -> str:
@@ -259,14 +227,14 @@ def reports_typst(b: Brief) -> str:
     for r in f.itertuples():
         old = _old(r.data_age_days)
         cells += [
-            "{" + f"strong({_T(r.report + ':')}); {_T(' ' + _row_decision(r.decision))}" + "}",
+            "{" + f"strong({_T(r.report + ':')}); {_T(' ' + r.decision)}" + "}",
             _ty_cell(f"strong({_T(_no_break(r.impact))})",
-                     _ty_muted(_row_note(r.impact_note)) if r.impact_note else ""),
-            _T(_row_sure(r.confidence)),
+                     _ty_muted(r.impact_note) if r.impact_note else ""),
+            _T(r.how_sure),
             _ty_cell(_T(r.change), "" if _data_when(r) in ("–", "") else
                      _ty_muted("data up to " + _data_when(r), bold=old, red=old)),
         ]
-    return _ty_table("(39%, 28%, 14%, 19%)", "left + top", REPORT_HEADS, cells)
+    return _ty_table("(34%, 30%, 17%, 19%)", "left + top", REPORT_HEADS, cells)
 
 
 def kpis_typst(b: Brief) -> str:
@@ -279,7 +247,7 @@ def kpis_typst(b: Brief) -> str:
             for text, tone in _kpi_changes(r):
                 fill = "ll-bad" if "c0392b" in tone else "ll-good" if tone else ""
                 cells.append(f'text(fill: {fill}, weight: "bold", {_T(text)})' if fill else _T(text))
-        tables.append(_ty_table("(1.9fr, 1fr, 1fr, 1fr, 1.15fr)", align, _kpi_heads(b), cells)[1:])
+        tables.append(_ty_table("(1.7fr, 1fr, 1fr, 1fr, 1.15fr)", align, _kpi_heads(b), cells)[1:])
     return f"#grid(columns: (1fr, 1fr), column-gutter: 8pt, {tables[0]}, {tables[1]})"
 
 
@@ -303,7 +271,7 @@ def page_one(b: Brief) -> Block:
     """Page one in both renderers: the inline-styled HTML (also the email) and the Typst twin."""
     summary = b.narrative.text if b.narrative else " ".join(b.facts)
     typst = "\n".join([
-        f"#ll-callout(\"note\", \"In short.\", {_T(summary)})",
+        f"#{{set text(size: 9.2pt); ll-callout(\"note\", \"In short.\", {_T(summary)})}}",
         _ty_heading("Decisions from the reports"), reports_typst(b),
         _ty_heading(f"Alerts ({len(b.alerts)})"), alerts_typst(b),
         _ty_heading(f"The company, {b.period.label}"), kpis_typst(b),
@@ -348,10 +316,11 @@ def follow_up_table(b: Brief) -> object:
 def stores_table(b: Brief) -> object:
     s = b.stores.assign(
         change=lambda d: d["change"],
-        mature=lambda d: d["mature"].map({True: "yes", False: f"no (open under {MATURE_WEEKS} weeks)"}),
-    )[["store", "revenue", "baseline", "baseline_sd", "change", "mature"]]
-    s = s.rename(columns={"store": "Store", "revenue": "Revenue", "baseline": "Baseline",
-                          "baseline_sd": "Usual spread", "change": "Change", "mature": "Alerts apply"})
+        mature=lambda d: d["mature"].map({True: "yes", False: f"no (open {MATURE_WEEKS} weeks or less)"}),
+    )[["store", "weeks_open", "revenue", "baseline", "baseline_sd", "change", "mature"]]
+    s = s.rename(columns={"store": "Store", "weeks_open": "Weeks open", "revenue": "Revenue",
+                          "baseline": "Baseline", "baseline_sd": "Usual spread", "change": "Change",
+                          "mature": "Alerts apply"})
     s["Change"] = s["Change"].map(lambda x: nb.pct(x, 1, signed=True))
     return nb.show_table(s, formats={"Revenue": "money", "Baseline": "money",
                                      "Usual spread": "money"})
@@ -362,16 +331,17 @@ def stores_intro(b: Brief, p: object) -> str:
     span = (f"on {b.period.short} with its average day over the 28 days before"
             if b.period.days == 1 else f"in {b.period.short} with its average week over the 4 before")
     young = b.stores[~b.stores.mature].sort_values("change")
-    worst = (f" (largest drop among them: {young.store.iloc[0]}, "
-             f"{nb.pct(young.change.iloc[0], 1, signed=True)})" if len(young)
+    worst = (f" The largest drop among them: {young.store.iloc[0]}, "
+             f"{nb.pct(young.change.iloc[0], 1, signed=True)}." if len(young)
              and young.change.iloc[0] < 0 else "")
-    return (
-        f"@tbl-stores compares each store's revenue {span}. A store alerts when it is more than "
+    return (  # 'the table below', not a cross-reference: the pip-only renderer prints those as typed
+        f"The table below compares each store's revenue {span}. A store alerts when it is more than "
         f"{nb.pct(p.store_drop, 0)} under that and beyond {p.store_drop_noise_sd:g} times its usual "
         "spread. The *Store sales* row uses the last complete week against each store's own 4-week "
         f"average and a {nb.pct(-SALES_ALERT_DROP, 0)} threshold: one day swings more than a week, "
-        "so the day's threshold is higher and the two can disagree. Stores open under "
-        f"{MATURE_WEEKS} weeks are still settling and never alert{worst}.\n")
+        "so the day's threshold is higher and the two can disagree. A store open "
+        f"{MATURE_WEEKS} weeks or less in that week is still settling and never alerts, as in the "
+        f"store sales report (weeks open counted the same way).{worst}\n")
 
 
 def method_text(b: Brief, p: object) -> str:
@@ -388,12 +358,17 @@ def method_text(b: Brief, p: object) -> str:
         "paid on completed US-dollar orders.\n"
         "- **A device is down** when it has been offline for at least "
         f"{p.blip_hours:g} hours (shorter gaps are connectivity blips).\n"
-        "- **Each report's row** repeats its last good run's headline: the decision, its money "
-        "with the interval, and how sure the report is, in its own words. The brief fits no "
-        "model of its own and never reruns a report.\n"
+        "- **Each report's row** repeats its last good run's headline: the decision and what its "
+        "figure is, in the report's own short words (its own page, and results/report_blocks.csv, "
+        "give the whole sentence), its money with the interval, and how sure the report is. The "
+        "brief fits no model of its own and never reruns a report.\n"
+        "- **Since its last run**: *no change* when the decision is the same and the figure is "
+        "inside the previous run's range (or moved less than the page rounds to); a figure beyond "
+        "it is given with the old value; a new decision says what it was before and how the figure "
+        "moved.\n"
         "- **Profit per month**: every report's money is put in one unit. A weekly figure is "
-        "multiplied by 4.35 (weeks in a month); a plan for the next 7 days is multiplied likewise "
-        "only as if it were repeated every week, and its row says so; a 12-month value is divided "
+        "multiplied by 4.35 (weeks in a month); a plan for the next N days is put per month only "
+        "as if it were repeated every N days, and its row says so; a 12-month value is divided "
         "by 12; the report's own figure is printed beside it. A report's profit per month larger "
         "than the company's whole gross profit per month (the Store sales row) is not shown but "
         "flagged for checking. Each figure is the profit the decision keeps or adds against doing "

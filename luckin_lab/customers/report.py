@@ -15,7 +15,7 @@ from luckin_lab.customers import winback
 from luckin_lab.customers.analysis import CustomerAnalysis, WinBackPlan
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.certainty import Estimate, disagreement_sentence, interval_text
-from luckin_lab.reporting.headline import Headline, write_headline
+from luckin_lab.reporting.headline import Headline, fits, write_headline
 
 # what the catalog (UC-MK-02) claims: 5-10 % of 76K lapsed users x $4.71 AOV x 12 orders a year
 CATALOG_CLAIM = (200_000, 430_000)
@@ -64,12 +64,20 @@ def brief_headline(h: dict) -> Headline:
         return Headline(decision(h), f"12-month {h['value_measure']} of the customers at risk",
                         h["at_risk_value_12m"], unit="USD per 12 months", is_profit=h["value_measure"] == "profit",
                         for_whom=f"{h['at_risk']:,} customers at risk",
-                        confidence="a model estimate (no interval)")
+                        confidence="a model estimate (no interval)",
+                        short_decision="Run a randomized win-back test before spending",
+                        short_note=f"what the customers at risk bring ({h['value_measure']})")
+    clear = Estimate(h["winback_value"], h["winback_value_low"], h["winback_value_high"], 0.9).significant
+    n, budget = f"{h['winback_customers']:,}", nb.money(h["winback_budget"])
     return Headline(decision(h), f"12-month {h['value_measure']} of the win-back list",
                     h["winback_value"], h["winback_value_low"], h["winback_value_high"], "USD per 12 months",
                     is_profit=h["value_measure"] == "profit", level=0.9,
                     for_whom=f"{h['winback_customers']:,} lapsed and at-risk customers",
-                    follow_up_days=60)
+                    follow_up_days=60,
+                    short_decision=(fits(f"Send win-back offers to {n} customers ({budget} budget)",
+                                         f"Send win-back offers to {n} customers")
+                                    if clear else "Do not scale the win-back offer yet"),
+                    short_note=f"{h['value_measure']} the win-back list adds, after coupon cost")
 
 
 def decision(h: dict) -> str:

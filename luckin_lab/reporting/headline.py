@@ -14,9 +14,16 @@ versioned block of ``metrics.json`` instead of each report's own keys:
   "unit": "USD per week",
   "is_profit": true,
   "confidence": "clearly a gain (the 95 % interval excludes zero)",
-  "follow_up_days": 28
+  "follow_up_days": 28,
+  "short_decision": "Apply the new prices in 4 categories",
+  "short_note": "margin change against today's prices"
 }
 ```
+
+``short_decision`` and ``short_note`` (version 2) are what the brief's page one prints: the
+report says its decision, and what its figure is, in at most ``SHORT_CHARS`` characters
+itself, so no page ever cuts a sentence mid-phrase. A block without them (version 1) falls
+back to the decision's first clause and the figure's name, printed whole.
 
 ``value``/``low``/``high`` may be null (no figure, no interval); ``unit`` starting with "USD"
 marks money; ``is_profit`` is false for revenue or non-money figures, so no page calls revenue
@@ -37,7 +44,8 @@ from luckin_lab.reporting.certainty import Estimate, confidence_words, lead_figu
 from luckin_lab.units import DAYS_PER_MONTH
 
 HEADLINE_KEY = "headline"
-HEADLINE_VERSION = 1
+HEADLINE_VERSION = 2  # 2: short_decision and short_note (page one's words, written by the report)
+SHORT_CHARS = 64  # the most a short decision or short note may hold (a line of page one's row)
 
 # Plain titles for readers (front page, brief); a report not listed reads as its words.
 TITLES: dict[str, str] = {
@@ -70,11 +78,18 @@ class Headline:
     for_whom: str = ""
     confidence: str = ""
     follow_up_days: int | None = None
+    short_decision: str = ""  # the decision in <= SHORT_CHARS characters ("Keep today's prices")
+    short_note: str = ""  # what the figure is, in <= SHORT_CHARS characters
     version: int = HEADLINE_VERSION
 
     def __post_init__(self) -> None:
         if not self.decision.strip():
             raise ValueError("a headline needs a decision (what leadership should do)")
+        for name in ("short_decision", "short_note"):
+            text = getattr(self, name)
+            if len(text) > SHORT_CHARS:
+                raise ValueError(f"headline {name} has {len(text)} characters, at most {SHORT_CHARS} "
+                                 f"fit a line of the brief: {text!r}")
         if (self.low is None) != (self.high is None):
             raise ValueError("a headline interval needs both low and high, or neither")
         if self.low is not None and self.high is not None and self.low > self.high:
@@ -109,6 +124,18 @@ class Headline:
         days = float(m.group(1) or 1) * _DAYS[m.group(2)]
         return _DAYS["month"] / days
 
+    @property
+    def action(self) -> str:
+        """The decision as page one prints it: the report's short decision, else the decision's
+        first clause (whole: never cut mid-phrase)."""
+        return self.short_decision or first_clause(self.decision)
+
+    @property
+    def what(self) -> str:
+        """What the figure is, as page one prints it: the report's short note, else its name's
+        first clause (a bracketed qualifier such as '(before staff)' kept)."""
+        return self.short_note or first_clause(self.figure, brackets=False)
+
     def monthly(self) -> Headline | None:
         """The same headline in USD per month (None when it cannot be put so)."""
         k = self.per_month
@@ -130,6 +157,23 @@ class Headline:
             v = fields.get(key)
             fields[key] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
         return cls(**fields)
+
+
+def fits(*options: str) -> str:
+    """The first of ``options`` that fits a short field (the last one must): a report picks a
+    shorter whole phrase instead of having its words cut."""
+    for text in options:
+        if len(text) <= SHORT_CHARS:
+            return text
+    raise ValueError(f"no option fits {SHORT_CHARS} characters: {options!r}")
+
+
+def first_clause(text: str, brackets: bool = True) -> str:
+    """'Keep today's prices: the gain is not clear.' -> "Keep today's prices" (a whole clause;
+    with ``brackets`` a bracketed aside ends it too)."""
+    stops = r"[:;]\s|\.\s|\s\(" if brackets else r"[:;]\s|\.\s"
+    head = re.split(stops, str(text).strip(), maxsplit=1)[0]
+    return head.rstrip(" .") or str(text).strip()
 
 
 _DAYS = {"day": 1.0, "week": 7.0, "month": DAYS_PER_MONTH, "year": 365.25}
@@ -195,13 +239,18 @@ def _coupon(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
                     "test the targeting on a fresh holdout.")
     else:
         decision = "Keep today's coupon policy for now; test the targeting on a fresh holdout."
+    short = (fits(f"Target coupons instead of sending {arm} to everyone", "Target coupons by response")
+             if gain.low > 0 else fits(f"Stop sending {arm} to everyone", "Stop today's blanket coupon")
+             if gain.high >= 0 and blanket.high < 0 else "Keep today's coupon policy")
     if lead == "blanket":
         return Headline(decision, f"margin per month of sending {arm} to everyone vs no coupons",
                         blanket.value, blanket.low, blanket.high, "USD per month", True,
-                        for_whom="app users in the campaign", follow_up_days=30)
+                        for_whom="app users in the campaign", follow_up_days=30, short_decision=short,
+                        short_note=fits(f"margin of {arm} for everyone against no coupon",
+                                        "margin of today's coupon against no coupon"))
     return Headline(decision, "margin per month vs today's coupons", gain.value, gain.low,
                     gain.high, "USD per month", True, for_whom="app users in the campaign",
-                    follow_up_days=30)
+                    follow_up_days=30, short_decision=short, short_note="margin of targeting against today's coupons")
 
 
 def _coupon_v2(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
@@ -213,18 +262,23 @@ def _coupon_v2(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
     if m.get("recommended_policy") != today:
         return Headline(f"Switch to {m['recommended_label']}.", "margin vs today's policy",
                         m["gain_vs_today"], m["gain_vs_today_ci_low"], m["gain_vs_today_ci_high"],
-                        unit, True, for_whom=who, follow_up_days=30)
+                        unit, True, for_whom=who, follow_up_days=30,
+                        short_decision=fits(f"Switch to {m['recommended_label']}", "Switch to the recommended policy"),
+                        short_note="margin gained against today's policy")
     value = next((c for c, u in (m.get("outcome_units") or {}).items() if u == "usd"), None)
     e = m.get(f"effect_{value}_{today.removeprefix('everyone ')}") if value else None
-    decision = f"Keep today's policy ({m.get('recommended_label') or today}): no change is supported."
+    label = m.get("recommended_label") or today
+    decision = f"Keep today's policy ({label}): no change is supported."
+    short = fits(f"Keep today's policy ({label})", "Keep today's policy")
     if not isinstance(e, Mapping):
-        return Headline(decision, for_whom=who, follow_up_days=30)
+        return Headline(decision, for_whom=who, follow_up_days=30, short_decision=short)
     k = float(e.get("page_one_factor") or 1.0)
     return Headline(decision, "margin of today's policy against none", e["effect"] * k,
-                    e["ci_low"] * k, e["ci_high"] * k, unit, True, for_whom=who, follow_up_days=30)
+                    e["ci_low"] * k, e["ci_high"] * k, unit, True, for_whom=who, follow_up_days=30,
+                    short_decision=short, short_note="margin of today's policy against no offer")
 
 
-def _price_moves(m: Mapping[str, Any]) -> str:
+def _price_moves(m: Mapping[str, Any], noun: str = "category prices") -> str:
     """'raise 6 of 8 category prices' from the run's today/recommended prices ('' if not recorded)."""
     today, new = m.get("today_price") or {}, m.get("recommended_price") or {}
     if not today or not new:
@@ -232,7 +286,7 @@ def _price_moves(m: Mapping[str, Any]) -> str:
     moves = [round(float(new[g]), 2) - round(float(today[g]), 2) for g in today if g in new]
     up, down = sum(d > 0 for d in moves), sum(d < 0 for d in moves)
     parts = ([f"raise {up}"] if up else []) + ([f"lower {down}"] if down else [])
-    return f"{' and '.join(parts)} of {len(moves)} category prices" if parts else ""
+    return f"{' and '.join(parts)} of {len(moves)} {noun}" if parts else ""
 
 
 PRICE_MODEL = "range from the price test's model"
@@ -243,18 +297,25 @@ def _pricing(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
     moves = _price_moves(m)
     if lo == hi == m["weekly_margin_change"] == 0:
         decision = "Keep today's prices: no price change is worth making."
+        short = "Keep today's prices: no change is worth making"
     elif lo > 0:
         decision = (f"Apply the recommended prices ({moves}): margin rises." if moves else
                     "Apply the recommended prices: margin rises.")
+        few = _price_moves(m, "category prices")
+        short = fits(few[:1].upper() + few[1:] + " as recommended", "Apply the recommended prices") if few \
+            else "Apply the recommended prices"
     elif hi < 0:
         decision = "Keep today's prices: the recommended changes would lose margin."
+        short = "Keep today's prices: the changes would lose margin"
     else:
         decision = "Keep today's prices until the margin gain is clear."
+        short = "Keep today's prices until the gain is clear"
     est = Estimate(m["weekly_margin_change"], lo, hi, 0.95)
     return Headline(decision, f"margin change per week at the recommended prices, {PRICE_MODEL}",
                     m["weekly_margin_change"], lo, hi, "USD per week", True,
                     for_whom="menu prices in every store", follow_up_days=28,
-                    confidence=confidence_words(est, positive="a gain", negative="a loss"))
+                    confidence=confidence_words(est, positive="a gain", negative="a loss"),
+                    short_decision=short, short_note="margin change at the new prices (price test)")
 
 
 def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
@@ -267,8 +328,10 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
             _f(m, "crew_expected_profit_usd"),
             _f(m, "crew_profit_low_usd"), _f(m, "crew_profit_high_usd"), unit=f"USD per {w * 7} days",
             is_profit=True, level=float(m.get("profit_interval_level") or 0.9), for_whom="store technicians",
-            confidence=("range of 9 in 10 simulated futures of failures and repairs; the failure model and the "
-                        "lost-sales rules are taken as right"), follow_up_days=w * 7)
+            confidence=("9 in 10 simulated futures fall in the range; the failure model and the "
+                        "lost-sales rules are taken as right"), follow_up_days=w * 7,
+            short_decision=f"Send {k} technician{'s' if k != 1 else ''} a week for the next {w} weeks",
+            short_note="drink margin kept minus technician cost, vs no visits")
     if "expected_profit_usd" in m:
         k = int(m["recommended_technicians"])
         return Headline(
@@ -280,40 +343,57 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
             level=float(m.get("profit_interval_level") or 0.95), for_whom="store technicians",
             confidence=("9 in 10 simulated weeks fall in the range (the failure model and the lost-sales "
                         "rules taken as right)" if "profit_low_usd" in m else
-                        "a plan figure from the failure model (no interval)"), follow_up_days=days)
+                        "a plan figure from the failure model (no interval)"), follow_up_days=days,
+            short_decision=fits(f"Send {k} technician{'s' if k != 1 else ''} on {int(m.get('plan_visits') or 0):,} visits "
+                                f"over the next {days} days", f"Send {k} technicians over the next {days} days"),
+            short_note="profit kept vs no action, after technician cost")
     if "plan_visits" in m:
         return Headline(
             f"Send technicians on the {m['plan_visits']} planned visits over the next {days} days.",
             f"lost cups avoided over {days} days vs repairing after failures",
             _f(m, "lost_cups_avoided_vs_run_to_failure"), unit="cups", is_profit=False,
             for_whom="store technicians",
-            confidence="a plan figure from the failure model (no interval)", follow_up_days=days)
+            confidence="a plan figure from the failure model (no interval)", follow_up_days=days,
+            short_decision=f"Send technicians on {int(m['plan_visits']):,} visits over the next {days} days",
+            short_note="lost cups avoided vs repairing after failures")
     service = m.get("service")
     if isinstance(service, Mapping):
         horizon = int(p.get("horizon_long_days") or 30)
         return Headline(f"Service the {service.get('services', 0)} units listed in the report.",
                         "saving vs running to failure", _f(service, "saving_usd"),
                         unit=f"USD per {horizon} days", is_profit=True, for_whom="the maintenance team",
-                        follow_up_days=int(p.get("horizon_long_days") or 30))
+                        follow_up_days=int(p.get("horizon_long_days") or 30),
+                        short_decision=f"Service the {service.get('services', 0)} units listed",
+                        short_note="saving vs running to failure")
     return None
 
 
 def _sites(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:
-    from luckin_lab.sites.summary import set_profit, site_decision  # the report's own wording
+    from luckin_lab.sites.summary import (  # the report's own wording
+        set_profit,
+        short_decision,
+        short_note,
+        site_decision,
+    )
 
     names = [str(s) for s in m.get("chosen_site_names") or m["chosen_sites"]]
     est = set_profit(m)
-    _, decision = site_decision(names, est, bool(m.get("decision_robust_to_decay", True)))
+    strength, decision = site_decision(names, est, bool(m.get("decision_robust_to_decay", True)))
     if est is not None:
+        staffed = bool(m.get("staff_cost_per_store_monthly"))
         figure = f"all {len(names)} sites together, " + (
-            "profit per month after cost of goods, rent and staff" if m.get("staff_cost_per_store_monthly")
+            "profit per month after cost of goods, rent and staff" if staffed
             else "profit per month after cost of goods and rent (before staff)")
         return Headline(decision, figure, est.value, _f(m, "portfolio_profit_low"), _f(m, "portfolio_profit_high"),
-                        "USD per month", True, level=est.level, for_whom="the expansion committee")
+                        "USD per month", True, level=est.level, for_whom="the expansion committee",
+                        short_decision=short_decision(strength, len(names)),
+                        short_note=short_note(len(names), staffed))
     return Headline(decision, "added revenue per month, net of sales taken from our stores (revenue, not profit)",
                     _f(m, "portfolio_net_gain_monthly"), unit="USD per month", is_profit=False,
                     for_whom="the expansion committee",
-                    confidence="a model estimate; the report gives each site's range")
+                    confidence="a model estimate; the report gives each site's range",
+                    short_decision=short_decision(strength, len(names), False),
+                    short_note="added sales net of sales taken from our stores")
 
 
 def _stores(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline:

@@ -14,7 +14,7 @@ from luckin_lab.reporting.headline import Headline
 from luckin_lab.reporting.nb import money, pct
 from luckin_lab.sites.huff import _BOUNDS_WEIGHT, HuffFit
 from luckin_lab.sites.pipeline import SiteSelection
-from luckin_lab.sites.summary import decision, set_profit
+from luckin_lab.sites.summary import decision, set_profit, short_decision, short_note
 from luckin_lab.transforms import metrics as shared
 from luckin_lab.units import DAYS_PER_MONTH
 
@@ -122,15 +122,20 @@ def kpi_items(sel: SiteSelection) -> dict[str, str]:
 
 def headline(sel: SiteSelection) -> Headline:
     """The brief's headline: page one's decision sentence and profit figure, from the same objects."""
-    _, sentence = decision(sel)
+    strength, sentence = decision(sel)
+    n = len(sel.chosen)
     if not sel.has_profit:
         return Headline(sentence, "added revenue per month, net of sales taken from our stores (revenue, not profit)",
                         sel.metrics["portfolio_net_gain_monthly"], unit="USD per month", is_profit=False,
-                        for_whom="the expansion committee", follow_up_days=90)
+                        for_whom="the expansion committee", follow_up_days=90,
+                        short_decision=short_decision(strength, n, False),
+                        short_note="added sales net of sales taken from our stores")
     est = portfolio_estimate(sel)
     return Headline(sentence, f"profit per month {_profit_words(sel)}", est.value, est.low, est.high,
                     "USD per month", True, level=est.level, for_whom="the expansion committee",
-                    confidence=profit_certainty(est), follow_up_days=90)
+                    confidence=profit_certainty(est), follow_up_days=90,
+                    short_decision=short_decision(strength, n),
+                    short_note=short_note(n, sel.staffing is not None))
 
 
 def site_list(sel: SiteSelection) -> str:

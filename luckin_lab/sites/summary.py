@@ -36,6 +36,21 @@ def site_decision(names: list[str], profit: Estimate | None, robust: bool = True
                       "estimate once rent and staff are paid.")
 
 
+def short_decision(strength: Strength, n: int, has_profit: bool = True) -> str:
+    """The decision in a few words for the brief's row (the same strength as :func:`site_decision`)."""
+    if not has_profit:
+        return f"Shortlist {n} sites for due diligence (profit unknown)"
+    return {"commit": f"Open the {n} recommended sites",
+            "pilot": f"Shortlist {n} sites; open the first as a pilot",
+            "hold": f"Do not open any of the {n} best sites yet"}[strength]
+
+
+def short_note(n: int, staffed: bool) -> str:
+    """What the brief's figure is: the set's profit, and which costs it is after."""
+    return (f"profit of the {n} sites together, after goods, rent and staff" if staffed
+            else f"profit of the {n} sites together, after goods and rent only")
+
+
 def set_profit(metrics: Mapping[str, Any]) -> Estimate | None:
     """The chosen set's monthly profit with its range, from metrics (None without item costs)."""
     if metrics.get("portfolio_profit_monthly") is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from luckin_lab.reporting.headline import Headline
+from luckin_lab.reporting.headline import Headline, fits
 from luckin_lab.reporting.nb import money, num, pct
 from luckin_lab.transforms import metrics, sales
 
@@ -161,12 +161,16 @@ def store_headline(head: Mapping[str, Any], profit_available: bool) -> Headline:
         decision += (f" Newer stores not counted: {worst} "
                      f"({pct(change[worst], signed=True)})"
                      + (f" and {len(young) - 1} more" if len(young) > 1 else "") + ".")
+    short = (fits(f"Look into {', '.join(below)}", f"Look into {len(below)} stores below their average")
+             if below else f"No action, every store open over {ramp} weeks within {drop}")
     week_start = head["week_start"]
     if profit_available and head.get("gross_profit") is not None:
         return Headline(decision, f"gross profit of all stores, week of {week_start} (a level, not a "
                         "decision's effect)",
                         float(head["gross_profit"]), unit="USD per week", is_profit=True,
-                        for_whom="store operations", confidence=MEASURED)
+                        for_whom="store operations", confidence=MEASURED, short_decision=short,
+                        short_note="all stores' gross profit last week: a level, not an effect")
     return Headline(decision, f"revenue of all stores, week of {week_start} (revenue, not profit)",
                     float(head["revenue"]), unit="USD per week", is_profit=False,
-                    for_whom="store operations", confidence=MEASURED)
+                    for_whom="store operations", confidence=MEASURED, short_decision=short,
+                    short_note="all stores' revenue last week, not profit: a level")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from luckin_lab.reporting import certainty
 from luckin_lab.reporting.certainty import Estimate
-from luckin_lab.reporting.headline import Headline
+from luckin_lab.reporting.headline import Headline, fits
 from luckin_lab.uplift import words as w
 from luckin_lab.uplift.analysis import UpliftPlan
 from luckin_lab.uplift.decision import (
@@ -316,18 +316,30 @@ def brief_headline(a: UpliftPlan, d: Decision) -> Headline:
     today = policy_label(a, d.today)
     if d.recommended != d.today:
         g = estimate(d.gain_vs_today, f)
-        return Headline(f"Switch from {today} to {policy_label(a, d.recommended)}.",
+        new = policy_label(a, d.recommended)
+        return Headline(f"Switch from {today} to {new}.",
                         f"{nn.value} {per_period(a)} against today's policy", g.value, g.low,
-                        g.high, unit, nn.value == "profit", for_whom=who, follow_up_days=30)
+                        g.high, unit, nn.value == "profit", for_whom=who, follow_up_days=30,
+                        short_decision=fits(f"Switch from {today} to {new}", f"Switch to {new}",
+                                            "Switch to the recommended policy"),
+                        short_note=fits(f"{nn.value} gained against today's policy", "gain against today's policy"))
     t = options(a, d)
     decision_text = f"Keep today's policy ({today}): no change clearly pays."
+    keep = fits(f"Keep today's policy ({today})", "Keep today's policy")
     if not len(t):
-        return Headline(decision_text, for_whom=who, follow_up_days=30)
+        return Headline(decision_text, for_whom=who, follow_up_days=30, short_decision=keep)
     best = t.iloc[0]
     g = estimate(Measured(best["gain_vs_today"], best["gain_vs_today_se"], ""), f)
+    alt = policy_label(a, best["policy"])
+    # the figure is what switching would bring, so its certainty is said of switching (a loss
+    # here backs keeping today's policy, it does not contradict it)
+    sure = certainty.confidence_words(g, positive="a gain if we switched", negative="a loss if we switched")
     return Headline(decision_text, f"{nn.value} {per_period(a)} of the best alternative "
-                    f"({policy_label(a, best['policy'])}) against today", g.value, g.low, g.high,
-                    unit, nn.value == "profit", for_whom=who, follow_up_days=30)
+                    f"({alt}) against today", g.value, g.low, g.high,
+                    unit, nn.value == "profit", for_whom=who, follow_up_days=30, confidence=sure,
+                    short_decision=keep,
+                    short_note=fits(f"{nn.value} if we switched to {alt}", f"{nn.value} if we switched to the best option",
+                                    "gain if we switched to the best option"))
 
 
 def test_sentence(a: UpliftPlan) -> str:
