@@ -114,13 +114,11 @@ def model_vs_test_sentence(h: dict) -> str:
     if warn is None:
         return (f"The per-customer model that chose the list puts it at {fmt(model)}, inside the "
                 "test's interval.")
-    return (f"{warn} Why they differ: the model picks the customers it expects to respond most and "
-            "credits them with more than the test measured on average for their group; the test "
-            "cannot confirm that extra. Offers go only to groups where the test's value for that offer, "
-            "pulled toward the offer's average over all groups, is above zero; not each of them is "
-            "clear on its own (the table below marks which). "
-            f"The model expects about {h['winback_reactivations']:,.0f} customers back who "
-            "would otherwise not have bought in the offer window.")
+    return (f"{warn} The model credits the customers it picks with more than the test measured for "
+            "their groups, which the test cannot confirm. Offers go only to groups whose test value, "
+            "pulled toward the offer's average over all groups, is above zero (Table 3 marks which are "
+            f"clear on their own). The model expects about {h['winback_reactivations']:,.0f} customers "
+            "back who would otherwise not have bought in the offer window.")
 
 
 def measured_loss_sentence(h: dict) -> str:
@@ -129,14 +127,11 @@ def measured_loss_sentence(h: dict) -> str:
     if not cells:
         return ""
     n = sum(c["customers"] for c in cells)
-    named = "; ".join(f"{c['offer']} to {c['group']} ({c['customers']:,} customers: measured "
-                      f"{nb.money(c['measured'], digits=2, signed=True)}, pulled "
-                      f"{nb.money(c['shrunk'], digits=2, signed=True)} per customer)" for c in cells)
-    return (f"In {len(cells)} group{'s' if len(cells) > 1 else ''} on the list ({n:,} customers) the test "
-            f"measured a small loss for the offer given: {named}. Alone, a group's measurement is "
-            "noisy; pulled toward what the offer did across all groups it is a gain, so the list keeps "
-            "it, and the value above already counts it at the pulled figure. Leave these customers out "
-            f"to spend only where the test itself saw a gain.")
+    named = "; ".join(f"{c['offer']} to {c['group']} (measured {nb.money(c['measured'], digits=2, signed=True)}, "
+                      f"pulled {nb.money(c['shrunk'], digits=2, signed=True)} per customer)" for c in cells)
+    return (f"For {n:,} customers on the list the test measured a small loss: {named}. One group's "
+            "measurement is noisy; pulled toward what the offer did in all groups it is a gain, so they "
+            "stay, counted at the pulled value. Drop them to spend only where the test itself saw a gain.")
 
 
 def risk_sentence(h: dict) -> str:
@@ -292,8 +287,8 @@ def effects_table(a: CustomerAnalysis, plan: WinBackPlan) -> pd.DataFrame:
     return t[["group", "offer", "customers on the list", "reactivation_effect", "value_effect",
               "value_effect_raw", "clear"]].rename(columns={
                   "reactivation_effect": "extra buying with coupon",
-                  "value_effect": "test: 12-month value per customer (shrunk)",
-                  "value_effect_raw": "as measured"})
+                  "value_effect": "value per customer (pulled)",
+                  "value_effect_raw": "value per customer (measured)"})
 
 
 def all_effects(a: CustomerAnalysis) -> pd.DataFrame:
@@ -383,7 +378,7 @@ COHORT_FORMATS = {"customers": "int", "chance_not_gone_for_good": "pct0", "purch
                   "value_12m": "money", "value_per_customer": "money2"}
 HOLDOUT_FORMATS = {"customers": "int", "predicted": "int", "actual": "int", "error": "pct"}
 EFFECT_FORMATS = {"customers on the list": "int", "extra buying with coupon": "pct",
-                  "test: 12-month value per customer (shrunk)": "money2", "as measured": "money2"}
+                  "value per customer (pulled)": "money2", "value per customer (measured)": "money2"}
 GLOSSARY_TERMS = ["BG/NBD model", "Calibration", "Gamma-Gamma model", "Held-out data",
                   "Lifetime value", "Out-of-time test", "Uplift"]
 
@@ -410,17 +405,15 @@ def page_one_kpis(h: dict) -> dict[str, str]:
     return k
 
 
-def page_one_text(h: dict, check: dict | None, change: str = "") -> str:
-    parts = [f"**{decision(h)}**", model_vs_test_sentence(h), measured_loss_sentence(h), risk_sentence(h),
-             model_sentence(h)]
+def page_one_text(h: dict, change: str = "") -> str:
+    """Decision, what changed, how sure, who is at risk; the catalog check is in the evidence."""
+    parts = [f"**{decision(h)}**", change, model_vs_test_sentence(h), measured_loss_sentence(h),
+             risk_sentence(h), model_sentence(h)]
     if h["value_measure"] == "spend":
         parts.append("These data carry no cost of goods, so values are spend, not profit.")
     else:
         parts.append(f"Values are profit: spend times the {h['margin_rate']:.0%} gross margin of the "
                      "period's orders, after discounts.".replace("%", " %"))
-    if check:
-        parts.append(catalog_sentence(check, h))
-    parts.append(change)
     return "\n\n".join(p for p in parts if p)
 
 
@@ -428,6 +421,11 @@ def group_label(group: str) -> str:
     """'60-119 days since last order · price_sensitive' -> '... · price-sensitive customers'."""
     band, _, segment = str(group).partition(" · ")
     return f"{band} · {segment.replace('_', '-')} customers" if segment else band
+
+
+def winback_section(a: CustomerAnalysis, check: dict | None, h: dict) -> str:
+    """The win-back evidence: how the list is made, then the catalog's claim against the test."""
+    return "\n\n".join(p for p in (winback_text(a), catalog_sentence(check, h)) if p)
 
 
 def winback_text(a: CustomerAnalysis) -> str:
