@@ -417,6 +417,10 @@ def test_what_changed_reads_the_previous_published_run(tmp_path):
     assert "customers on the win-back list 300 (was 250)" in text
     assert "$2.5K (was $2.0K)" in text or "$2,500 (was $2,000)" in text
     assert "purchase model Pareto/NBD (was BG/NBD" in text  # older runs used BG/NBD
+    same = {**h, "as_of": "2026-01-13", "at_risk": 1000, "winback_customers": 250, "winback_value": 2000.0,
+            "purchase_model": "BG/NBD"}
+    assert change_since_last_run(now, same).endswith("Nothing: same data, and the at-risk and lapsed "
+                                                     "counts and the win-back list and its value are unchanged.")
 
 
 def test_offers_follow_the_shrunk_test_value_and_measured_losses_are_named():

@@ -129,17 +129,16 @@ def measured_loss_sentence(h: dict) -> str:
     n = sum(c["customers"] for c in cells)
     named = "; ".join(f"{c['offer']} to {c['group']} (measured {nb.money(c['measured'], digits=2, signed=True)}, "
                       f"pulled {nb.money(c['shrunk'], digits=2, signed=True)} per customer)" for c in cells)
-    return (f"For {n:,} customers on the list the test measured a small loss: {named}. One group's "
-            "measurement is noisy; pulled toward what the offer did in all groups it is a gain, so they "
-            "stay, counted at the pulled value. Drop them to spend only where the test itself saw a gain.")
+    return (f"For {n:,} customers on the list the test measured a small loss: {named}. Alone such a "
+            "measurement is noisy; pulled toward the offer's result in all groups it is a small gain, so "
+            "they stay (drop them to spend only where the test itself saw a gain).")
 
 
 def risk_sentence(h: dict) -> str:
     return (f"Of {h['customers']:,} customers who have ever bought, {h['at_risk']:,} bought within the last "
             f"{h['horizon_days']} days but are more likely than not to buy nothing in the next "
             f"{h['horizon_days']}; they are worth {nb.money(h['at_risk_value_12m'])} in expected "
-            f"12-month {h['value_measure']} (what they are expected to bring, not money a campaign "
-            f"saves). A further {h['lapsed']:,} have already bought nothing for "
+            f"12-month {h['value_measure']}. A further {h['lapsed']:,} have already bought nothing for "
             f"{h['horizon_days']}+ days (worth {nb.money(h['lapsed_value_12m'])}).")
 
 
@@ -162,8 +161,7 @@ def model_sentence(h: dict) -> str:
               if "winback_value" in h and reading != "about right" else "")
     return (f"Tested on a later period it never saw, the risk score ranks leavers correctly "
             f"{h['churn_auc']:.0%} of the time, against {h['recency_rule_auc']:.0%} for today's rule "
-            f"(days since the last order): {verdict}. It is {h['churn_brier_skill']:.0%} more accurate "
-            f"than giving everyone the same chance, and {calibrated}. Expected purchases were "
+            f"(days since the last order): {verdict}; {calibrated}. Expected purchases were "
             f"{'over' if bias > 0 else 'under'}-predicted by {abs(bias):.0%} in the last "
             f"{h['horizon_days']} days, so treat the lifetime values as {reading}{caveat}.").replace("%", " %")
 
@@ -190,14 +188,17 @@ def change_since_last_run(results_dir: str | Path, h: dict) -> str:
     count("lapsed", "already lapsed")
     count("winback_customers", "customers on the win-back list")
     if "winback_value" in h and "winback_value" in m0:
+        now, then = nb.money(h["winback_value"]), nb.money(m0["winback_value"])
         same_budget = h.get("winback_budget") == m0.get("winback_budget")
-        items.append(f"the list's value by the test {nb.money(h['winback_value'])} "
-                     f"(was {nb.money(m0['winback_value'])}"
-                     + ("" if same_budget else f" at a {nb.money(m0.get('winback_budget', 0))} budget")
-                     + ")")
+        items.append(f"the list's value by the test {now}" + (
+            " (unchanged)" if now == then and same_budget else
+            f" (was {then}" + ("" if same_budget else f" at a {nb.money(m0.get('winback_budget', 0))} budget") + ")"))
     model0 = m0.get("purchase_model", "BG/NBD")  # runs before the choice existed used BG/NBD
     if h.get("purchase_model") != model0:
         items.append(f"purchase model {h.get('purchase_model')} (was {model0}, chosen on the holdout)")
+    if items[0] == "same data" and all(i.endswith("(unchanged)") for i in items[1:]):
+        return (f"**What changed since the run of {when}.** Nothing: same data, and the at-risk and lapsed "
+                "counts and the win-back list and its value are unchanged.")
     text = "; ".join(items)
     return f"**What changed since the run of {when}.** " + text[:1].upper() + text[1:] + "."
 
