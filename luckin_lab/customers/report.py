@@ -381,7 +381,7 @@ HOLDOUT_FORMATS = {"customers": "int", "predicted": "int", "actual": "int", "err
 EFFECT_FORMATS = {"customers on the list": "int", "extra buying with coupon": "pct",
                   "value per customer (pulled)": "money2", "value per customer (measured)": "money2"}
 GLOSSARY_TERMS = ["BG/NBD model", "Calibration", "Gamma-Gamma model", "Held-out data",
-                  "Lifetime value", "Out-of-time test", "Uplift"]
+                  "Lifetime value", "Out-of-time test", "Pareto/NBD model", "Uplift"]
 
 
 def budgets(chosen: float) -> list[float]:
