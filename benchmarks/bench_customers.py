@@ -24,11 +24,16 @@ BUDGET = 5000.0  # params/customers/monthly.yaml
 
 
 def analyse(source: str) -> dict:
+    import os
+
     from luckin_lab.customers.analysis import CustomerAnalysis, CustomerSettings
     from luckin_lab.sources import open_store
 
+    load0, cpu0 = os.getloadavg()[0], time.process_time()
     a = CustomerAnalysis(CustomerSettings()).fit(open_store(source))
-    return {"customers": len(a.profiles["today"]), "auc": a.evaluation.auc}
+    return {"customers": len(a.profiles["today"]), "auc": a.evaluation.auc,
+            "cpu_s": time.process_time() - cpu0, "load": [load0, os.getloadavg()[0]],
+            "model": a.purchase_family}
 
 
 def _summary(source: str):
@@ -52,7 +57,7 @@ def bgnbd(source: str, weighted: bool) -> dict:
     s = _summary(source)
     t0 = time.perf_counter()
     if weighted:
-        params = CLVModel(spend=False).fit(s).bgf.params_
+        params = CLVModel(spend=False).fit(s).purchases.params_
     else:
         params = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"]).params_
     return {"fit_s": time.perf_counter() - t0, "r": float(params["r"]), "rows": len(s)}
@@ -67,14 +72,33 @@ def accuracy(source: str) -> dict:
     t0 = time.perf_counter()
     a = CustomerAnalysis(CustomerSettings(experiment_id=CAMPAIGN)).fit(open_store(source))
     seconds = time.perf_counter() - t0
-    ev = truth_eval.evaluate(a, truth_eval.load_truth(source), budget=BUDGET)
+    truth = truth_eval.load_truth(source)
+    ev = truth_eval.evaluate(a, truth, budget=BUDGET)
+    # the other purchase model on the same data, for the departure table (not what the report uses)
+    other = next(f for f in ("BG/NBD", "Pareto/NBD") if f != a.purchase_family)
+    alt = _future_with(a, other, truth["customers"])
     auc = ev["churn"].set_index("score")["auc"].to_dict()
     hold, fut = (ev[k].set_index("cohort") for k in ("holdout", "future"))
     wb = ev["winback"]
     return {"seconds": seconds, "auc": auc, "customers_test": ev["churn"].attrs["customers"],
             "holdout": hold.reset_index().to_dict("records"),
             "future": fut.reset_index().to_dict("records"),
-            "winback": wb.to_dict("records"), "pool": wb.attrs["pool"]}
+            "winback": wb.to_dict("records"), "pool": wb.attrs["pool"],
+            "by_state": ev["future_by_state"].to_dict("records"), "chosen": a.purchase_family,
+            "choice": a.model_choice.to_dict("records"), "other": other, "other_future": alt}
+
+
+def _future_with(a, family: str, truth) -> dict:
+    """12-month total of the other purchase model fitted to the same customers, vs planted."""
+    from luckin_lab.customers import clv, truth_eval
+    from luckin_lab.units import DAYS_PER_MONTH
+
+    today = a.profiles["today"]
+    summ = clv.rfm_summary(today, a.settings.time_unit_days)
+    model = clv.CLVModel(spend=False, family=family).fit(summ)
+    pred = model.expected_purchases(summ, a.settings.clv_months * DAYS_PER_MONTH / a.settings.time_unit_days)
+    t = truth_eval._at(truth, a.today, 365, today["customer_id"])
+    return {"predicted": float(pred.sum()), "planted": float(t["expected_occasions"].sum())}
 
 
 
@@ -117,19 +141,33 @@ def _accuracy_rows(quick: bool) -> list[dict]:
             tot = next(x for x in recs if x["cohort"] == "total")
             coh = [x for x in recs if x["cohort"] != "total"]
             worst = max(abs(x["error_vs_planted"]) for x in coh)
-            extra = (f"; realised vs planted z {tot['z_actual_vs_planted']:+.1f}" if key == "holdout"
-                     else "; future rates = mean of the last 28 days, lifetimes planted (exact)")
+            choice = "; ".join(f"{c['purchase_model']} {c['error']:+.1%} (cohort miss {c['cohort_miss']:,.0f})"
+                               for c in r["choice"])
+            o = r["other_future"]
+            extra = (f"; realised vs planted z {tot['z_actual_vs_planted']:+.1f}; holdout choice: {choice}"
+                     if key == "holdout" else
+                     f"; {r['other']} on the same customers {o['predicted'] / o['planted'] - 1:+.0%}; "
+                     "future rates = mean of the last 28 days, lifetimes planted (exact)")
             rows.append({"benchmark": bench, "variant": f"{what}, total",
                          "median_s": None, "peak_mb": None, "ratio": tot["error_vs_planted"],
                          "target": "within 10 %", "met": abs(tot["error_vs_planted"]) <= 0.10,
                          "notes": f"predicted {tot['predicted']:,.0f} vs planted {tot['planted']:,.0f} "
-                                  f"occasions, {tot['dormant_share']:.0%} of planted from dormant "
-                                  f"users (BG/NBD has no dormant state; departures measured in README, "
-                                  f"Planted truth){extra}"})
+                                  f"occasions by {r['chosen']} (chosen on the holdout), "
+                                  f"{tot['dormant_share']:.0%} of planted from dormant users (no dormant "
+                                  f"state in either model; README, Planted truth){extra}"})
             rows.append({"benchmark": bench, "variant": f"{what}, by cohort (worst)",
                          "median_s": None, "peak_mb": None, "ratio": worst,
                          "target": "every cohort within 10 %", "met": worst <= 0.10,
                          "notes": "error (dormant share of planted): " + _cohort_note(coh)})
+        st = {(x["planted_state"], x["history"]): x for x in r["by_state"]}
+        cells = [f"{state} {hist}: {st[(state, hist)]['error_vs_planted']:+.0%} "
+                 f"({st[(state, hist)]['customers']:,} customers, {st[(state, hist)]['share_of_excess']:.0%} "
+                 "of the excess)" for state, hist in sorted(st) if state != "total"]
+        rows.append({"benchmark": bench, "variant": "12-month purchases vs planted, by planted state today",
+                     "median_s": None, "peak_mb": None,
+                     "ratio": st[("dormant today", "all")]["error_vs_planted"],
+                     "target": "(where the process departs)", "met": None,
+                     "notes": f"{r['chosen']}: " + "; ".join(cells)})
         wb = r["winback"]
         for b in sorted({x["budget"] for x in wb}):
             by = {x["list"]: x for x in wb if x["budget"] == b}
@@ -154,10 +192,17 @@ def run(quick: bool = False) -> list[dict]:
         return []
     source = f"duckdb:{path}"
     m = measure("benchmarks.bench_customers", "analyse", repeats=1 if not quick else 1, source=source)
-    rows = [dict(benchmark="customers", variant=f"profile + churn + CLV, {scale}",
+    lo, hi = sorted(m.extra["load"])
+    quiet = hi < 2.5  # 2 cores: a wall time under more load measures the neighbours too
+    rows = [dict(benchmark="customers", variant=f"profile + churn + CLV, {scale} (wall time)",
                  median_s=m.median_s, peak_mb=m.peak_mb, ratio=None,
-                 target="< 60 s" if scale == "seed" else "", met=(m.median_s < 60) if scale == "seed" else None,
-                 notes=f"{m.extra['customers']:,} customers; out-of-time AUC {m.extra['auc']:.3f}")]
+                 target="< 60 s wall on 2 cores" if scale == "seed" else "",
+                 met=((m.median_s < 60) if quiet else None) if scale == "seed" else None,
+                 notes=f"{m.extra['customers']:,} customers; out-of-time AUC {m.extra['auc']:.3f}; "
+                       f"purchase model {m.extra['model']} (both fitted on the holdout); wall "
+                       f"{m.median_s:.0f} s at load average {lo:.1f}-{hi:.1f}, process CPU "
+                       f"{m.extra['cpu_s']:.0f} s (1 run)"
+                       + ("" if quiet else "; not a verdict: the machine was shared (load > 2.5)"))]
     ref = measure("benchmarks.bench_customers", "bgnbd", repeats=3, source=source, weighted=False)
     ours = measure("benchmarks.bench_customers", "bgnbd", repeats=3, source=source, weighted=True)
     ratio = ours.extra["fit_s"] / ref.extra["fit_s"]

@@ -8,13 +8,16 @@ Snapshots, with H the churn horizon and "today" the last day of data (or ``as_of
 - score: profiles today, by a model refitted on the test snapshot (the newest labels).
 
 Lifetime value is fitted on all history up to today; its check is a holdout: the same model
-fitted up to today - H predicts the last H days, which happened.
+fitted up to today - H predicts the last H days, which happened. With ``purchase_model: auto``
+both BG/NBD and Pareto/NBD take that holdout and the one with the smaller miss summed over
+acquisition cohorts is fitted to today (``model_choice`` keeps both results).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
 import ibis
 import numpy as np
@@ -42,6 +45,7 @@ class CustomerSettings(BaseModel):
     horizon_days: int = 60  # churn: no purchase in the next 60 days (the catalog's definition)
     clv_months: int = 12
     time_unit_days: float = 1.0  # the buy-till-you-die models' time unit (7 = weeks)
+    purchase_model: Literal["auto", "BG/NBD", "Pareto/NBD"] = "auto"  # auto: the better on the holdout
     experiment_id: str = ""  # the randomized win-back campaign ("" = none)
     at_risk_threshold: float = 0.5  # churn probability from which a customer counts as at risk
     seed: int = 0
@@ -140,25 +144,50 @@ class CustomerAnalysis:
     def _fit_clv(self) -> None:
         s = self.settings
         t = s.clv_months * DAYS_PER_MONTH / s.time_unit_days
-        today, test = self.profiles["today"], self.profiles["test"]
+        today = self.profiles["today"]
         self.margin_rate = self._margin_rate(today)
+        self._choose_purchase_model()
         summ = clv.rfm_summary(today, s.time_unit_days)
-        self.clv = clv.CLVModel(margin_rate=self.margin_rate).fit(summ)
+        self.clv = clv.CLVModel(margin_rate=self.margin_rate, family=self.purchase_family).fit(summ)
         today["expected_purchases_12m"] = self.clv.expected_purchases(summ, t)
         today["p_alive"] = self.clv.p_alive(summ)
         today["clv_12m"] = self.clv.value(summ, t)
         active = self.clv.if_active_today(summ)
         today["winback_gain"] = np.clip(self.clv.value(active, t) - today["clv_12m"], 0, None)
         self.purchases_12m = self.clv.total_interval(summ, t)
-        # holdout: fitted up to the test day, predicting the H days that followed
+
+    def _choose_purchase_model(self) -> None:
+        """Holdout: each candidate family fitted up to the test day predicts the H days that
+        followed; the smaller miss summed over acquisition cohorts is kept."""
+        s = self.settings
+        test = self.profiles["test"]
+        families = clv.FAMILIES if s.purchase_model == "auto" else (s.purchase_model,)
         hold_summ = clv.rfm_summary(test, s.time_unit_days)
-        hold = clv.CLVModel(spend=False).fit(hold_summ)
-        test["predicted_next"] = hold.expected_purchases(hold_summ, s.horizon_days / s.time_unit_days)
-        self.holdout = (test.groupby("cohort", as_index=False)
-                        .agg(customers=("customer_id", "size"), predicted=("predicted_next", "sum"),
-                             actual=("next_occasions", "sum")))
-        self.holdout["error"] = self.holdout["predicted"] / self.holdout["actual"] - 1
-        self.holdout_total = (float(test["predicted_next"].sum()), float(test["next_occasions"].sum()))
+        tried, rows, failed = {}, [], {}
+        for fam in families:
+            try:
+                hold = clv.CLVModel(spend=False, family=fam).fit(hold_summ)
+            except ValueError as err:  # a family that cannot be fitted is reported, not used
+                failed[fam] = str(err)
+                continue
+            pred = hold.expected_purchases(hold_summ, s.horizon_days / s.time_unit_days)
+            table = clv.holdout_error(test["cohort"].to_numpy(), pred, test["next_occasions"].to_numpy())
+            tried[fam] = (pred, table, hold)
+            rows.append({"purchase_model": fam, "predicted": float(pred.sum()),
+                         "actual": float(test["next_occasions"].sum()),
+                         "cohort_miss": table.attrs["abs_miss"]})
+        if not tried:
+            raise ValueError("no purchase model could be fitted: " + "; ".join(f"{k}: {v}" for k, v in failed.items()))
+        choice = pd.DataFrame(rows)
+        choice["error"] = choice["predicted"] / choice["actual"] - 1
+        best = str(choice.loc[choice["cohort_miss"].idxmin(), "purchase_model"])
+        choice["chosen"] = choice["purchase_model"] == best
+        choice.attrs["failed"] = failed
+        self.model_choice = choice
+        self.purchase_family = best
+        pred, self.holdout, hold = tried[best]
+        test["predicted_next"] = pred
+        self.holdout_total = (float(pred.sum()), float(test["next_occasions"].sum()))
         self.holdout_params = hold.params
 
     def _fit_campaign(self, store: DataStore) -> None:

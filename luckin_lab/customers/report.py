@@ -6,16 +6,21 @@ Every page-one sentence is built from the same figures that go to ``results/`` (
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from luckin_lab.atomic import read_json
 from luckin_lab.customers import winback
 from luckin_lab.customers.analysis import CustomerAnalysis, WinBackPlan
 from luckin_lab.reporting import nb
 from luckin_lab.reporting.certainty import Estimate, disagreement_sentence, interval_text
 from luckin_lab.reporting.headline import Headline, fits, write_headline
+from luckin_lab.reporting.runs import previous_published
 
 # what the catalog (UC-MK-02) claims: 5-10 % of 76K lapsed users x $4.71 AOV x 12 orders a year
 CATALOG_CLAIM = (200_000, 430_000)
@@ -32,6 +37,7 @@ def headline(a: CustomerAnalysis, plan: WinBackPlan | None) -> dict:
     pred, actual = a.holdout_total
     h = {
         "as_of": a.today.isoformat(),
+        "data_from": a.data_first.isoformat(),
         "customers": int(len(a.profiles["today"])),
         "at_risk": int(len(risk)),
         "at_risk_value_12m": float(risk["clv_12m"].sum()),
@@ -45,6 +51,7 @@ def headline(a: CustomerAnalysis, plan: WinBackPlan | None) -> dict:
         "purchases_12m_high": a.purchases_12m[2],
         "holdout_predicted": pred, "holdout_actual": actual, "holdout_error": pred / actual - 1,
         "horizon_days": a.settings.horizon_days,
+        "purchase_model": a.purchase_family,
         "calibration_gap": float((e.calibration["predicted"] - e.calibration["observed"]).abs().max()),
     }
     if plan is not None:
@@ -54,6 +61,11 @@ def headline(a: CustomerAnalysis, plan: WinBackPlan | None) -> dict:
             "winback_value_high": plan.value_high, "winback_discount": plan.discount,
             "winback_model_value": plan.model_value,
             "winback_reactivations": float(plan.customers["expected_reactivation"].sum()),
+            # offered groups the test measured at a loss that shrink to a gain (named on page one)
+            "winback_measured_loss": [
+                {"group": group_label(r.group), "offer": offer_name(r.offer), "customers": int(r.customers),
+                 "measured": float(r.measured), "shrunk": float(r.shrunk)}
+                for r in winback.measured_loss(plan.customers, a.group_effects).itertuples()],
         })
     return h
 
@@ -110,21 +122,31 @@ def model_vs_test_sentence(h: dict) -> str:
     if warn is None:
         return (f"The per-customer model that chose the list puts it at {fmt(model)}, inside the "
                 "test's interval.")
-    return (f"{warn} Why they differ: the model picks the customers it expects to respond most and "
-            "credits them with more than the test measured on average for their group; the test "
-            "cannot confirm that extra. Offers go only to groups where the test's value for that offer, "
-            "pulled toward the offer's average over all groups, is above zero; not each of them is "
-            "clear on its own (the table below marks which). "
-            f"The model expects about {h['winback_reactivations']:,.0f} customers back who "
-            "would otherwise not have bought in the offer window.")
+    return (f"{warn} The model credits the customers it picks with more than the test measured for "
+            "their groups, which the test cannot confirm. Offers go only to groups whose test value, "
+            "pulled toward the offer's average over all groups, is above zero (Table 3 marks which are "
+            f"clear on their own). The model expects about {h['winback_reactivations']:,.0f} customers "
+            "back who would otherwise not have bought in the offer window.")
+
+
+def measured_loss_sentence(h: dict) -> str:
+    """Say plainly where the list offers a coupon the test measured at a loss in that group."""
+    cells = h.get("winback_measured_loss") or []
+    if not cells:
+        return ""
+    n = sum(c["customers"] for c in cells)
+    named = "; ".join(f"{c['offer']} to {c['group']} (measured {nb.money(c['measured'], digits=2, signed=True)}, "
+                      f"pulled {nb.money(c['shrunk'], digits=2, signed=True)} per customer)" for c in cells)
+    return (f"For {n:,} customers on the list the test measured a small loss: {named}. Alone such a "
+            "measurement is noisy; pulled toward the offer's result in all groups it is a small gain, so "
+            "they stay (drop them to spend only where the test itself saw a gain).")
 
 
 def risk_sentence(h: dict) -> str:
     return (f"Of {h['customers']:,} customers who have ever bought, {h['at_risk']:,} bought within the last "
             f"{h['horizon_days']} days but are more likely than not to buy nothing in the next "
             f"{h['horizon_days']}; they are worth {nb.money(h['at_risk_value_12m'])} in expected "
-            f"12-month {h['value_measure']} (what they are expected to bring, not money a campaign "
-            f"saves). A further {h['lapsed']:,} have already bought nothing for "
+            f"12-month {h['value_measure']}. A further {h['lapsed']:,} have already bought nothing for "
             f"{h['horizon_days']}+ days (worth {nb.money(h['lapsed_value_12m'])}).")
 
 
@@ -147,10 +169,46 @@ def model_sentence(h: dict) -> str:
               if "winback_value" in h and reading != "about right" else "")
     return (f"Tested on a later period it never saw, the risk score ranks leavers correctly "
             f"{h['churn_auc']:.0%} of the time, against {h['recency_rule_auc']:.0%} for today's rule "
-            f"(days since the last order): {verdict}. It is {h['churn_brier_skill']:.0%} more accurate "
-            f"than giving everyone the same chance, and {calibrated}. Expected purchases were "
+            f"(days since the last order): {verdict}; {calibrated}. Expected purchases were "
             f"{'over' if bias > 0 else 'under'}-predicted by {abs(bias):.0%} in the last "
             f"{h['horizon_days']} days, so treat the lifetime values as {reading}{caveat}.").replace("%", " %")
+
+
+def change_since_last_run(results_dir: str | Path, h: dict) -> str:
+    """What changed since the previous published run of this report (its metrics.json): data
+    date, the at-risk and lapsed counts, the win-back list and its value, the purchase model."""
+    prev = previous_published(results_dir)
+    if prev is None:
+        return "**What changed.** This is the first published run of this report: nothing to compare with yet."
+    folder, rec = prev
+    m0 = read_json(folder / "results" / "metrics.json") or {}
+    started = str(rec.get("started", ""))[:10]
+    when = f"{dt.date.fromisoformat(started):%-d %b %Y}" if started else "before"
+    items = ["same data" if h["as_of"] == m0.get("as_of") else
+             f"data up to {h['as_of']} (was {m0.get('as_of', 'not recorded')})"]
+
+    def count(key: str, words: str) -> None:
+        if key in m0 and key in h:
+            now, then = int(h[key]), int(m0[key])
+            items.append(f"{words} {now:,}" + (" (unchanged)" if now == then else f" (was {then:,})"))
+
+    count("at_risk", "customers at risk")
+    count("lapsed", "already lapsed")
+    count("winback_customers", "customers on the win-back list")
+    if "winback_value" in h and "winback_value" in m0:
+        now, then = nb.money(h["winback_value"]), nb.money(m0["winback_value"])
+        same_budget = h.get("winback_budget") == m0.get("winback_budget")
+        items.append(f"the list's value by the test {now}" + (
+            " (unchanged)" if now == then and same_budget else
+            f" (was {then}" + ("" if same_budget else f" at a {nb.money(m0.get('winback_budget', 0))} budget") + ")"))
+    model0 = m0.get("purchase_model", "BG/NBD")  # runs before the choice existed used BG/NBD
+    if h.get("purchase_model") != model0:
+        items.append(f"purchase model {h.get('purchase_model')} (was {model0}, chosen on the holdout)")
+    if items[0] == "same data" and all(i.endswith("(unchanged)") for i in items[1:]):
+        return (f"**What changed since the run of {when}.** Nothing: same data, and the at-risk and lapsed "
+                "counts and the win-back list and its value are unchanged.")
+    text = "; ".join(items)
+    return f"**What changed since the run of {when}.** " + text[:1].upper() + text[1:] + "."
 
 
 def catalog_check(a: CustomerAnalysis) -> dict | None:
@@ -189,14 +247,38 @@ def frontier(a: CustomerAnalysis, budgets: list[float]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def month_label(month: str, first: dt.date, last: dt.date) -> str:
+    """'2026-02' -> '2026-02 (to 13 Feb: part month)' when the data cover only part of it, so a
+    reader does not compare a half month with whole ones."""
+    p = pd.Period(month, "M")
+    start, end = p.start_time.date(), p.end_time.date()
+    lo, hi = max(start, first), min(end, last)
+    if lo == start and hi == end:
+        return month
+    if lo == start:
+        return f"{month} (to {hi:%-d %b}: part month)"
+    if hi == end:
+        return f"{month} (from {lo:%-d %b}: part month)"
+    return f"{month} ({lo:%-d}-{hi:%-d %b}: part month)"
+
+
 def cohort_table(a: CustomerAnalysis) -> pd.DataFrame:
-    """Lifetime value by month of first purchase (acquisition cohort)."""
+    """Lifetime value by month of first purchase (acquisition cohort); part months marked."""
     t = a.profiles["today"]
     g = t.groupby("cohort").agg(customers=("customer_id", "size"), chance_not_gone_for_good=("p_alive", "mean"),
                                 purchases_12m=("expected_purchases_12m", "sum"),
                                 value_12m=("clv_12m", "sum"))
     g["value_per_customer"] = g["value_12m"] / g["customers"]
-    return g.reset_index().rename(columns={"cohort": "first purchase month"})
+    g = g.reset_index()
+    g["cohort"] = [month_label(m, a.data_first, a.today) for m in g["cohort"]]
+    return g.rename(columns={"cohort": "first purchase month"})
+
+
+def holdout_table(a: CustomerAnalysis) -> pd.DataFrame:
+    """The holdout by month of first purchase (up to the holdout's start; part months marked)."""
+    h = a.holdout.copy()
+    h["cohort"] = [month_label(m, a.data_first, a.test_day) for m in h["cohort"]]
+    return h.rename(columns={"cohort": "first purchase month"})
 
 
 def effects_table(a: CustomerAnalysis, plan: WinBackPlan) -> pd.DataFrame:
@@ -214,8 +296,8 @@ def effects_table(a: CustomerAnalysis, plan: WinBackPlan) -> pd.DataFrame:
     return t[["group", "offer", "customers on the list", "reactivation_effect", "value_effect",
               "value_effect_raw", "clear"]].rename(columns={
                   "reactivation_effect": "extra buying with coupon",
-                  "value_effect": "test: 12-month value per customer (shrunk)",
-                  "value_effect_raw": "as measured"})
+                  "value_effect": "value per customer (pulled)",
+                  "value_effect_raw": "value per customer (measured)"})
 
 
 def all_effects(a: CustomerAnalysis) -> pd.DataFrame:
@@ -291,6 +373,7 @@ def write_results(a: CustomerAnalysis, plan: WinBackPlan | None, results: nb.Res
     results.table("cohorts", cohort_table(a))
     results.table("holdout_by_cohort", a.holdout)
     results.table("model_parameters", a.clv.params)
+    results.table("purchase_model_choice", a.model_choice)
     scores = a.profiles["today"][["customer_id", "recency_days", "occasions", "p_churn", "p_alive",
                                   "expected_purchases_12m", "clv_12m"]]
     results.table("customer_scores", scores)
@@ -304,9 +387,9 @@ COHORT_FORMATS = {"customers": "int", "chance_not_gone_for_good": "pct0", "purch
                   "value_12m": "money", "value_per_customer": "money2"}
 HOLDOUT_FORMATS = {"customers": "int", "predicted": "int", "actual": "int", "error": "pct"}
 EFFECT_FORMATS = {"customers on the list": "int", "extra buying with coupon": "pct",
-                  "test: 12-month value per customer (shrunk)": "money2", "as measured": "money2"}
+                  "value per customer (pulled)": "money2", "value per customer (measured)": "money2"}
 GLOSSARY_TERMS = ["BG/NBD model", "Calibration", "Gamma-Gamma model", "Held-out data",
-                  "Lifetime value", "Out-of-time test", "Uplift"]
+                  "Lifetime value", "Out-of-time test", "Pareto/NBD model", "Uplift"]
 
 
 def budgets(chosen: float) -> list[float]:
@@ -331,15 +414,15 @@ def page_one_kpis(h: dict) -> dict[str, str]:
     return k
 
 
-def page_one_text(h: dict, check: dict | None) -> str:
-    parts = [f"**{decision(h)}**", model_vs_test_sentence(h), risk_sentence(h), model_sentence(h)]
+def page_one_text(h: dict, change: str = "") -> str:
+    """Decision, what changed, how sure, who is at risk; the catalog check is in the evidence."""
+    parts = [f"**{decision(h)}**", change, model_vs_test_sentence(h), measured_loss_sentence(h),
+             risk_sentence(h), model_sentence(h)]
     if h["value_measure"] == "spend":
         parts.append("These data carry no cost of goods, so values are spend, not profit.")
     else:
         parts.append(f"Values are profit: spend times the {h['margin_rate']:.0%} gross margin of the "
                      "period's orders, after discounts.".replace("%", " %"))
-    if check:
-        parts.append(catalog_sentence(check, h))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -347,6 +430,11 @@ def group_label(group: str) -> str:
     """'60-119 days since last order · price_sensitive' -> '... · price-sensitive customers'."""
     band, _, segment = str(group).partition(" · ")
     return f"{band} · {segment.replace('_', '-')} customers" if segment else band
+
+
+def winback_section(a: CustomerAnalysis, check: dict | None, h: dict) -> str:
+    """The win-back evidence: how the list is made, then the catalog's claim against the test."""
+    return "\n\n".join(p for p in (winback_text(a), catalog_sentence(check, h)) if p)
 
 
 def winback_text(a: CustomerAnalysis) -> str:
@@ -378,9 +466,26 @@ def method_text(a: CustomerAnalysis) -> str:
             f"{', segment and channel' if 'segment' in a.profiles['today'] else ''}), its probabilities "
             f"are calibrated on held-out customers, and it is judged on {a.test_day}, a snapshot it "
             f"never saw. The score used today is refitted on that later snapshot.\n\n"
-            f"**Lifetime value.** A BG/NBD model describes how often each customer buys and the chance "
-            f"they have left; a Gamma-Gamma model how much they spend per purchase (time in {unit}). "
-            f"Both are fitted to all purchases up to {a.today}; 12-month value is expected purchases "
-            f"times expected spend per purchase{' times the gross margin rate' if a.has_margin else ''}. "
+            f"**Lifetime value.** {purchase_model_text(a)} A Gamma-Gamma model describes how much "
+            f"customers spend per purchase (time in {unit}). Both are fitted to all purchases up to "
+            f"{a.today}; 12-month value is expected purchases times expected spend per purchase"
+            f"{' times the gross margin rate' if a.has_margin else ''}. "
             "The interval on total purchases reflects the uncertainty of the fitted parameters only, "
             "not changes in the business.")
+
+
+def purchase_model_text(a: CustomerAnalysis) -> str:
+    """Which purchase model the holdout chose, and by how much, in words."""
+    c = a.model_choice.set_index("purchase_model")
+    words = {"BG/NBD": "a BG/NBD model (each purchase may be a customer's last)",
+             "Pareto/NBD": "a Pareto/NBD model (customers stop buying after a time of their own, "
+                           "whether or not they buy)"}
+    chosen = a.purchase_family
+    if len(c) < 2:
+        return f"How often each customer buys and the chance they have stopped is described by {words[chosen]}."
+    other = next(f for f in c.index if f != chosen)
+    return (f"How often each customer buys and the chance they have stopped is described by "
+            f"{words[chosen]}, chosen over {words[other]} because it predicted the last "
+            f"{a.settings.horizon_days} days better month by month of first purchase (missed by "
+            f"{c.loc[chosen, 'cohort_miss']:,.0f} purchases in all against {c.loc[other, 'cohort_miss']:,.0f}; "
+            f"{c.loc[chosen, 'error']:+.0%} against {c.loc[other, 'error']:+.0%} in total).").replace("%", " %")

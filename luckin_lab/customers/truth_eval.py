@@ -149,6 +149,34 @@ def future_purchases(a: CustomerAnalysis, truth: pd.DataFrame) -> pd.DataFrame:
     return _by_cohort(f).drop(columns=["actual", "z_actual_vs_planted"])
 
 
+def future_by_state(a: CustomerAnalysis, truth: pd.DataFrame) -> pd.DataFrame:
+    """12-month predicted against planted purchases by the customer's planted state today
+    (still active, or already dormant: past their active lifetime, buying only at the dormant
+    rate) and by whether they have bought more than once: where the model family departs.
+
+    Neither BG/NBD nor Pareto/NBD has a dormant state: a customer is buying at their own rate
+    or gone for good, so a dormant customer's occasional purchase reads as still active."""
+    today = a.profiles["today"]
+    fut = truth[truth["assumed_future"] & (truth["horizon_days"] > a.settings.horizon_days)]
+    t = _at(truth, a.today, int(fut["horizon_days"].max()) if len(fut) else 365, today["customer_id"])
+    f = pd.DataFrame({
+        "planted_state": np.where(t["active_at_snapshot"].to_numpy(bool), "active today", "dormant today"),
+        "history": np.where(today["frequency"].to_numpy() > 0, "bought again", "bought once"),
+        "predicted": today["expected_purchases_12m"].to_numpy(),
+        "planted": t["expected_occasions"].to_numpy(), "p_alive": today["p_alive"].to_numpy()})
+    parts = [f.groupby(["planted_state", "history"], as_index=False),
+             f.assign(history="all").groupby(["planted_state", "history"], as_index=False)]
+    g = pd.concat([p.agg(customers=("planted", "size"), predicted=("predicted", "sum"),
+                         planted=("planted", "sum"), mean_p_alive=("p_alive", "mean")) for p in parts])
+    total = pd.DataFrame([{"planted_state": "total", "history": "all", "customers": len(f),
+                           "predicted": f["predicted"].sum(), "planted": f["planted"].sum(),
+                           "mean_p_alive": f["p_alive"].mean()}])
+    g = pd.concat([g, total], ignore_index=True)
+    g["error_vs_planted"] = g["predicted"] / g["planted"] - 1
+    g["share_of_excess"] = (g["predicted"] - g["planted"]) / float(f["predicted"].sum() - f["planted"].sum())
+    return g
+
+
 def winback_value(a: CustomerAnalysis, campaign: pd.DataFrame, budget: float,
                   binding_share: float = 0.25) -> pd.DataFrame:
     """True value of the report's win-back list against the best list the features allow.
@@ -218,7 +246,7 @@ def evaluate(a: CustomerAnalysis, truth: dict[str, pd.DataFrame], budget: float 
     """Every truth check of the customer report (churn, purchases, win-back)."""
     c = truth["customers"]
     out = {"churn": churn_scores(a, c), "holdout": holdout_purchases(a, c),
-           "future": future_purchases(a, c)}
+           "future": future_purchases(a, c), "future_by_state": future_by_state(a, c)}
     if a.campaign is not None and "campaign" in truth:
         out["winback"] = winback_value(a, truth["campaign"], budget)
     return out

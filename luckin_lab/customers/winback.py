@@ -17,8 +17,9 @@ binding budget it kept only 62 % of the value the features allow on the demo sto
 per-customer effects). Cost: the expected discount paid, the group's measured average. The
 coupon report's budgeted allocation (:func:`luckin_lab.uplift.policy.allocate`, OR-Tools on the
 borderline core) picks the list. The group effects stay as the evidence: no offer goes to a
-group where the test measured no gain for it, and the list's value on page one is priced with
-them (the model's own figure is shown beside it; where they disagree the report trusts the test).
+group where the test's shrunk value for it is not above zero (a group measured at a loss that
+shrinks to a gain is named on the page), and the list's value on page one is priced with them
+(the model's own figure is shown beside it; where they disagree the report trusts the test).
 """
 
 from __future__ import annotations
@@ -153,18 +154,39 @@ def offer_matrix(current: pd.DataFrame, gain: np.ndarray, effects: pd.DataFrame,
     value = margin + reactivation * np.asarray(gain, float)[:, None]
     value, cost, uplift = (np.nan_to_num(x) for x in (value, cost, reactivation))
     # the experiment outranks the model: no offer to a group where the test measured no gain for it
-    value = np.where(measured_values(groups, arms, effects) > 0, value, -1.0)
+    value = np.where(offer_allowed(groups, arms, effects), value, -1.0)
     return OfferMatrix(current["customer_id"].to_numpy(), list(arms), value, np.clip(cost, 0, None),
                        uplift, np.nan_to_num(p0))
 
 
-def measured_values(groups: np.ndarray, arms: list[str], effects: pd.DataFrame) -> np.ndarray:
-    """Per customer and arm: the randomized test's (shrunk) value per customer of their group."""
+def measured_values(groups: np.ndarray, arms: list[str], effects: pd.DataFrame,
+                    column: str = "value_effect") -> np.ndarray:
+    """Per customer and arm: the randomized test's value per customer of their group (shrunk;
+    ``column="value_effect_raw"``: as measured)."""
     out = np.zeros((len(groups), len(arms)))
     for k, arm in enumerate(arms):
-        eff = effects[effects["arm"] == arm].set_index("group")["value_effect"]
+        eff = effects[effects["arm"] == arm].set_index("group")[column]
         out[:, k] = eff.reindex(groups).to_numpy(float)
     return np.nan_to_num(out)
+
+
+def offer_allowed(groups: np.ndarray, arms: list[str], effects: pd.DataFrame) -> np.ndarray:
+    """Per customer and arm: may the list offer it? Only where the test's value for the group,
+    shrunk toward the offer's average, is above zero. A group measured at a small loss can pass
+    (its own measurement is noisy; the shrunk value is the better guide): the page names such
+    groups. Requiring the raw value above zero too cost 2.7 % of the planted value of the $5,000
+    list on the seed store and 17 % on the small store, and gained at most 1 % elsewhere."""
+    return measured_values(groups, arms, effects) > 0
+
+
+def measured_loss(listing: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
+    """Groups x offers on the list whose raw measured value is at or below zero (shrunk above)."""
+    e = effects.set_index(["group", "arm"])
+    cells = listing.groupby(["group", "offer"]).size().rename("customers").reset_index()
+    key = pd.MultiIndex.from_frame(cells[["group", "offer"]])
+    cells["measured"] = e["value_effect_raw"].reindex(key).to_numpy()
+    cells["shrunk"] = e["value_effect"].reindex(key).to_numpy()
+    return cells[cells["measured"] <= 0].reset_index(drop=True)
 
 
 def plan_interval(assign: np.ndarray, groups: np.ndarray, arms: list[str], effects: pd.DataFrame,

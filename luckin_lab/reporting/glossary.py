@@ -47,6 +47,7 @@ GLOSSARY: dict[str, str] = {
     "Log-normal model": "A survival model in which the logarithm of the time to the event follows a bell curve; the event rate rises, then falls.",
     "Out-of-time test": "Judging a model on a later period than it learned from, as it will be used.",
     "P-value": "How often an effect this large would appear by chance if there were no effect at all.",
+    "Pareto/NBD model": "A purchase model: each customer buys at their own steady rate until they leave for good after a time of their own, whether or not they buy.",
     "Payback": "Months of profit needed to earn back a store's opening cost.",
     "Percentage point": "The difference between two percentages (12 % against 10 % is 2 points, not 20 %).",
     "Poisson IV": "An instrumental-variable estimate in a model of sales counts (not their logarithm), so periods with no sales still count.",

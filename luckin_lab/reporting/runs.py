@@ -132,3 +132,20 @@ def histories(reports_root: Path) -> list[RunHistory]:
                     RunHistory(report_dir.name, run_dir.name, run_dir, records, latest_folder(run_dir))
                 )
     return out
+
+
+def previous_published(results_dir: str | Path) -> tuple[Path, dict[str, Any]] | None:
+    """The newest published, succeeded run of the same report and run before the one writing to
+    ``results_dir`` (``.../<report>/<run>/<timestamp>/results``), with its record; None if none."""
+    folder = Path(results_dir).resolve().parent
+    run_dir = folder.parent
+    if not run_dir.is_dir():
+        return None
+    older = sorted((p for p in run_dir.iterdir()
+                    if p.is_dir() and not p.is_symlink() and p.name < folder.name), reverse=True)
+    for f in older:
+        rec = read_record(f)
+        if (rec and rec.get("status") == "succeeded" and rec.get("published")
+                and (f / "results" / "metrics.json").is_file()):
+            return f, rec
+    return None
