@@ -103,7 +103,8 @@ def test_a_short_field_over_the_limit_is_refused_not_cut():
 def test_keeping_todays_coupon_says_the_loss_is_what_switching_would_bring():
     """The review: 'Keep today's' beside 'probably a loss' read as a contradiction."""
     from luckin_lab.synth.experiment import simulate_heterogeneous
-    from luckin_lab.uplift import analysis, decision, summary
+    from luckin_lab.uplift import summary
+    from luckin_lab.uplift.analysis import UpliftAnalysis, UpliftSettings
     from luckin_lab.uplift.data import from_generic
     from luckin_lab.uplift.words import Nouns
 
@@ -112,8 +113,8 @@ def test_keeping_todays_coupon_says_the_loss_is_what_switching_would_bring():
                                           control="no visit", arm_labels={"treated": "a sales visit"},
                                           outcome="weekly sales", outcome_unit="usd",
                                           value="weekly sales", value_unit="usd"))
-    a = analysis.run(exp, analysis.Settings(learners=["T"], current_arm="treated"))
-    d = decision.decide(a)
+    a = UpliftAnalysis(UpliftSettings(learners=["T"], current_arm="treated")).fit(exp).decide()
+    d = a.decision
     h = summary.brief_headline(a, d)
     assert d.recommended == d.today and h.short_decision.startswith("Keep today's policy")
     assert h.short_note.startswith("weekly sales if we switched to")
