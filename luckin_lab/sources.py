@@ -284,8 +284,8 @@ def _sorted_rows(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFra
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
-    """Content hash of a frame (row order matters, index does not): the data fingerprint
-    (:meth:`DataStore.fingerprint` sorts the rows first, so it is the same on every engine)."""
+    """Content hash of a pandas frame (row order matters, index does not), for extract
+    snapshots; a store's data fingerprint is computed in its engine (:meth:`DataStore.fingerprint`)."""
     return hashlib.sha256(
         pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
     ).hexdigest()[:16]
