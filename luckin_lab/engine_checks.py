@@ -11,9 +11,8 @@ warehouse), so a contract becomes Ibis expressions the source's engine evaluates
   an anti-join, counted the same way;
 - for each failing check only, a few example rows (``LIMIT 3``), named by primary key.
 
-The data fingerprint (row count plus an order-independent sum of per-row MD5 hashes over a
-canonical text form of every value) is computed in the same scan, so it is the same on DuckDB
-and Spark for the same data. With quarantine, the good rows stay an Ibis expression (a filter
+The data fingerprint (:func:`table_fingerprint`: row count and order-independent sums of a
+per-row hash) is one more aggregate, the same on DuckDB and Spark for the same data. With quarantine, the good rows stay an Ibis expression (a filter
 on the failing checks) and the failing rows, with their reasons, are another expression the
 store writes out in batches. Nothing here collects a whole table.
 
@@ -24,8 +23,11 @@ identifies rows by position, which an engine does not have.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -80,10 +82,24 @@ class CheckedTable:
 
 
 # -- values: what a column holds, harmonised to the contract type ----------------------------------
+_NO_SPECIAL_FLOATS = {"mysql"}  # engines whose floats hold no NaN or inf (and lack isnan/isinf)
+_special_floats: ContextVar[bool] = ContextVar("special_floats", default=True)
+
+
+@contextlib.contextmanager
+def _engine(backend: str) -> Iterator[None]:
+    """Build expressions for ``backend`` (whether NaN and inf exist there)."""
+    token = _special_floats.set(backend not in _NO_SPECIAL_FLOATS)
+    try:
+        yield
+    finally:
+        _special_floats.reset(token)
+
+
 def _present(v: ir.Value) -> ir.BooleanValue:
     """A value is there: not null, and for floats not NaN (pandas' missing value)."""
     ok = v.notnull()
-    if v.type().is_floating():
+    if v.type().is_floating() and _special_floats.get():
         ok = ok & ~v.isnan().fill_null(True)
     return ok
 
@@ -155,7 +171,11 @@ def _plan(t: ir.Table, contract: Contract, aware: frozenset[str], backend: str) 
             whole = (v == v.floor()).fill_null(False) & ~_isinf(v)
             plan.casts.append(RowCheck(name, coerce, _present(v) & ~whole, [name]))
             plan.values[name] = whole.ifelse(v, ibis.null()).cast(target)
-        elif want in ("int64", "float64") and have.is_string() and spec.coerce:
+        elif want == "int64" and have.is_string() and spec.coerce:
+            digits = v.strip().re_search(r"^[+-]?[0-9]{1,18}$").fill_null(False)
+            plan.casts.append(RowCheck(name, coerce, v.notnull() & ~digits, [name]))
+            plan.values[name] = digits.ifelse(v.strip(), ibis.null()).cast(target)
+        elif want == "float64" and have.is_string() and spec.coerce:
             num = v.strip().try_cast(target)
             plan.casts.append(RowCheck(name, coerce, v.notnull() & num.isnull(), [name]))
             plan.values[name] = num
@@ -203,7 +223,14 @@ def _engine_type_name(have: dtypes.DataType) -> str:
 
 
 def _isinf(v: ir.Value) -> ir.BooleanValue:
-    return v.isinf().fill_null(False) if v.type().is_floating() else ibis.literal(False)
+    if v.type().is_floating() and _special_floats.get():
+        return v.isinf().fill_null(False)
+    return ibis.literal(False)
+
+
+@ibis.udf.scalar.builtin(name="md5")
+def _md5(text: str) -> str:
+    """``md5(text)`` as lowercase hex: DuckDB, Spark and MySQL all have it by this name."""
 
 
 # -- checks -----------------------------------------------------------------------------------------
@@ -234,7 +261,7 @@ def _row_checks(values: dict[str, ir.Value], contract: Contract, as_of: pd.Times
             add(f"less_than_or_equal_to({_num(spec.max)})", there & (v > spec.max))
         if spec.pattern is not None:
             add(f"str_matches({spec.pattern!r})", there & ~v.re_search(f"^(?:{spec.pattern})"))
-        if spec.type == "float64":
+        if spec.type == "float64" and _special_floats.get():
             add("finite (no inf)", _isinf(v))
         if spec.type in ("datetime", "date"):
             earliest = contract.earliest_of(name)
@@ -323,12 +350,17 @@ def table_fingerprint(expr: ir.Table, contract: Contract) -> tuple[int, str]:
     sum of squares of those numbers, so it is independent of row order and equal on DuckDB
     and Spark for equal data. A change in any value changes it (up to hash collisions).
     """
+    with _engine(expr._find_backend().name):
+        return _table_fingerprint(expr, contract)
+
+
+def _table_fingerprint(expr: ir.Table, contract: Contract) -> tuple[int, str]:
     cols = sorted(c for c in contract.columns if c in expr.columns)
     text = [c for c in cols if expr[c].type().is_string()]
     t = expr
     if text:
         joined = ibis.literal("\x1f").join([expr[c].fill_null("\x1e") for c in text])
-        t = expr.mutate(__digest=joined.hexdigest("md5"))
+        t = expr.mutate(__digest=_md5(joined))
     row = ibis.literal(0, type="int64")
     for i, c in enumerate(cols):
         if c in text:
@@ -404,6 +436,14 @@ def check_table(
     ``on_error="quarantine"``.
     """
     backend = backend or raw._find_backend().name
+    with _engine(backend):
+        return _check_table(raw, contract, as_of, on_error, references or {}, aware, backend,
+                            on_empty)
+
+
+def _check_table(raw: ir.Table, contract: Contract, as_of: pd.Timestamp | None, on_error: OnError,
+                 references: dict[str, ir.Table], aware: frozenset[str], backend: str,
+                 on_empty: Any) -> CheckedTable:
     key = [k for k in contract.primary_key if k in raw.columns]
     structure = _structure(raw, contract)
     plan = _plan(raw, contract, aware, backend) if not structure else _Plan()
@@ -414,7 +454,7 @@ def check_table(
         raise ContractViolation(contract, table_level)
     values = plan.values
     checks = plan.casts + _row_checks(values, contract, as_of, raw)
-    for column, ref in sorted((references or {}).items()):
+    for column, ref in sorted(references.items()):
         name = _column_of(contract, column)
         if name is None or name not in values:
             continue
@@ -429,15 +469,20 @@ def check_table(
         aggs[f"c{i}"] = c.fails.ifelse(1, 0).sum()
     for i, (_, _, hit) in enumerate(flags):
         aggs[f"f{i}"] = hit.ifelse(1, 0).sum()
+    unique = _unique_groups(contract, values)
+    for j, (_, _, cols) in enumerate(unique):
+        if len(cols) == 1:  # repeats exist when fewer distinct values than values (or 2+ nulls)
+            aggs[f"u{j}"] = values[cols[0]].nunique()
+            aggs[f"v{j}"] = values[cols[0]].count()
     counts = raw.aggregate(**aggs).to_pandas().iloc[0]
     n = _int(counts["n"])
     if n == 0 and on_empty is not None:
         on_empty(0)
     failing = [(c, _int(counts[f"c{i}"])) for i, c in enumerate(checks) if _int(counts[f"c{i}"])]
-    typed = raw.select(*[c for c in raw.columns if c not in contract.columns or c in values]) \
-               .mutate(**values) if values else raw
-    typed = typed.select(*[c for c in typed.columns if c in contract.columns or c == ROW])
-    dup_failures, dup_keys = _duplicates(typed, contract, values, key)
+    typed = raw.mutate(**values) if values else raw  # columns a loose contract does not list stay
+    repeats = [g for j, g in enumerate(unique) if f"u{j}" not in counts
+               or _int(counts[f"v{j}"]) > _int(counts[f"u{j}"]) or n - _int(counts[f"v{j}"]) > 1]
+    dup_failures, dup_keys = _duplicates(typed, repeats)
     failures = [Failure(c.column, c.check, m, _examples(raw, c.fails, key, c.show))
                 for c, m in failing] + dup_failures
     flag_list = []
@@ -475,11 +520,11 @@ def _structure(raw: ir.Table, contract: Contract) -> list[Failure]:
     return out
 
 
-def _duplicates(typed: ir.Table, contract: Contract, values: dict[str, ir.Value],
-                key: list[str]) -> tuple[list[Failure], list[tuple[str, list[str], ir.Table]]]:
+def _duplicates(typed: ir.Table, groups: list[tuple[str | None, str, list[str]]]
+                ) -> tuple[list[Failure], list[tuple[str, list[str], ir.Table]]]:
     """Keys that repeat: rows involved (every copy), a few keys with their counts."""
     failures, dup_keys = [], []
-    for column, check, cols in _unique_groups(contract, values):
+    for column, check, cols in groups:
         groups = typed.group_by(cols).aggregate(__copies=typed.count())
         dups = groups.filter(groups.__copies > 1)
         stats = dups.aggregate(rows=dups.__copies.sum()).to_pandas().iloc[0]
