@@ -237,7 +237,7 @@ def validate(
 
     if isinstance(contract, str):
         contract = get_contract(contract)
-    table, unreadable = frame_table(df)
+    table, unreadable = frame_table(df, contract)
     if unreadable:
         raise ContractViolation(contract, unreadable)
     checked = check_table(table, contract, as_of=as_of, on_error=on_error)

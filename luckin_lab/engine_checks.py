@@ -581,10 +581,16 @@ def _quarantine(raw: ir.Table, typed: ir.Table, contract: Contract, values: dict
 
 
 # -- pandas frames: the same checks, run by an in-memory DuckDB ------------------------------------
-def frame_table(df: pd.DataFrame) -> tuple[ir.Table, list[Failure]]:
+def frame_table(df: pd.DataFrame, contract: Contract) -> tuple[ir.Table, list[Failure]]:
     """A pandas frame as a DuckDB table with its row positions; columns Arrow cannot type
-    (mixed Python objects) are named instead of crashing the conversion."""
+    (mixed Python objects) are named instead of crashing the conversion. Under a contract
+    that keeps the wall clock of aware values (``timezone: local``), their zone is dropped
+    here, where it is still known (an engine keeps only the instant)."""
     import pyarrow as pa
+
+    if contract.timezone == "local":
+        aware = [c for c in df.columns if isinstance(df[c].dtype, pd.DatetimeTZDtype)]
+        df = df.assign(**{c: df[c].dt.tz_localize(None) for c in aware}) if aware else df
 
     bad = []
     for name in df.columns:
@@ -612,8 +618,8 @@ def frame_rows(expr: ir.Table, index: pd.Index) -> pd.DataFrame:
         s = out[name]
         if pd.api.types.is_datetime64_any_dtype(s):
             out[name] = s.astype("datetime64[ns]")
-        elif dtype.is_integer() and s.dtype == object:
-            out[name] = pd.to_numeric(s.where(s.notna(), np.nan)).astype("float64")
+        elif dtype.is_integer() and (s.dtype == object or s.isna().any()):
+            out[name] = pd.to_numeric(s.where(s.notna(), np.nan)).astype("Int64")  # NULL ids stay ints
     rows = out.pop(ROW).to_numpy()
     out.index = index[rows]
     return out

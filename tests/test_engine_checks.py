@@ -194,3 +194,24 @@ def test_timezone_rule_on_spark_as_on_duckdb(spark, small_store_dir, tmp_path):
         got.append(store.execute(store.table("orders").order_by("order_id")))
     assert got[0].loc[got[0].order_id == orders.order_id[0], "order_time"].item() == local
     pd.testing.assert_frame_equal(got[0], got[1])
+
+
+def test_pandas_frames_keep_their_wall_clock_and_nullable_ids(small_store_uri):
+    """Generic contracts keep the wall clock an aware value carries (timezone: local); a
+    company contract converts it to New York time; NULL integer ids stay integers."""
+    from luckin_lab.contracts import validate
+
+    tx = pd.DataFrame({"customer_id": ["a", "b"], "amount": [3.0, 4.5],
+                       "timestamp": pd.to_datetime(["2025-03-01 09:15", "2025-03-02 18:00"])})
+    aware = tx.assign(timestamp=tx.timestamp.dt.tz_localize("Asia/Shanghai"))
+    got = validate(aware, "generic_transactions").frame.timestamp
+    pd.testing.assert_series_equal(got, tx.timestamp)  # 09:15 in Shanghai stays 09:15
+    coupons = open_store(small_store_uri).load("coupons").head(20)
+    coupons["redeemed_order_id"] = coupons.redeemed_order_id.astype("Int64")
+    coupons.loc[[0, 1], "redeemed_order_id"] = pd.NA
+    coupons.loc[2, "redeemed_order_id"] = 1000000072
+    coupons["issue_time"] = coupons.issue_time.dt.tz_localize("UTC")  # 05:00 UTC = 00:00 NYC
+    res = validate(coupons, "coupons", as_of=pd.Timestamp(AS_OF)).frame
+    assert str(res.redeemed_order_id.dtype) == "Int64" and res.redeemed_order_id[2] == 1000000072
+    want = coupons.issue_time.dt.tz_convert("America/New_York").dt.tz_localize(None)
+    pd.testing.assert_series_equal(res.issue_time, want)
