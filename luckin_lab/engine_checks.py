@@ -84,6 +84,7 @@ class CheckedTable:
 # -- values: what a column holds, harmonised to the contract type ----------------------------------
 _NO_SPECIAL_FLOATS = {"mysql"}  # engines whose floats hold no NaN or inf (and lack isnan/isinf)
 _special_floats: ContextVar[bool] = ContextVar("special_floats", default=True)
+_DOUBLE_MAX = ibis.literal(np.finfo("float64").max, type="float64")
 
 
 @contextlib.contextmanager
@@ -223,8 +224,10 @@ def _engine_type_name(have: dtypes.DataType) -> str:
 
 
 def _isinf(v: ir.Value) -> ir.BooleanValue:
+    """``inf`` or ``-inf``, written so every engine agrees (Ibis's ``isinf`` is never true on
+    Spark; NaN sorts above every number on DuckDB and Spark, so it is excluded)."""
     if v.type().is_floating() and _special_floats.get():
-        return v.isinf().fill_null(False)
+        return ((v.abs() > _DOUBLE_MAX) & ~v.isnan()).fill_null(False)
     return ibis.literal(False)
 
 
