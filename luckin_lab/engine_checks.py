@@ -336,11 +336,16 @@ def _residue(v: ir.Value) -> ir.IntegerValue:
     return (((n.cast("int64") % p) + p) % p).fill_null(_NULL_RESIDUE)
 
 
+@ibis.udf.scalar.builtin(name="substr")
+def _char(text: str, position: int, length: int) -> str:
+    """``substr(text, position, length)``, 1-based: the same on DuckDB, Spark and MySQL."""
+
+
 def _hex7(h: ir.StringValue) -> ir.IntegerValue:
     """The first 7 hex digits of a digest as an integer (< 2**28)."""
     total = ibis.literal(0, type="int64")
     for i in range(7):
-        code = h.substr(i, 1).ascii_str().cast("int64")
+        code = _char(h, i + 1, 1).ascii_str().cast("int64")
         total = total * 16 + code - 48 - (code > 96).ifelse(39, 0)  # '0'-'9', 'a'-'f'
     return total
 
@@ -364,15 +369,11 @@ def _table_fingerprint(expr: ir.Table, contract: Contract) -> tuple[int, str]:
     if text:
         joined = ibis.literal("\x1f").join([expr[c].fill_null("\x1e") for c in text])
         t = expr.mutate(__digest=_md5(joined))
-    row = ibis.literal(0, type="int64")
-    for i, c in enumerate(cols):
-        if c in text:
-            continue
-        weight = (2_654_435_761 * (i + 1)) % _P
-        row = (row + _residue(t[c]) * weight % _P) % _P
+    terms = [_residue(t[c]) * ((2_654_435_761 * (i + 1)) % _P) % _P
+             for i, c in enumerate(cols) if c not in text]
     if text:
-        row = (row + _hex7(t["__digest"]) * 40_503 % _P) % _P
-    t = t.select(__r=row)
+        terms.append(_hex7(t["__digest"]) * 40_503 % _P)
+    t = t.select(__r=sum(terms[1:], terms[0]) % _P)  # each term < 2**31: the sum fits int64
     stats = t.aggregate(n=t.count(), s1=t.__r.sum(), s2=(t.__r * t.__r % _P).sum()).to_pandas()
     n, s1, s2 = (_int(stats[k].iloc[0]) for k in ("n", "s1", "s2"))
     types = {c: contract.columns[c].type for c in cols}
