@@ -91,7 +91,7 @@ def run(quick: bool) -> list[dict]:
     v = measure(__name__, "validation_only", 1 if quick else 3, source=src)
     rows.append(dict(benchmark=f"brief ({scale})", variant="contract validation of its 6 tables",
                      median_s=v.median_s, peak_mb=v.peak_mb, ratio=None, target="", met=None,
-                     notes=f"{v.extra['rows']:,} rows validated (pandera), the data layer's cost; {load}"))
+                     notes=f"{v.extra['rows']:,} rows validated in the engine and loaded, the data layer's cost; {load}"))
     with tempfile.TemporaryDirectory() as tmp:
         _reports(Path(tmp))
         for period in ("day", "week"):

@@ -124,9 +124,9 @@ def validate(
             table.add_row(name, "", "", "", "[red]failed[/red]")
             console.print(str(err), markup=False, highlight=False)
             continue
-        res = store._validated[name]
+        res = store.checked(name)
         flagged = sum(f.n_rows for f in res.flags)
-        table.add_row(name, f"{len(res.frame):,}", f"{res.n_quarantined:,}", f"{flagged:,}", "ok")
+        table.add_row(name, f"{res.n_rows:,}", f"{res.n_quarantined:,}", f"{flagged:,}", "ok")
         for f in res.flags:
             console.print(f"{name}: {f.n_rows:,} row(s) kept but flagged: {f.reason}; e.g. "
                           + "; ".join(f.examples), markup=False, highlight=False)

@@ -31,25 +31,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from luckin_lab.contracts import (
-    Contract,
-    ContractViolation,
-    Failure,
-    ValidationResult,
-    get_contract,
-    validate,
-)
+from luckin_lab.contracts import Contract, get_contract
+from luckin_lab.engine_checks import CheckedTable, check_table, table_fingerprint
 from luckin_lab.paths import data_dir, demo_store_dir
 from luckin_lab.secrets import expand_env, redact, referenced_env
-
-_IBIS_TYPES = {
-    "int64": "int64",
-    "float64": "float64",
-    "string": "string",
-    "bool": "boolean",
-    "datetime": "timestamp",
-    "date": "timestamp",
-}
 
 OnError = Literal["raise", "quarantine"]
 TABLE_SUFFIXES = (".parquet", ".csv")
@@ -79,9 +64,8 @@ class DataStore:
     as_of: pd.Timestamp | None = None
     exclusions: list[Exclusion] = field(default_factory=list)
     flags: list[Exclusion] = field(default_factory=list)
-    _validated: dict[str, ValidationResult] = field(default_factory=dict)
-    _exprs: dict[str, ir.Table] = field(default_factory=dict)
-    _keys: dict[str, pd.Series] = field(default_factory=dict)
+    _checked: dict[str, CheckedTable] = field(default_factory=dict)
+    _fingerprints: dict[str, dict] = field(default_factory=dict)
     _quarantine_run: Path | None = None
 
     # -- access -----------------------------------------------------------------
@@ -99,83 +83,69 @@ class DataStore:
         return self.con.table(self.tables_available[name])
 
     def table(self, name: str) -> ir.Table:
-        """Contract-typed, validated table as an Ibis expression (validated once per store)."""
-        if name in self._exprs:
-            return self._exprs[name]
+        """Contract-typed, validated table as an Ibis expression (validated once per store).
+
+        The contract's checks and foreign keys run inside the engine (counts and a few
+        examples by key; see ``luckin_lab.engine_checks``): nothing is collected. With
+        quarantine, failing rows are written to this store's quarantine folder and the
+        expression keeps the others (an engine-side filter).
+        """
+        if name in self._checked:
+            return self._checked[name].expr
         contract = get_contract(name)
         expr = _rename_source_columns(self.raw(name), contract)
-        frame = engine_frame(expr, sort=False)
-        if contract.primary_key and set(contract.primary_key) <= set(frame.columns):
-            frame = _sorted_rows(frame, contract.primary_key)  # one order on every engine
-        if frame.empty:
+
+        def empty(_: int) -> None:
             raise SourceError(
                 f"Table '{name}' in {redact(self.uri)} has no rows; an empty table cannot be "
                 "validated or analysed (re-extract it, or remove the file if it is not meant to be there)"
             )
-        result = validate(frame, contract, on_error=self.on_error, as_of=self.as_of)
-        orphans = self._check_references(contract, result)
-        expr = _cast_to_contract(expr, contract)
-        self._validated[name] = result
-        for flag in result.flags:  # kept rows: counted apart from exclusions
+
+        checked = check_table(
+            expr, contract, as_of=self.as_of, on_error=self.on_error,
+            references=self._references(contract), aware=self._aware_columns(name),
+            on_empty=empty)
+        self._checked[name] = checked
+        for flag in checked.flags:  # kept rows: counted apart from exclusions
             self.flags.append(Exclusion(name, f"kept but flagged: {flag.reason}", flag.n_rows))
-        if result.n_quarantined:
-            self._write_quarantine(result)
-            for reason, rows in _quarantine_reasons(result.quarantined, orphans).items():
+        if checked.n_quarantined:
+            self._write_quarantine(checked)
+            for reason, rows in checked.reasons.items():
                 self.exclusions.append(Exclusion(name, reason, rows))
-        if result.n_quarantined or _has_aware_timestamps(expr, contract):
-            expr = ibis.memtable(result.frame.reset_index(drop=True))
-        self._exprs[name] = expr
-        return expr
+        return checked.expr
 
-    def _reference_keys(self, ref: str) -> pd.Series | None:
-        """Distinct values of a referenced ``table.column`` (None when the table is absent)."""
-        if ref not in self._keys:
-            table, column = ref.split(".")
+    def checked(self, name: str) -> CheckedTable:
+        """What validating ``name`` found: rows in and kept, quarantined, flagged."""
+        self.table(name)
+        return self._checked[name]
+
+    def _references(self, contract: Contract) -> dict[str, ir.Table]:
+        """The referenced key columns this source holds (``table.column`` -> distinct keys)."""
+        out = {}
+        for spec in contract.columns.values():
+            if not spec.references:
+                continue
+            table, column = spec.references.split(".")
             if not self.has(table):
-                return None
+                continue
             target = _rename_source_columns(self.raw(table), get_contract(table))
-            if column not in target.columns:
-                return None  # the referenced table fails its own contract when it is read
-            self._keys[ref] = target.select(column).distinct().to_pandas()[column].dropna()
-        return self._keys[ref]
+            if column in target.columns:  # else the referenced table fails its own contract
+                out[spec.references] = target.select(column).distinct()
+        return out
 
-    def _check_references(self, contract: Contract, result: ValidationResult) -> int:
-        """Foreign keys: values with no row in the referenced table are orphans.
+    def _aware_columns(self, name: str) -> frozenset[str]:
+        """Timestamp columns holding instants although the engine's type does not say so."""
+        if self.con.name != "pyspark":
+            return frozenset()
+        from luckin_lab.spark_source import instant_columns
 
-        They fail the table (count and examples), or with quarantine are set aside like
-        any failing row. Returns the number of rows quarantined for this reason.
-        """
-        frame = result.frame
-        failures: list[Failure] = []
-        bad = pd.Series(False, index=frame.index)
-        reasons = pd.Series("", index=frame.index)
-        for name, spec in contract.columns.items():
-            if not spec.references or name not in frame.columns:
-                continue
-            keys = self._reference_keys(spec.references)
-            if keys is None:
-                continue
-            values = frame[name]
-            orphan = values.notna() & ~_comparable(values, keys).isin(_comparable(keys, values))
-            if orphan.any():
-                rows = frame.index[orphan.to_numpy()]
-                examples = [f"row {i} {name}={_plain(frame.at[i, name])!r}" for i in rows[:3]]
-                failures.append(Failure(name, f"references {spec.references}", len(rows), examples))
-                bad |= orphan
-                reasons = reasons.where(~orphan, reasons + f"{name}: references {spec.references}; ")
-        if not failures:
-            return 0
-        if self.on_error == "raise":
-            raise ContractViolation(contract, failures, pd.DataFrame())
-        moved = frame.loc[bad.to_numpy()].assign(_reason=reasons[bad].str.rstrip("; "))
-        result.quarantined = pd.concat([result.quarantined, moved])
-        result.frame = frame.loc[~bad.to_numpy()]
-        return int(bad.sum())
+        return instant_columns(self.con, self.tables_available[name], self.database)
 
     def load(self, name: str) -> pd.DataFrame:
-        """The validated table as pandas (for analysis-grain tables only)."""
-        self.table(name)
-        return self._validated[name].frame.reset_index(drop=True)
+        """The validated table as pandas (for analysis-grain tables only), in key order."""
+        expr = self.table(name)
+        key = [k for k in get_contract(name).primary_key if k in expr.columns]
+        return engine_frame(expr.order_by(key) if key else expr)
 
     def execute(self, expr: ir.Expr) -> pd.DataFrame:
         """Pandas at analysis grain, the same on every engine (see :func:`engine_frame`)."""
@@ -203,12 +173,18 @@ class DataStore:
 
     # -- provenance -----------------------------------------------------------------
     def fingerprint(self) -> dict:
-        """Row counts and a content hash of every table read so far (for run records)."""
+        """Row counts and a content hash of every table read so far (for run records).
+
+        Computed in the engine (one aggregate per table, cached): the same on DuckDB and
+        Spark for the same data.
+        """
         tables = {}
-        for name, res in self._validated.items():
-            frame = res.frame
-            tables[name] = {"rows": len(frame), "sha256_16": frame_digest(_sorted_rows(frame)),
-                            "quarantined": res.n_quarantined}
+        for name, res in self._checked.items():
+            if name not in self._fingerprints:
+                rows, digest = table_fingerprint(res.expr, res.contract)
+                self._fingerprints[name] = {"rows": rows, "sha256_16": digest,
+                                            "quarantined": res.n_quarantined}
+            tables[name] = self._fingerprints[name]
         blob = json.dumps(tables, sort_keys=True).encode()
         return {
             "uri": redact(self.uri),
@@ -229,10 +205,17 @@ class DataStore:
             self._quarantine_run = self.quarantine_root / f"{stamp}-{os.getpid()}"
         return self._quarantine_run
 
-    def _write_quarantine(self, result: ValidationResult) -> None:
+    def _write_quarantine(self, checked: CheckedTable) -> None:
+        """The failing rows and their reasons, streamed from the engine in batches."""
+        import pyarrow.parquet as pq
+
         folder = self.quarantine_run()
         folder.mkdir(parents=True, exist_ok=True)
-        result.quarantined.to_parquet(folder / f"{result.table}.parquet")
+        reader = checked.quarantined.to_pyarrow_batches()
+        with pq.ParquetWriter(folder / f"{checked.table}.parquet", reader.schema,
+                              coerce_timestamps="us", allow_truncated_timestamps=True) as out:
+            for batch in reader:
+                out.write_batch(batch)
 
     def record_quarantine(self) -> Path:
         """Write ``<root>/latest.json``: what the latest check set aside, 0 rows included.
@@ -241,7 +224,7 @@ class DataStore:
         an earlier dirty one instead of leaving its files looking current.
         """
         tables = {name: {"rows_in": res.n_input, "quarantined": res.n_quarantined}
-                  for name, res in self._validated.items()}
+                  for name, res in self._checked.items()}
         dirty = any(t["quarantined"] for t in tables.values())
         doc = {"source": redact(self.uri),
                "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -300,36 +283,9 @@ def _sorted_rows(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFra
     return out.reset_index(drop=True)
 
 
-def _plain(v: object) -> object:
-    return v.item() if hasattr(v, "item") else v
-
-
-def _comparable(values: pd.Series, other: pd.Series) -> pd.Series:
-    """Key values in a form comparable with ``other`` (int keys vs their text, e.g. varchar ids)."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_numeric_dtype(other):
-        return values.astype("Int64").astype(str)
-    return values.astype(str) if not pd.api.types.is_numeric_dtype(values) else values
-
-
-def _quarantine_reasons(quarantined: pd.DataFrame, orphans: int) -> dict[str, int]:
-    contract_rows = len(quarantined) - orphans
-    out = {}
-    if contract_rows:
-        out["failed its contract (quarantined)"] = contract_rows
-    if orphans:
-        out["key not found in the referenced table (quarantined)"] = orphans
-    return out
-
-
-def _has_aware_timestamps(expr: ir.Table, contract: Contract) -> bool:
-    """Timezone-aware columns: the engine cannot apply the contract's timezone rule itself."""
-    return any(expr[n].type().is_timestamp() and expr[n].type().timezone is not None
-               for n in contract.columns if n in expr.columns)
-
-
 def frame_digest(frame: pd.DataFrame) -> str:
-    """Content hash of a frame (row order matters, index does not): the data fingerprint
-    (:meth:`DataStore.fingerprint` sorts the rows first, so it is the same on every engine)."""
+    """Content hash of a pandas frame (row order matters, index does not), for extract
+    snapshots; a store's data fingerprint is computed in its engine (:meth:`DataStore.fingerprint`)."""
     return hashlib.sha256(
         pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
     ).hexdigest()[:16]
@@ -371,33 +327,6 @@ def _rename_source_columns(expr: ir.Table, contract: Contract) -> ir.Table:
         if spec.source_column and spec.source_column in expr.columns and name not in expr.columns
     }
     return expr.rename(renames) if renames else expr
-
-
-def _cast_to_contract(expr: ir.Table, contract: Contract) -> ir.Table:
-    """After validation, give the engine the contract types.
-
-    varchar order_id -> int64, and what MySQL sends: TINYINT(1) booleans, DECIMAL and
-    UNSIGNED integers (the values were checked by the contract, so the casts are lossless).
-    """
-    casts = {}
-    for name, spec in contract.columns.items():
-        if name not in expr.columns:
-            continue
-        want = _IBIS_TYPES[spec.type]
-        have = expr[name].type()
-        if want == "int64" and have.is_string():
-            casts[name] = expr[name].strip().cast("int64")
-        elif want == "int64" and (have.is_unsigned_integer() or have.is_integer() and have != ibis.dtype("int64")):
-            casts[name] = expr[name].cast("int64")
-        elif want == "float64" and (have.is_integer() or have.is_decimal()):
-            casts[name] = expr[name].cast("float64")
-        elif want == "boolean" and have.is_integer():
-            casts[name] = expr[name] != 0
-        elif want == "string" and have.is_integer():
-            casts[name] = expr[name].cast("string")
-        elif want == "timestamp" and have.is_date():
-            casts[name] = expr[name].cast("timestamp")
-    return expr.mutate(**casts) if casts else expr
 
 
 def _snapshot_of(uri: str) -> dict | None:

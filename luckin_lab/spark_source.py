@@ -123,6 +123,21 @@ def open_spark(location: str, session: Any | None = None) -> tuple[ibis.BaseBack
                      "(Parquet files named after the contract tables) or spark:catalog/<database>")
 
 
+def instant_columns(con: ibis.BaseBackend, table: str, database: str | None = None) -> frozenset[str]:
+    """Columns Spark stores as instants (``TIMESTAMP``, i.e. with local time zone).
+
+    Ibis shows them as plain timestamps, read in the session's zone (UTC); the contract's
+    timezone rule converts them to store-local wall-clock time, as it does for a
+    timezone-aware column on DuckDB. ``TIMESTAMP_NTZ`` columns (naive Parquet) are wall-clock
+    time already.
+    """
+    from pyspark.sql.types import TimestampType
+
+    name = f"{database}.{table}" if database else table
+    schema = con._session.table(name).schema
+    return frozenset(f.name for f in schema.fields if isinstance(f.dataType, TimestampType))
+
+
 def _register_folder(con: ibis.BaseBackend, folder: Path) -> dict[str, str]:
     """Each table's Parquet file or folder of parts as a temporary view with a unique name,
     so two stores in one session never see each other's tables."""

@@ -153,13 +153,24 @@ def test_optional_column_may_be_absent_but_is_checked_when_present():
         validate(df.assign(cluster_id=["A", "Z"]), c)
 
 
-def test_an_all_null_text_column_keeps_the_contract_type_whatever_the_engine_typed_it():
+def test_an_all_null_text_column_keeps_the_contract_type_whatever_the_engine_typed_it(tmp_path):
     """DuckDB may store an empty column as INTEGER (NaN floats in pandas); MySQL as text (None)."""
-    contract = get_contract("experiment_assignments")
+    from luckin_lab.sources import write_duckdb
+
     base = pd.DataFrame({"experiment_id": ["E1", "E1"], "unit_id": ["u1", "u2"], "arm": ["a", "b"],
                          "assigned_time": pd.to_datetime(["2025-06-01", "2025-06-02"])})
     for empty in (pd.Series([float("nan")] * 2), pd.Series([None, None], dtype="Int64")):
-        got = contract.prepare(base.assign(cluster_id=empty))["cluster_id"]
+        got = validate(base.assign(cluster_id=empty), "experiment_assignments").frame["cluster_id"]
         assert got.dtype == object and got.isna().all()
-    kept = contract.prepare(base.assign(cluster_id=["s1", None]))["cluster_id"]
+    kept = validate(base.assign(cluster_id=["s1", None]), "experiment_assignments").frame["cluster_id"]
     assert kept.tolist() == ["s1", None]
+    # in the engine: an INTEGER column with no values is read as the contract's text
+    db = write_duckdb(tmp_path / "s.duckdb", {"experiment_assignments": base.assign(
+        cluster_id=pd.Series([None, None], dtype="Int64"))})
+    store = open_store(f"duckdb:{db}")
+    assert store.table("experiment_assignments").cluster_id.type().is_string()
+    assert store.load("experiment_assignments").cluster_id.isna().all()
+    # ... but an INTEGER column with values is a wrong type for the whole table
+    db = write_duckdb(tmp_path / "t.duckdb", {"experiment_assignments": base.assign(cluster_id=[1, 2])})
+    with pytest.raises(ContractViolation, match=r"column 'cluster_id' · check dtype\('str'\)"):
+        open_store(f"duckdb:{db}").table("experiment_assignments")

@@ -52,6 +52,8 @@ def layer(module: str) -> str:
         return "foundation"
     if top in ("contracts", "cli"):
         return top
+    if top == "engine_checks":  # contracts compiled to engine-side checks
+        return "contracts"
     if top in ("sources", "spark_source", "extract"):
         return "sources"
     if top == "transforms":
