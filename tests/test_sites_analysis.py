@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from call_counter import CallCounter
 
 import luckin_lab.sites.analysis as site_analysis
 import luckin_lab.sites.sensitivity as site_sensitivity
@@ -14,23 +15,12 @@ from luckin_lab.sites.truth_eval import load_site_truth
 from luckin_lab.sources import open_store
 
 
-class _Counter:
-    """Wraps a costly model step and counts its calls."""
-
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        return self.fn(*args, **kwargs)
-
-
 @pytest.fixture(scope="module")
 def fitted(small_store_uri):
     """One fit at k = 3, with every Huff fit (main, CV folds' own module, decay profiles) and
     the cross-validation counted."""
-    counters = {"huff": _Counter(site_analysis.fit_huff), "profile": _Counter(site_sensitivity.fit_huff),
-                "cv": _Counter(site_analysis.cross_validate)}
+    counters = {"huff": CallCounter(site_analysis.fit_huff), "profile": CallCounter(site_sensitivity.fit_huff),
+                "cv": CallCounter(site_analysis.cross_validate)}
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(site_analysis, "fit_huff", counters["huff"])
         mp.setattr(site_sensitivity, "fit_huff", counters["profile"])

@@ -260,19 +260,12 @@ class SitePlan:
     metrics: dict
     staffing: Staffing
 
-    # the fitted analysis's pieces, so the report's words and charts read one object
-    data = property(lambda self: self.analysis.data)
-    huff = property(lambda self: self.analysis.huff)
-    market = property(lambda self: self.analysis.market)
-    cv = property(lambda self: self.analysis.cv)
-    log_q = property(lambda self: self.analysis.log_q)
-    coverage = property(lambda self: self.analysis.coverage)
-    ramp = property(lambda self: self.analysis.ramp)
-    flagship = property(lambda self: self.analysis.flagship)
-    cannibalization = property(lambda self: self.analysis.cannibalization)
-    overlap = property(lambda self: self.analysis.overlap)
-    margin_rate = property(lambda self: self.analysis.margin_rate)
-    has_profit = property(lambda self: self.analysis.has_profit)
+    def __getattr__(self, name: str) -> Any:
+        """The fitted analysis's pieces (``data``, ``huff``, ``market``, ``cv``, ``ramp``, ...), so the
+        report's words and charts read one object; only called for names the plan does not hold."""
+        if name.startswith("__") or name == "analysis":
+            raise AttributeError(name)
+        return getattr(self.analysis, name)
 
     def chosen_table(self) -> pd.DataFrame:
         key = "profit" if self.has_profit else "net_gain"
