@@ -490,3 +490,11 @@ def decay_interval_text(sel: SitePlan) -> str:
         text += ("The areas disagree far more than the sandwich says, so the sandwich interval would overstate "
                  "how sure we are.")
     return text
+
+
+def bound_note(any_at_bound: bool) -> str:
+    """Why a demand weight at its lower bound has no interval in the parameters table ("" if none is)."""
+    if not any_at_bound:
+        return ""
+    return (" A demand weight at its lower bound (0) has no valid interval: the data push it to zero, and a "
+            "confidence interval from the curvature there would be meaningless, so none is shown.")
