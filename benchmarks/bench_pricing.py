@@ -27,7 +27,7 @@ def analyse(source: str, dml_folds: int = 5) -> dict:
     elasticity, add-on channel included); the cross-price matrix against
     ``derived.cross_elasticity`` for the pairs it estimates.
     """
-    from luckin_lab.pricing.analysis import run_pricing
+    from luckin_lab.pricing.analysis import PricingAnalysis
     from luckin_lab.pricing.elasticities import CAUSAL
     from luckin_lab.pricing.truth_eval import (
         accuracy_summary,
@@ -37,8 +37,9 @@ def analyse(source: str, dml_folds: int = 5) -> dict:
         truth_path_for,
     )
     from luckin_lab.reporting.params_models.price_elasticity import Params
+    from luckin_lab.sources import open_store
 
-    a = run_pricing(Params(source=source, dml_folds=dml_folds))
+    a = PricingAnalysis(Params(dml_folds=dml_folds)).fit(open_store(source)).decide()
     truth = load_elasticity_truth(truth_path_for(source))
     scored = score(a.results.by_group, truth.category)
     out = accuracy_summary(scored, len(truth.category))

@@ -78,13 +78,15 @@ def _speed_rows(quick: bool) -> list[dict]:
 def accuracy(source: str, label: str) -> dict:
     """Run the report analysis on a demo store and score it against its planted truth."""
     from luckin_lab.sources import open_store
-    from luckin_lab.uplift import analysis, truth_eval
+    from luckin_lab.uplift import truth_eval
+    from luckin_lab.uplift.analysis import UpliftAnalysis, UpliftSettings
     from luckin_lab.uplift.data import from_campaign
+    from luckin_lab.uplift.policy import TARGETED
 
     t0 = time.perf_counter()
     store = open_store(source)
     exp = from_campaign(store, "CMP-2025-12-WINBACK")
-    a = analysis.run(exp, analysis.Settings(n_jobs=2))
+    a = UpliftAnalysis(UpliftSettings(n_jobs=2)).fit(exp).decide()
     seconds = time.perf_counter() - t0
     ev = truth_eval.evaluate(a, truth_eval.load_truth(source, "CMP-2025-12-WINBACK"))
     rank = ev["ranking"]
@@ -101,7 +103,7 @@ def accuracy(source: str, label: str) -> dict:
         "expected_qini_share": float(chosen["expected_qini_share"].mean()),
         "corr": float(chosen["corr_true_uplift"].mean()),
         "urf_qini_share": float(urf["qini_share_of_oracle"].mean()) if len(urf) else None,
-        "optimized_true": float(pv[analysis.TARGETED]), "blanket_true": float(pv[a.today_policy]),
+        "optimized_true": float(pv[TARGETED]), "blanket_true": float(pv[a.today_policy]),
         "oracle_true": float(pv["oracle (true best offer)"]),
         "ceiling_qini_share": float(ev["feature_ceiling"]["qini_share_of_oracle"].mean()),
         "ceiling_expected_share": float(ev["feature_ceiling"]["expected_qini_share"].mean()),
@@ -166,7 +168,8 @@ def real_data(name: str) -> dict:
     import tempfile
 
     from luckin_lab.sources import open_store
-    from luckin_lab.uplift import analysis, decision, public
+    from luckin_lab.uplift import public
+    from luckin_lab.uplift.analysis import UpliftAnalysis, UpliftSettings
     from luckin_lab.uplift.data import from_generic
 
     frame, pub = {"NSW job training": (public.nsw(), public.NSW_PUBLISHED),
@@ -175,9 +178,9 @@ def real_data(name: str) -> dict:
     public.write_folder(frame, folder)
     t0 = time.perf_counter()
     exp = from_generic(open_store(f"folder:{folder}"), "generic_experiment")
-    a = analysis.run(exp, analysis.Settings(current_arm="control", n_jobs=2))
+    a = UpliftAnalysis(UpliftSettings(current_arm="control", n_jobs=2)).fit(exp).decide()
     r = a.arm_effects.iloc[0]
-    d = decision.decide(a)
+    d = a.decision
     return {"seconds": time.perf_counter() - t0, "effect": float(r["effect"]),
             "se": float(r["se"]), "published": pub["effect"], "published_se": pub["se"],
             "rule": d.reason, "n": len(frame)}
@@ -187,18 +190,21 @@ def planted(n: int) -> dict:
     """A large two-arm experiment with planted heterogeneity: does the report target, and
     does the held-out interval cover the learned policy's true gain?"""
     from luckin_lab.synth.experiment import simulate_heterogeneous
-    from luckin_lab.uplift import analysis, decision
+    from luckin_lab.uplift import decision
+    from luckin_lab.uplift.analysis import UpliftAnalysis, UpliftSettings
     from luckin_lab.uplift.data import from_generic
+    from luckin_lab.uplift.policy import TARGETED
 
     frame, tau = simulate_heterogeneous(n, effect=0.0, spread=2.0, seed=5, n_clusters=n // 50)
     t0 = time.perf_counter()
-    a = analysis.run(from_generic(frame), analysis.Settings(current_arm="control", n_jobs=2,
-                                                            learners=["SP", "S", "T", "X", "DR"]))
-    d = decision.decide(a)
+    a = UpliftAnalysis(UpliftSettings(current_arm="control", n_jobs=2,
+                                      learners=["SP", "S", "T", "X", "DR"])) \
+        .fit(from_generic(frame)).decide()
+    d = a.decision
     te = a.part == "test"
-    assign = a.policies[analysis.TARGETED]
+    assign = a.policies[TARGETED]
     truth = float(np.mean(np.where(assign[te] == 0, tau[te], 0.0)))
-    est = decision.measured(a, analysis.TARGETED)
+    est = decision.measured(a, TARGETED)
     return {"seconds": time.perf_counter() - t0, "rule": d.reason, "truth": truth,
             "low": est.low, "high": est.high, "value": est.value}
 

@@ -16,8 +16,8 @@ EXPLORERS = sorted((notebooks_dir() / "explore").glob("*.ipynb"))
 # small settings for the small store (measured on a loaded 2-core machine: uplift ~3-5 min,
 # the others 1-2 min each; most of it is the analyses' own fitting)
 SMALL = {
-    "uplift": {"learners": ["S"]},
-    "pricing": {"dml_folds": 2},
+    "uplift": {"settings": {"learners": ["S"]}},
+    "pricing": {"settings": {"dml_folds": 2}},
     "survival": {},
     "sites": {"k_sites": 3},
     "customers": {},

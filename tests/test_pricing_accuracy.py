@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from luckin_lab.pricing.analysis import run_pricing
+from luckin_lab.pricing.analysis import PricingAnalysis
 from luckin_lab.pricing.elasticities import CAUSAL
 from luckin_lab.pricing.truth_eval import (
     SECOND_TRUTH,
@@ -24,6 +24,7 @@ from luckin_lab.pricing.truth_eval import (
     truth_path_for,
 )
 from luckin_lab.reporting.params_models.price_elasticity import Params
+from luckin_lab.sources import open_store
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +43,7 @@ def seed_store(request, tmp_path_factory) -> str:
 
 
 def test_causal_estimates_recover_the_planted_elasticities(seed_store):
-    a = run_pricing(Params(source=seed_store))
+    a = PricingAnalysis(Params()).fit(open_store(seed_store)).decide()
     truth = load_elasticity_truth(truth_path_for(seed_store))
     s = score(a.results.by_group, truth.category)
     est = s[s["method"] == CAUSAL].set_index("group")

@@ -8,7 +8,7 @@ import pytest
 
 from luckin_lab.pricing.dml import combine, dml_count_iv
 from luckin_lab.pricing.elasticities import estimate_elasticities
-from luckin_lab.pricing.linear_iv import tsls
+from luckin_lab.pricing.linear_iv import partial_out, tsls
 from luckin_lab.pricing.panel import PanelError, PanelSpec, add_control_gaps, check_panel
 from luckin_lab.pricing.ppml import poisson_iv, ppml
 from luckin_lab.synth.price_panel import simulate_panel
@@ -193,3 +193,21 @@ def test_poisson_iv_intervals_cover_in_repeated_panels():
     assert abs(errs.mean()) < 3 * errs.std() / np.sqrt(len(errs))
     assert 0.8 < errs.std() / ses.mean() < 1.25
     assert np.mean(np.abs(errs) <= 1.96 * ses) >= 0.87  # 90 draws: 0.95 minus 3 binomial SEs
+
+
+def test_one_partial_out_for_dummies_and_fixed_effects():
+    """Sweeping fixed effects out by demeaning equals least squares on their dummies, and with
+    dense controls too; a 1-d array comes back 1-d (Frisch-Waugh, one function for both fits)."""
+    rng = np.random.default_rng(3)
+    n = 400
+    unit, week = rng.integers(0, 7, n), rng.integers(0, 5, n)
+    y, x = rng.normal(size=n), rng.normal(size=(n, 2))
+    c = rng.normal(size=(n, 1))
+    dummies = np.column_stack([unit == k for k in range(7)] + [week == k for k in range(1, 5)])
+    dense = partial_out(y, x, controls=np.column_stack([dummies, c]))
+    swept = partial_out(y, x, controls=c, fixed_effects=[unit, week])
+    assert dense[0].shape == (n,) and dense[1].shape == (n, 2)
+    for a, b in zip(dense, swept, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-9)
+    # residuals are orthogonal to what was partialled out, by hand
+    assert np.abs(dummies.T @ dense[0]).max() < 1e-9 and abs(float(c[:, 0] @ dense[0])) < 1e-9

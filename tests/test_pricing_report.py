@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from luckin_lab.paths import ROOT
-from luckin_lab.pricing.analysis import run_pricing
+from luckin_lab.pricing.analysis import PricingAnalysis
 from luckin_lab.pricing.load import GENERIC_TABLE
 from luckin_lab.reporting.params_models.price_elasticity import Params
 from luckin_lab.sources import open_store
@@ -41,7 +41,8 @@ def test_generic_panel_from_a_folder(tmp_path):
     folder = tmp_path / "panel"
     folder.mkdir()
     sim.frame.to_parquet(folder / "generic_price_demand.parquet", index=False)
-    a = run_pricing(Params(source=f"folder:{folder}", panel="generic", dml_folds=2))
+    a = PricingAnalysis(Params(panel="generic", dml_folds=2)).fit(open_store(f"folder:{folder}")) \
+        .decide()
     causal = a.results.causal()
     naive = a.results.causal("naive")
     for g, truth in sim.group_elasticity.items():

@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 
 from luckin_lab.synth.experiment import simulate_heterogeneous
-from luckin_lab.uplift import analysis, decision, effects
+from luckin_lab.uplift import decision, effects
+from luckin_lab.uplift.analysis import UpliftAnalysis, UpliftSettings
 from luckin_lab.uplift.data import from_generic
 from luckin_lab.uplift.learners import SampleSize, fit_uplift
+from luckin_lab.uplift.policy import TARGETED
 
-SETTINGS = analysis.Settings(learners=["SP", "T"], current_arm="control")
+SETTINGS = UpliftSettings(learners=["SP", "T"], current_arm="control")
 
 
 def test_learner_settings_scale_with_the_sample():
@@ -35,9 +37,9 @@ def test_learner_settings_scale_with_the_sample():
 
 def test_small_experiment_reports_the_average_effect_and_does_not_target():
     frame, tau = simulate_heterogeneous(600, effect=2.0, spread=1.0, seed=5)
-    a = analysis.run(from_generic(frame), SETTINGS)
+    a = UpliftAnalysis(SETTINGS).fit(from_generic(frame)).decide()
     assert not a.targeting.large_enough and not a.targeting.supported
-    d = decision.decide(a)
+    d = a.decision
     # the planted average effect (2.0, 7 SEs of noise) is clearly positive: treat everyone
     assert d.reason == "best arm" and d.recommended == "everyone treated"
     est = decision.measured(a, "everyone treated")
@@ -49,22 +51,22 @@ def test_small_experiment_reports_the_average_effect_and_does_not_target():
 
 def test_small_null_experiment_recommends_no_change():
     frame, _ = simulate_heterogeneous(600, effect=0.0, spread=0.0, seed=8)
-    d = decision.decide(analysis.run(from_generic(frame), SETTINGS))
+    d = UpliftAnalysis(SETTINGS).fit(from_generic(frame)).decide().decision
     assert d.reason == "no change" and d.recommended == "no treatment"
 
 
 def test_large_experiment_with_planted_heterogeneity_targets():
     frame, tau = simulate_heterogeneous(8_000, effect=0.0, spread=2.0, seed=11)
-    a = analysis.run(from_generic(frame), SETTINGS)
+    a = UpliftAnalysis(SETTINGS).fit(from_generic(frame)).decide()
     assert a.targeting.large_enough and a.targeting.supported
-    d = decision.decide(a)
+    d = a.decision
     assert d.reason == "targeting"
     # the held-out gain over treating no one covers the learned policy's TRUE gain on the
     # held-out units (planted effects, not an outcome draw)
     te = a.part == "test"
-    assign = a.policies[analysis.TARGETED]
+    assign = a.policies[TARGETED]
     true_gain = float(np.mean(np.where(assign[te] == 0, tau[te], 0.0)))
-    est = decision.measured(a, analysis.TARGETED)
+    est = decision.measured(a, TARGETED)
     assert est.low < true_gain < est.high
     assert true_gain > 0.8  # the oracle earns 1.0 per unit: the learned policy is close
     treated = assign == 0

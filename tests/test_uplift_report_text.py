@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from luckin_lab.synth.experiment import simulate_heterogeneous
-from luckin_lab.uplift import analysis, decision, report, summary, words
+from luckin_lab.uplift import decision, report, summary, words
+from luckin_lab.uplift.analysis import UpliftAnalysis, UpliftSettings
 from luckin_lab.uplift.data import from_generic
 from luckin_lab.uplift.words import Nouns
 
@@ -65,8 +66,8 @@ def cases():
                                               arm_labels={"treated": "a sales visit"},
                                               outcome="weekly sales", outcome_unit="usd",
                                               value="weekly sales", value_unit="usd"))
-        a = analysis.run(exp, analysis.Settings(learners=["T"], current_arm=today))
-        out[name] = (a, decision.decide(a))
+        a = UpliftAnalysis(UpliftSettings(learners=["T"], current_arm=today)).fit(exp).decide()
+        out[name] = (a, a.decision)
     return out
 
 
@@ -140,8 +141,8 @@ def test_the_decision_compares_every_option_with_todays_policy_not_with_none():
                                           value_unit="usd",
                                           arm_labels={"cheap": "a short visit",
                                                       "deep": "a long visit"}))
-    a = analysis.run(exp, analysis.Settings(learners=["T"], current_arm="deep"))
-    d = decision.decide(a)
+    a = UpliftAnalysis(UpliftSettings(learners=["T"], current_arm="deep")).fit(exp).decide()
+    d = a.decision
     means = frame.groupby("arm")["outcome"].mean()
     # the recommended change is the short visit, worth its mean minus today's (hand-computed)
     assert d.recommended == "everyone cheap" and d.reason == "best arm"

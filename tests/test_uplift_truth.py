@@ -13,17 +13,18 @@ import pytest
 
 from luckin_lab.paths import demo_store_dir
 from luckin_lab.sources import open_store
-from luckin_lab.uplift import analysis, decision, truth_eval
-from luckin_lab.uplift.analysis import NONE
+from luckin_lab.uplift import decision, truth_eval
+from luckin_lab.uplift.analysis import UpliftAnalysis, UpliftSettings
 from luckin_lab.uplift.data import from_campaign
+from luckin_lab.uplift.policy import NONE
 
 CAMPAIGN = "CMP-2025-12-WINBACK"
 
 
 def _run(uri: str):
-    a = analysis.run(from_campaign(open_store(uri), CAMPAIGN),
-                     analysis.Settings(learners=["SP"], current_arm="off30"))
-    return a, decision.decide(a), truth_eval.load_truth(uri, CAMPAIGN)
+    a = UpliftAnalysis(UpliftSettings(learners=["SP"], current_arm="off30")) \
+        .fit(from_campaign(open_store(uri), CAMPAIGN)).decide()
+    return a, a.decision, truth_eval.load_truth(uri, CAMPAIGN)
 
 
 def test_every_option_against_today_covers_the_planted_gain(small_store_uri):

@@ -12,11 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from pyfixest.core.demean import demean_within
 from scipy import stats
 
-from luckin_lab.pricing.panel import summed_meat
+from luckin_lab.pricing.panel import PanelError, summed_meat
 
 WEAK_IV_F = 10.0
+# fixed effects are partialled out to this tolerance, far below any standard error here (see
+# ppml.IWLS_TOL for why it is two orders tighter than the Poisson fit's own stop)
+DEMEAN_TOL = 1e-12
 
 
 @dataclass
@@ -42,15 +46,34 @@ class LinearFit:
         return bool(self.first_stage_f) and min(self.first_stage_f) < WEAK_IV_F
 
 
-def partial_out(x: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
-    """Residuals of each array after least squares on ``x`` (the absorbed controls)."""
-    stacked = np.column_stack([a.reshape(len(x), -1) for a in arrays])
-    beta, *_ = np.linalg.lstsq(x, stacked, rcond=None)
-    resid = stacked - x @ beta
+def partial_out(*arrays: np.ndarray, controls: np.ndarray | None = None,
+                fixed_effects: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    """Residuals of each array (n or n x k) after least squares on the controls and fixed
+    effects (Frisch-Waugh), one shape in, the same shape out.
+
+    ``fixed_effects`` (integer codes per row) are swept out by demeaning within their levels, as
+    many levels as the panel has and to ``DEMEAN_TOL``; the ``controls`` (a dense matrix,
+    demeaned the same way first) are then projected out by least squares.
+    """
+    blocks = [np.asarray(a, float).reshape(len(a), -1) for a in arrays]
+    ctrl = None if controls is None else np.asarray(controls, float).reshape(len(controls), -1)
+    if fixed_effects:
+        both = np.column_stack(blocks + ([ctrl] if ctrl is not None else []))
+        flist = np.column_stack(fixed_effects).astype(np.uint32)
+        both, ok, _ = demean_within(both, flist, None, tol=DEMEAN_TOL)
+        if not ok:
+            raise PanelError("partialling out the fixed effects did not converge")
+        k = sum(b.shape[1] for b in blocks)
+        stacked, ctrl = both[:, :k], (both[:, k:] if ctrl is not None else None)
+    else:
+        stacked = np.column_stack(blocks)
+    if ctrl is not None and ctrl.shape[1]:
+        beta, *_ = np.linalg.lstsq(ctrl, stacked, rcond=None)
+        stacked = stacked - ctrl @ beta
     out, i = [], 0
-    for a in arrays:
-        k = 1 if a.ndim == 1 else a.shape[1]
-        out.append(resid[:, i] if a.ndim == 1 else resid[:, i : i + k])
+    for a, b in zip(arrays, blocks, strict=True):
+        k = b.shape[1]
+        out.append(stacked[:, i] if np.ndim(a) == 1 else stacked[:, i : i + k])
         i += k
     return out
 
@@ -94,7 +117,7 @@ def tsls(
             f"{endog.shape[1]} endogenous regressors need at least as many instruments, "
             f"got {instruments.shape[1]}"
         )
-    yt, dt, zt = partial_out(controls, y, endog, instruments)
+    yt, dt, zt = partial_out(y, endog, instruments, controls=controls)
     rank = np.linalg.matrix_rank(controls)
     n = len(y)
     if np.linalg.matrix_rank(zt) < zt.shape[1]:

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from luckin_lab.pricing.analysis import PricingAnalysis, by_category
+from luckin_lab.pricing.analysis import PricePlan, by_category
 from luckin_lab.pricing.elasticities import CAUSAL
 from luckin_lab.pricing.panel import DESIGN_WORDS, PanelSpec, newey_west_lags
 from luckin_lab.pricing.recommend import cross_units_shift
@@ -19,7 +19,7 @@ GENERIC_ASSUMPTION = ("buyers respond to a lasting price change as they did to t
                       "movements in these data")
 
 
-def assumption(a: PricingAnalysis) -> str:
+def assumption(a: PricePlan) -> str:
     """What every projected probability rests on: the estimates come from temporary moves."""
     return DEMO_ASSUMPTION if a.words.demo else GENERIC_ASSUMPTION
 
@@ -37,7 +37,7 @@ def _day(d: pd.Timestamp) -> str:
     return f"{d.day} {d:%b %Y}"
 
 
-def test_span(a: PricingAnalysis) -> str:
+def test_span(a: PricePlan) -> str:
     """The estimation window's length and dates ('166 days, 1 Sep 2025 to 13 Feb 2026'): in the demo
     the days before the price test are left out, so this is the test's own span."""
     p = a.panel["period"]
@@ -53,7 +53,7 @@ def controls_phrase(controls: tuple[str, ...] | list[str]) -> str:
     return ", ".join(names) or "nothing else"
 
 
-def design_text(a: PricingAnalysis) -> str:
+def design_text(a: PricePlan) -> str:
     """Page one's sentence naming the design the data's shape allowed, and what it compares."""
     w, spec = a.words, a.spec
     n_units = int(a.panel.groupby("group")["unit"].nunique().max())
@@ -75,7 +75,7 @@ def design_text(a: PricingAnalysis) -> str:
             f"only from the price changes caused by {inst}; the intervals {errors}.")
 
 
-def elasticity_text(a: PricingAnalysis) -> str:
+def elasticity_text(a: PricePlan) -> str:
     """Each estimated group's causal elasticity with its interval, in the data's own nouns."""
     w = a.words
     causal = a.results.by_group[a.results.by_group["method"] == CAUSAL].dropna(subset=["elasticity"])
@@ -96,7 +96,7 @@ def _e(x: float) -> str:
     return f"{x:.2f}".replace("-", "−")
 
 
-def headline(a: PricingAnalysis) -> str:
+def headline(a: PricePlan) -> str:
     """The decision: which prices move, and revenue, units and margin together."""
     if a.recommendations is None:
         return elasticity_text(a) + " " + a.no_prices_reason
@@ -104,7 +104,7 @@ def headline(a: PricingAnalysis) -> str:
     recs = a.recommendations.sort_values("change", ascending=False)
     w = a.words
 
-    per_item = by_category(a.params)
+    per_item = by_category(a.settings)
 
     def moves(rows: pd.DataFrame) -> str:
         if per_item:  # a category's price is an average: say the share every item moves by
@@ -144,12 +144,12 @@ def headline(a: PricingAnalysis) -> str:
     )
 
 
-def uncertainty_rail_text(a: PricingAnalysis) -> str:
+def uncertainty_rail_text(a: PricePlan) -> str:
     """Page one: how the elasticity's uncertainty limits each move (so the largest moves are the surest)."""
     recs = a.recommendations
-    if recs is None or a.params.sure_z <= 0:
+    if recs is None or a.settings.sure_z <= 0:
         return ""
-    w, full = a.words, a.params.max_price_change
+    w, full = a.words, a.settings.max_price_change
     held = recs[recs["allowed_change"] < full - 1e-9].sort_values("allowed_change")
     rule = (f"**Where the evidence is weaker, prices move less.** A {w.product} may move the full "
             f"±{pct(full, 0)} only when its elasticity is clearly above or below −1 (demand clearly less or "
@@ -163,9 +163,9 @@ def uncertainty_rail_text(a: PricingAnalysis) -> str:
     return rule + f": {limits}."
 
 
-def guard_rails_text(a: PricingAnalysis) -> str:
+def guard_rails_text(a: PricePlan) -> str:
     """All the guard rails of the price moves in one sentence."""
-    p, w = a.params, a.words
+    p, w = a.settings, a.words
     steps = ("whole-percent steps (every item in a category by the same share)" if by_category(p) else
              "price endings " + ", ".join(f".{int(round(e * 100)):02d}" for e in p.price_endings))
     text = (f"Guard rails: at most ±{pct(p.max_price_change, 0)} from today's {w.list_price} (less where the "
@@ -189,7 +189,7 @@ def _trade_off(total: pd.Series, w) -> str:
     return ""
 
 
-def kpis(a: PricingAnalysis) -> dict[str, str]:
+def kpis(a: PricePlan) -> dict[str, str]:
     """Page one's tiles: revenue, units and margin side by side, or the elasticity alone."""
     if a.recommendations is None:
         causal = a.results.by_group[a.results.by_group["method"] == CAUSAL].dropna(subset=["elasticity"])
@@ -221,7 +221,7 @@ def _count(n: int, noun: str) -> str:
     return f"1 {noun}" if n == 1 else f"{n} {_plural(noun)}"
 
 
-def cross_effect_note(a: PricingAnalysis) -> str:
+def cross_effect_note(a: PricePlan) -> str:
     """Say what the projection includes of the cross-price effects, and their size."""
     cp = a.results.cross_price
     if cp.empty:
@@ -239,7 +239,7 @@ def cross_effect_note(a: PricingAnalysis) -> str:
             + "; the prices themselves were chosen without the cross effects.")
 
 
-def sensitivity_text(a: PricingAnalysis) -> str:
+def sensitivity_text(a: PricePlan) -> str:
     causal = a.results.by_group[a.results.by_group["method"] == CAUSAL].dropna(subset=["elasticity"])
     elastic = causal[causal["ci_high"] < -1]["group"].tolist()
     inelastic = causal[causal["ci_low"] > -1]["group"].tolist()
@@ -268,7 +268,7 @@ def sensitivity_text(a: PricingAnalysis) -> str:
     return " ".join(parts)
 
 
-def first_stage_text(a: PricingAnalysis) -> str:
+def first_stage_text(a: PricePlan) -> str:
     """The weakest first stage, for the own-price fits and (separately) the cross-price fits."""
     text = f"smallest first-stage F {f_stat_text(a.results.by_group.first_stage_f.min())} in the own-price fits"
     cp = a.results.cross_price
@@ -296,7 +296,7 @@ DEMO_METHOD = """* **The panel.** For every store, category, customer segment an
 * **Uncertainty.** Projections are recomputed for thousands of elasticities drawn from their confidence intervals; the tables show the median and the 90% range. Prices are chosen without the cross-price effects, but the projections also move each main category's units by the estimated cross-price effects of the other main categories' price changes (every estimate, drawn from its own confidence interval); cross effects of categories outside the cross-price matrix are not estimated."""
 
 
-def naive_text(a: PricingAnalysis) -> str:
+def naive_text(a: PricePlan) -> str:
     """Why the naive slope differs from the causal ones, in the data's words."""
     if a.words.demo:
         return DEMO_NAIVE
@@ -324,10 +324,10 @@ def _errors_words(spec: PanelSpec, period: str, n_periods: int) -> str:
     return "robust to unequal noise (heteroskedasticity-robust)"
 
 
-def price_rules_text(a: PricingAnalysis) -> str:
-    """The rules the recommender applied, as run (GuardRails in analysis.run_pricing): a category's
+def price_rules_text(a: PricePlan) -> str:
+    """The rules the recommender applied, as run (the GuardRails of PricingAnalysis.decide): a category's
     average price has no endings and no price order; protected segments link the choices."""
-    p, w = a.params, a.words
+    p, w = a.settings, a.words
     protect = a.segments is not None and bool(p.protect_segments)
     rules = [f"at most ±{pct(p.max_price_change, 0)} from today (less where the elasticity is unclear)",
              "inside the range the test actually tried"]
@@ -352,7 +352,7 @@ def price_rules_text(a: PricingAnalysis) -> str:
     return text
 
 
-def method_text(a: PricingAnalysis) -> str:
+def method_text(a: PricePlan) -> str:
     """'Method in plain words': the demo's price test, or the user's design in neutral words."""
     if a.words.demo:
         return DEMO_METHOD.replace("{TEST_SPAN}", test_span(a)).replace("{PRICE_RULES}", price_rules_text(a))
@@ -386,7 +386,7 @@ def method_text(a: PricingAnalysis) -> str:
     ])
 
 
-def glossary_terms(a: PricingAnalysis) -> list[str]:
+def glossary_terms(a: PricePlan) -> list[str]:
     """The method terms this run's report uses (unused ones stay out of its glossary)."""
     terms = ["Confidence interval", "Elasticity", "First-stage F", "Instrumental variable",
              "Poisson IV", "Two-stage least squares"]
@@ -399,7 +399,7 @@ def glossary_terms(a: PricingAnalysis) -> list[str]:
     return sorted(terms)
 
 
-def naive_vs_causal(a: PricingAnalysis) -> pd.DataFrame:
+def naive_vs_causal(a: PricePlan) -> pd.DataFrame:
     t = a.results.by_group.pivot(index="group", columns="method", values="elasticity")
     ci = a.results.by_group[a.results.by_group["method"] == CAUSAL].set_index("group")
     f = a.results.by_group[a.results.by_group["method"] == "2sls"].set_index("group")
@@ -418,13 +418,13 @@ def naive_vs_causal(a: PricingAnalysis) -> pd.DataFrame:
     return out.set_index(name).loc[order].reset_index()
 
 
-def recommendation_table(a: PricingAnalysis) -> pd.DataFrame:
+def recommendation_table(a: PricePlan) -> pd.DataFrame:
     """Page one's table: the price moves and their weekly effect (elasticities are in the evidence).
 
     A demo category's price is its average list price per item sold, and is labelled so.
     """
     r = a.recommendations.merge(a.projection, on="group")
-    today, after = (("Avg item price today", "Avg item price after") if by_category(a.params)
+    today, after = (("Avg item price today", "Avg item price after") if by_category(a.settings)
                     else ("Price today", "Recommended"))
     return pd.DataFrame({
         a.words.product.capitalize(): r["group"],
@@ -444,7 +444,7 @@ def pretty_segment(name: str) -> str:
     return str(name).replace("_", " ")
 
 
-def segment_table(a: PricingAnalysis) -> pd.DataFrame:
+def segment_table(a: PricePlan) -> pd.DataFrame:
     s = a.results.by_segment.sort_values("elasticity")
     return pd.DataFrame({
         "Segment": s["segment"].map(pretty_segment),
@@ -455,7 +455,7 @@ def segment_table(a: PricingAnalysis) -> pd.DataFrame:
     })
 
 
-def cross_price_table(a: PricingAnalysis) -> pd.DataFrame:
+def cross_price_table(a: PricePlan) -> pd.DataFrame:
     """Rows: whose units; columns: whose price; cells "estimate [95% CI]", * when CI excludes 0."""
     cp = a.results.cross_price
     cell = [f"{e:.2f}{'*' if s else ''} [{lo:.2f}, {hi:.2f}]"
@@ -467,7 +467,7 @@ def cross_price_table(a: PricingAnalysis) -> pd.DataFrame:
     return m.rename_axis("Units of").reset_index()
 
 
-def cross_price_text(a: PricingAnalysis) -> str:
+def cross_price_text(a: PricePlan) -> str:
     cp = a.results.cross_price
     off = cp[cp.demand_of != cp.price_of]
     neg = off[off.significant & (off.elasticity < 0)]
@@ -485,7 +485,7 @@ def cross_price_text(a: PricingAnalysis) -> str:
                    "estimated cross effect, significant or not, with its uncertainty.")
 
 
-def write_results(a: PricingAnalysis, results) -> None:
+def write_results(a: PricePlan, results) -> None:
     """Everything machine-readable: elasticity tables with CIs, recommendations, metrics.json."""
     results.table("elasticities", a.results.by_group)
     results.table("elasticities_by_segment", a.results.by_group_segment)
@@ -499,3 +499,34 @@ def write_results(a: PricingAnalysis, results) -> None:
         results.table("aov_path", a.aov)
     results.table("exclusions", a.store.exclusions_frame())
     results.metrics(a.metrics())
+
+
+def page_one_text(a: PricePlan) -> str:
+    """Page one below the tiles: the decision, the uncertainty rail, the design, and (with
+    prices) how the projection moves with the elasticities."""
+    parts = [headline(a), uncertainty_rail_text(a), design_text(a)]
+    if a.recommendations is not None:
+        parts.append(sensitivity_text(a))
+    return "\n\n".join(t for t in parts if t)
+
+
+def warnings_text(a: PricePlan) -> str:
+    """What to keep in mind under the menu: weak instruments, the guard rails, cross effects
+    ('' when there is nothing to say)."""
+    warn = []
+    if a.results.weak_instrument:
+        warn.append(f"**Weak instrument** (first-stage F < 10) for: "
+                    f"{', '.join(a.results.weak_instrument)}; their causal estimates are unreliable.")
+    if a.recommendations is not None:
+        warn += [guard_rails_text(a), cross_effect_note(a)]
+    return " ".join(warn)
+
+
+def not_drawn_text(a: PricePlan) -> str:
+    """The groups whose price is kept, left out of the demand curves ('' when all or none move)."""
+    if a.recommendations is None:
+        return ""
+    kept = a.recommendations.loc[a.recommendations["change"] == 0, "group"].tolist()
+    if not kept or len(kept) == len(a.recommendations):
+        return ""
+    return f"Not drawn (price kept, so nothing moves along the curve): {', '.join(kept)}."

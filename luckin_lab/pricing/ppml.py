@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyfixest as pf
-from pyfixest.core.demean import demean_within
 
 from luckin_lab.pricing.dml import DmlCell, DmlResult
+from luckin_lab.pricing.linear_iv import DEMEAN_TOL, partial_out
 from luckin_lab.pricing.panel import (
     PanelError,
     PanelSpec,
@@ -47,8 +47,7 @@ from luckin_lab.pricing.panel import (
 # error cannot keep the deviance moving above that. Looser (1e-8 for both, pyfixest's
 # defaults) moves standard errors by up to 7e-5 relative on the small demo store; with the LSMR
 # at 1e-10 under a 1e-12 stop, IRLS never converges there.
-IWLS_TOL = 1e-10
-DEMEAN_TOL = 1e-12
+IWLS_TOL = 1e-10  # DEMEAN_TOL (linear_iv) is the partialling out's
 DEMEANER = pf.LsmrDemeaner(fixef_atol=DEMEAN_TOL, fixef_btol=DEMEAN_TOL)
 
 
@@ -104,16 +103,6 @@ def ppml(y: np.ndarray, x: np.ndarray, fixed_effects: list[np.ndarray],
     # is the score, x_tilde * (y - mu), and their cross product the Hessian
     return PoissonFit(coef, m._Y_hat_response, keep, m._scores, m._hessian, cols,
                       bool(m.convergence))
-
-
-def partial_out(x: np.ndarray, fixed_effects: list[np.ndarray]) -> np.ndarray:
-    """Least-squares residuals of ``x`` (n or n x k) on the fixed-effect dummies (same solver)."""
-    x2 = np.asarray(x, float).reshape(len(x), -1)
-    flist = np.column_stack(fixed_effects).astype(np.uint32)
-    res, ok, _ = demean_within(x2, flist, None, tol=DEMEAN_TOL)
-    if not ok:
-        raise PanelError("partialling out the fixed effects did not converge")
-    return res.reshape(np.shape(x))
 
 
 # ---- the headline causal estimator: Poisson IV with fixed effects ----------------------------
@@ -195,11 +184,7 @@ def poisson_iv(df: pd.DataFrame, spec: PanelSpec, by: str | None = "segment") ->
     inf_b[fit.keep] = fit.influence()[:, : len(levels)]
     # first stage per level: least squares after the same fixed effects and the controls (which
     # move price too: leaving them in the residual would only add noise to pi)
-    res = partial_out(np.column_stack([d, w, ctrl]), fes)
-    dt, wt, ct = res[:, 0], res[:, 1], res[:, 2:]
-    if ct.shape[1]:
-        dt = dt - ct @ np.linalg.lstsq(ct, dt, rcond=None)[0]
-        wt = wt - ct @ np.linalg.lstsq(ct, wt, rcond=None)[0]
+    dt, wt = partial_out(d, w, controls=ctrl, fixed_effects=fes)
     labels = cluster_labels(df, spec)
     cluster = pd.factorize(labels, sort=True)[0]
     lags = error_lags(spec)

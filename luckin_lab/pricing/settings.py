@@ -10,6 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# the settings a decision may change (PricingAnalysis.decide): they bound the price moves and
+# never change an estimate
+GUARD_RAILS = ("max_price_change", "price_endings", "protect_segments", "max_segment_loss",
+               "keep_ladder", "sure_z", "min_weekly_gain")
+
 
 class PricingSettings(BaseModel):
     """Which panel to read, how to estimate, and the guard rails of the price moves."""

@@ -206,3 +206,13 @@ def from_params(store: DataStore, p: Any) -> ExperimentData:
                        window_days=p.window_days)
     exp.nouns = p.nouns(exp.frame["outcome"].to_numpy(float))
     return exp
+
+
+def data_window(store: DataStore, p: Any) -> tuple | str:
+    """The dates the report rests on (its provenance): for a campaign, the pre-campaign history
+    up to the end of the outcome window; a generic table carries no dates."""
+    if p.experiment_table:
+        return "no dates in the experiment table"
+    e = store.table("experiments")
+    end = store.execute(e.filter(e.experiment_id == p.campaign_id).end_time.max())
+    return store.execute(store.table("orders").order_time.min()), end

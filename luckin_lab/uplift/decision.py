@@ -14,15 +14,47 @@ largest measured gain among those clearly better than today; otherwise no change
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
 from luckin_lab.uplift import effects
-from luckin_lab.uplift.analysis import MIN_UNITS_PER_ARM, NONE, TARGETED, UpliftAnalysis
+from luckin_lab.uplift.policy import NONE, TARGETED
+
+if TYPE_CHECKING:  # the plan is built by the analysis, which calls recommend() on it
+    from luckin_lab.uplift.analysis import UpliftPlan
 
 Z95 = float(norm.ppf(0.975))  # the same z as certainty.Estimate.from_se: one interval
+# Below this many units in the smallest arm, a quarter held out for checking holds too few
+# per arm to tell who responds more from noise: the report gives the average effect only.
+# (At 500 per arm the held-out difference between two halves' effects has an SE of about
+# 0.25 outcome standard deviations, larger than any heterogeneity a real test shows.)
+MIN_UNITS_PER_ARM = 500
+
+
+@dataclass
+class TargetingCheck:
+    """Can this experiment support a targeted policy? Size first, then held-out evidence."""
+
+    min_arm_units: int
+    smallest_arm: str
+    best_blanket: str  # policy key: the best single policy for everyone (by the experiment)
+    gain_over_best_blanket: float  # held-out, per unit
+    gain_over_best_blanket_se: float
+
+    @property
+    def large_enough(self) -> bool:
+        return self.min_arm_units >= MIN_UNITS_PER_ARM
+
+    @property
+    def beats_best_blanket(self) -> bool:
+        return self.gain_over_best_blanket - 1.96 * self.gain_over_best_blanket_se > 0
+
+    @property
+    def supported(self) -> bool:
+        return self.large_enough and self.beats_best_blanket
 
 
 @dataclass
@@ -59,13 +91,13 @@ def _arm_of(key: str) -> str | None:
     return key.removeprefix("everyone ") if key.startswith("everyone ") else None
 
 
-def _value_effect(a: UpliftAnalysis, arm: str) -> Measured:
+def _value_effect(a: UpliftPlan, arm: str) -> Measured:
     e = a.arm_effects
     r = e[(e["outcome"] == a.data.value) & (e["arm"] == arm)].iloc[0]
     return Measured(float(r["effect"]), float(r["se"]), "experiment")
 
 
-def _blanket_gap(a: UpliftAnalysis, arm: str, ref: str) -> Measured:
+def _blanket_gap(a: UpliftPlan, arm: str, ref: str) -> Measured:
     """Everyone ``arm`` minus everyone ``ref`` (either may be control): one robust regression."""
     if arm == ref:
         return Measured(0.0, 0.0, "experiment")
@@ -74,7 +106,7 @@ def _blanket_gap(a: UpliftAnalysis, arm: str, ref: str) -> Measured:
     return Measured(float(r["effect"]), float(r["se"]), "experiment")
 
 
-def measured(a: UpliftAnalysis, key: str) -> Measured:
+def measured(a: UpliftPlan, key: str) -> Measured:
     """Gain of a policy over no treatment, per unit: the experiment for single-arm policies."""
     if key == NONE:
         return Measured(0.0, 0.0, "experiment")
@@ -85,7 +117,7 @@ def measured(a: UpliftAnalysis, key: str) -> Measured:
     return Measured(float(r["heldout_gain_vs_none"]), float(r["heldout_gain_vs_none_se"]), "held-out")
 
 
-def against_today(a: UpliftAnalysis, key: str) -> Measured:
+def against_today(a: UpliftPlan, key: str) -> Measured:
     """Gain of a policy over today's policy, per unit: the arm contrast of the randomized test
     for single-arm policies (all units), the held-out quarter for a targeted one."""
     arm = _arm_of(key)
@@ -96,26 +128,26 @@ def against_today(a: UpliftAnalysis, key: str) -> Measured:
                     "held-out")
 
 
-def between(a: UpliftAnalysis, key: str, ref: str) -> Measured:
+def between(a: UpliftPlan, key: str, ref: str) -> Measured:
     """Single-arm policy ``key`` minus single-arm policy ``ref``, per unit (randomized test)."""
     if _arm_of(key) is None and key != NONE or _arm_of(ref) is None and ref != NONE:
         raise ValueError(f"both policies must give everyone one arm: {key!r}, {ref!r}")
     return _blanket_gap(a, _arm_of(key) or a.data.control, _arm_of(ref) or a.data.control)
 
 
-def scale(a: UpliftAnalysis) -> float:
+def scale(a: UpliftPlan) -> float:
     """Per-unit figures times units (times windows per month when the window is known)."""
     n = len(a.data.frame)
     return n * a.months_factor if a.data.window_days else float(n)
 
 
-def page_factor(a: UpliftAnalysis) -> float:
+def page_factor(a: UpliftPlan) -> float:
     """Per-unit figure -> the report's one unit: a month's total over all units when the
     outcome window is known, else per unit (1)."""
     return scale(a) if a.data.window_days else 1.0
 
 
-def policy_frame(a: UpliftAnalysis) -> pd.DataFrame:
+def policy_frame(a: UpliftPlan) -> pd.DataFrame:
     """Every policy with its measured gain over today's policy and over no treatment, and the
     model's expectation of each (shown, never used). Per unit, and ``page_*`` in the report's
     one unit (:func:`page_factor`): the figures page one and the tables print."""
@@ -151,7 +183,7 @@ def clearly_better(m: Measured, compared: int) -> bool:
     return m.value - float(norm.ppf(1 - 0.05 / (2 * max(compared, 1)))) * m.se > 0
 
 
-def decide(a: UpliftAnalysis) -> Decision:
+def recommend(a: UpliftPlan) -> Decision:
     """The change from today's policy the evidence supports, and its measured gain."""
     frame = policy_frame(a)
     today = a.today_policy
@@ -174,7 +206,7 @@ def decide(a: UpliftAnalysis) -> Decision:
                     between(a, rec, runner) if runner else None, len(compared))
 
 
-def why_not_targeted(a: UpliftAnalysis) -> str | None:
+def why_not_targeted(a: UpliftPlan) -> str | None:
     """Plain reason the report does not target, or None when targeting is supported."""
     tg, nn = a.targeting, a.data.nouns
     if tg is None or tg.supported:
@@ -192,6 +224,6 @@ def why_not_targeted(a: UpliftAnalysis) -> str | None:
             f"{nn.units} the models never saw, so the report treats every {nn.unit} alike.")
 
 
-def users_assignment(a: UpliftAnalysis, d: Decision) -> np.ndarray:
+def users_assignment(a: UpliftPlan, d: Decision) -> np.ndarray:
     """The recommended policy per unit (-1 = nothing, k = arms[k]): the targeting list."""
     return a.policies[d.recommended]

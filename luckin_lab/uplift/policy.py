@@ -18,6 +18,13 @@ import pandas as pd
 from ortools.linear_solver.python import model_builder as mb
 
 NO_OFFER = -1
+# policy keys: what each unit gets under the policies the report compares
+NONE, GREEDY, TARGETED = "no treatment", "best arm per unit", "targeted within budget"
+
+
+def blanket_name(arm: str) -> str:
+    """Key of the policy that gives every unit ``arm``."""
+    return f"everyone {arm}"
 
 
 @dataclass

@@ -12,11 +12,14 @@ from luckin_lab.reporting.charts import axis_formatter
 from luckin_lab.reporting.headline import write_headline
 from luckin_lab.uplift import decision, summary
 from luckin_lab.uplift import words as w
-from luckin_lab.uplift.analysis import MIN_UNITS_PER_ARM, NONE, TARGETED, UpliftAnalysis
+from luckin_lab.uplift.analysis import UpliftPlan
+from luckin_lab.uplift.decision import MIN_UNITS_PER_ARM
+from luckin_lab.uplift.policy import NONE, TARGETED
 
 
-def offer_mix(a: UpliftAnalysis, d: decision.Decision, by: str | None = None) -> pd.DataFrame:
-    """How many units get each arm under the recommended policy (optionally by a covariate)."""
+def offer_mix(a: UpliftPlan, d: decision.Decision, by: str | None = "segment") -> pd.DataFrame:
+    """How many units get each arm under the recommended policy, by a covariate when the
+    experiment has it (default: the CDP segment)."""
     nn = a.data.nouns
     names = np.array([nn.control, *(nn.arm(x) for x in a.data.arms)])
     df = pd.DataFrame({nn.treatment: names[decision.users_assignment(a, d) + 1]})
@@ -28,7 +31,7 @@ def offer_mix(a: UpliftAnalysis, d: decision.Decision, by: str | None = None) ->
         .rename_axis(nn.treatment).reset_index(name=nn.units)
 
 
-def write_results(a: UpliftAnalysis, d: decision.Decision, results: nb.Results) -> dict:
+def write_results(a: UpliftPlan, d: decision.Decision, results: nb.Results) -> dict:
     """All machine-readable outputs of a run; returns the metrics written."""
     from luckin_lab.uplift.policy import targeting_list
 
@@ -48,58 +51,12 @@ def write_results(a: UpliftAnalysis, d: decision.Decision, results: nb.Results) 
     return metrics
 
 
-def shown_arm(a: UpliftAnalysis) -> str:
-    """The arm the model charts show: today's arm, or the deepest when today is control."""
-    return a.current_arm if a.current_arm in a.data.arms else a.data.arms[-1]
-
-
-def qini_figure(a: UpliftAnalysis, arm: str | None = None) -> Figure:
-    """Held-out Qini curves of every model for one arm, with the random line."""
-    arm = arm or shown_arm(a)
-    nn = a.data.nouns
-    c = a.qini_curves[a.qini_curves["arm"] == arm]
-    share = nn.outcome_unit == "share"
-    k = 100 if share else 1
-    fig, ax = plt.subplots()
-    for name, g in c.groupby("learner", sort=False):
-        ax.plot(g["fraction"] * 100, g["qini"] * k, lw=2.2 if name == a.chosen else 1.2,
-                label=f"{name}{' (chosen)' if name == a.chosen else ''}")
-    g0 = c[c["learner"] == a.chosen]
-    ax.plot(g0["fraction"] * 100, g0["random"] * k, ls="--", color=nb.NEUTRAL, label="random")
-    ax.set_title(f"Qini curves, {nn.arm(arm)} against {nn.control} (held-out {nn.units})")
-    ax.set_xlabel(f"{nn.units} treated, ranked by predicted effect (%)")
-    ax.set_ylabel(f"extra responders per 100 {nn.units}" if share
-                  else f"extra {nn.outcome} per {nn.unit}")
-    ax.legend(ncol=3, loc="upper left", bbox_to_anchor=(0, -0.15), frameon=False)
-    return fig
-
-
-def decile_figure(a: UpliftAnalysis, arm: str | None = None) -> Figure:
-    """Predicted vs observed effect by decile of predicted effect (held-out units)."""
-    arm = arm or shown_arm(a)
-    nn = a.data.nouns
-    share = nn.outcome_unit == "share"
-    k = 100 if share else 1
-    d = a.deciles[a.deciles["arm"] == arm]
-    fig, ax = plt.subplots()
-    x = d["decile"].to_numpy()
-    ax.bar(x - 0.2, d["observed_uplift"] * k, width=0.4, label="observed", color=nb.ACCENT)
-    ax.bar(x + 0.2, d["predicted_uplift"] * k, width=0.4, label="predicted", color=nb.PALETTE[1])
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(x)
-    ax.set_title(f"Effect on {nn.outcome_phrase} by decile of predicted effect, {nn.arm(arm)}")
-    ax.set_xlabel("decile of predicted effect (1 = most responsive)")
-    ax.set_ylabel("effect (percentage points)" if share else f"effect ({nn.outcome})")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    return fig
-
-
-def has_frontier(a: UpliftAnalysis) -> bool:
+def has_frontier(a: UpliftPlan) -> bool:
     """A budget frontier means something only when offers cost money and the window is known."""
     return bool(a.data.window_days) and bool(a.offers.cost.sum() > 0)
 
 
-def frontier_figure(a: UpliftAnalysis, d: decision.Decision) -> Figure:
+def frontier_figure(a: UpliftPlan, d: decision.Decision) -> Figure:
     """Measured (held-out) value per month of the best allocation at each monthly budget."""
     f, m, nn = a.frontier, a.months_factor, a.data.nouns
     fig, ax = plt.subplots()
@@ -152,7 +109,7 @@ def words(name: object) -> str:
     return FEATURE_WORDS.get(str(name), str(name).replace("_", " "))
 
 
-def window_label(a: UpliftAnalysis) -> str:
+def window_label(a: UpliftPlan) -> str:
     """The unit of per-campaign figures, e.g. 'per 14-day window'."""
     return f"per {a.data.window_days}-day window" if a.data.window_days else "per campaign"
 
@@ -164,7 +121,7 @@ def p_text(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def feature_sentence(a: UpliftAnalysis) -> str:
+def feature_sentence(a: UpliftPlan) -> str:
     """What the models learn from, built from the covariates actually used in this run."""
     cov = a.data.covariates
     if not cov:
@@ -174,13 +131,30 @@ def feature_sentence(a: UpliftAnalysis) -> str:
     return f"They use the {len(cov)} pre-experiment covariates of the data: {listed}."
 
 
-def imbalanced(a: UpliftAnalysis) -> pd.DataFrame:
+def imbalanced(a: UpliftPlan) -> pd.DataFrame:
     """Covariates whose arms differ (the randomization check failed for them)."""
     b = a.balance
     return b[~b["balanced"].astype(bool)] if len(b) else b
 
 
-def balance_sentence(a: UpliftAnalysis) -> str:
+def randomization_check_text(a: UpliftPlan) -> str:
+    """The randomization check in the evidence section: how many covariates are balanced."""
+    bad = imbalanced(a)
+    return (f"**Randomization check.** {len(a.balance) - len(bad)} of {len(a.balance)} "
+            "pre-experiment covariates are balanced across arms (largest standardized difference "
+            "< 0.1)"
+            + (f"; not balanced: {', '.join(words(c) for c in bad['covariate'])} (table below)."
+               if len(bad) else ".") + " The full check is in the appendix.")
+
+
+def units_text(a: UpliftPlan) -> str:
+    """Units analysed, in total and per arm (data quality)."""
+    counts, nn = a.data.frame["arm"].value_counts(), a.data.nouns
+    return (f"{nn.units.capitalize()} analysed: {len(a.data.frame):,} ("
+            + ", ".join(f"{arm_name(a, k)}: {counts[k]:,}" for k in a.data.all_arms) + ").")
+
+
+def balance_sentence(a: UpliftPlan) -> str:
     """One sentence for the summary: is the randomization check clean?"""
     bad = imbalanced(a)
     if not len(bad):
@@ -192,7 +166,7 @@ def balance_sentence(a: UpliftAnalysis) -> str:
             "were assigned before trusting the effects.")
 
 
-def balance_table(a: UpliftAnalysis, only_imbalanced: bool = False) -> pd.DataFrame:
+def balance_table(a: UpliftPlan, only_imbalanced: bool = False) -> pd.DataFrame:
     b = imbalanced(a) if only_imbalanced else a.balance
     return pd.DataFrame({
         "covariate": [words(c) for c in b["covariate"]],
@@ -203,7 +177,7 @@ def balance_table(a: UpliftAnalysis, only_imbalanced: bool = False) -> pd.DataFr
     })
 
 
-def effects_intro(a: UpliftAnalysis) -> str:
+def effects_intro(a: UpliftPlan) -> str:
     """Heading and unit note of the evidence's first section, in the run's own words."""
     nn = a.data.nouns
     money = (f"Money is per month for all {nn.units} had every {nn.unit} got that arm"
@@ -214,13 +188,13 @@ def effects_intro(a: UpliftAnalysis) -> str:
             "percent and their differences in percentage points.")
 
 
-def money_factor(a: UpliftAnalysis) -> float:
+def money_factor(a: UpliftPlan) -> float:
     """Per-unit money -> the page's unit: a month's total over all units when the window is
     known (one unit everywhere in the report), else 1 (per unit)."""
     return float(len(a.data.frame) * a.months_factor) if a.data.window_days else 1.0
 
 
-def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
+def arm_effects_table(a: UpliftPlan) -> pd.DataFrame:
     """Effects per arm and outcome, each in its own unit: shares in %, money per month for
     all units had every unit got that arm (per unit when the window is unknown)."""
     e, d, nn = a.arm_effects, a.data, a.data.nouns
@@ -243,12 +217,12 @@ def arm_effects_table(a: UpliftAnalysis) -> pd.DataFrame:
     })
 
 
-def _interval(a: UpliftAnalysis, lo: float, hi: float) -> str:
+def _interval(a: UpliftPlan, lo: float, hi: float) -> str:
     """'-$205.8K to $2.6K': both ends in one unit."""
     return f"{summary.value_text(a, lo, like=hi)} to {summary.value_text(a, hi, like=lo)}"
 
 
-def policy_table(a: UpliftAnalysis, d: decision.Decision) -> pd.DataFrame:
+def policy_table(a: UpliftPlan, d: decision.Decision) -> pd.DataFrame:
     """The decision frame as readers see it: measured gains against today's policy (used),
     against no treatment, and the model's expectation against today (not used)."""
     f, per, nn = summary.total_factor(a, d), summary.per_period(a), a.data.nouns
@@ -279,12 +253,12 @@ def policy_table(a: UpliftAnalysis, d: decision.Decision) -> pd.DataFrame:
     })
 
 
-def arm_name(a: UpliftAnalysis, arm: str) -> str:
+def arm_name(a: UpliftPlan, arm: str) -> str:
     """Reader's name of any arm, control included."""
     return a.data.nouns.control if arm == a.data.control else a.data.nouns.arm(arm)
 
 
-def model_table(a: UpliftAnalysis) -> pd.DataFrame:
+def model_table(a: UpliftPlan) -> pd.DataFrame:
     """Each uplift model's held-out policy value (in the page's unit) and ranking scores."""
     q = a.model_scores.groupby("learner")[["qini", "auuc", "auuc_random"]].mean().reset_index()
     t = a.model_choice.merge(q, on="learner")
@@ -311,7 +285,7 @@ GLOSSARY_TERMS = ["Randomized test", "Average effect", "Percentage point", "Conf
                   "Inverse-propensity weighting", "Qini curve", "AUUC"]
 
 
-def method_text(a: UpliftAnalysis) -> str:
+def method_text(a: UpliftPlan) -> str:
     """'Method in plain words', with the run's own nouns."""
     nn = a.data.nouns
     return f"""## Method in plain words

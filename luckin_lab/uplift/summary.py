@@ -15,7 +15,7 @@ from luckin_lab.reporting import certainty
 from luckin_lab.reporting.certainty import Estimate
 from luckin_lab.reporting.headline import Headline
 from luckin_lab.uplift import words as w
-from luckin_lab.uplift.analysis import NONE, TARGETED, UpliftAnalysis
+from luckin_lab.uplift.analysis import UpliftPlan
 from luckin_lab.uplift.decision import (
     Decision,
     Measured,
@@ -23,33 +23,34 @@ from luckin_lab.uplift.decision import (
     page_factor,
     why_not_targeted,
 )
+from luckin_lab.uplift.policy import NONE, TARGETED
 
 
 def estimate(m: Measured, factor: float = 1.0) -> Estimate:
     return Estimate.from_se(m.value, m.se).scaled(factor)
 
 
-def per_period(a: UpliftAnalysis) -> str:
+def per_period(a: UpliftPlan) -> str:
     """'per month' when the window is known, else 'per <unit>' (figures are per unit then)."""
     return "per month" if a.data.window_days else f"per {a.data.nouns.unit}"
 
 
-def total_factor(a: UpliftAnalysis, d: Decision) -> float:
+def total_factor(a: UpliftPlan, d: Decision) -> float:
     """Per-unit figure -> the page's unit (a month's total, or one unit)."""
     return page_factor(a)
 
 
-def value_text(a: UpliftAnalysis, x: float, like: float | None = None, signed: bool = False) -> str:
+def value_text(a: UpliftPlan, x: float, like: float | None = None, signed: bool = False) -> str:
     return w.diff(x, a.data.nouns.value_unit, like=like, signed=signed)
 
 
-def fmt_value(a: UpliftAnalysis, *figures: float, signed: bool = False):
+def fmt_value(a: UpliftPlan, *figures: float, signed: bool = False):
     """Formatter for the page's value unit; ``figures`` printed together share one scale."""
     ref = max((abs(x) for x in figures if x == x), default=None)
     return lambda x: value_text(a, x, like=ref, signed=signed)
 
 
-def policy_label(a: UpliftAnalysis, key: str) -> str:
+def policy_label(a: UpliftPlan, key: str) -> str:
     """Plain name of a policy: 'no coupon for anyone', '30 % off for every user'."""
     nn = a.data.nouns
     if key == NONE:
@@ -65,7 +66,7 @@ def _p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def effect_lines(a: UpliftAnalysis) -> list[str]:
+def effect_lines(a: UpliftPlan) -> list[str]:
     """One line per arm: its randomized effect on each outcome, interval, p-value, in words.
 
     Money with a known window reads as a month's total if every unit got the arm (the
@@ -95,7 +96,7 @@ def effect_lines(a: UpliftAnalysis) -> list[str]:
     return lines
 
 
-def options(a: UpliftAnalysis, d: Decision) -> pd.DataFrame:
+def options(a: UpliftPlan, d: Decision) -> pd.DataFrame:
     """Every change from today's policy page one weighs: the single-arm policies (randomized
     test, all units) and, when the experiment is large enough to try it, targeting within
     the budget (held-out units). Rows of ``d.frame``, the recommended one first."""
@@ -119,7 +120,7 @@ def _verdict(m: Measured, compared: int) -> str:
     return "not clearly different"
 
 
-def options_table(a: UpliftAnalysis, d: Decision) -> pd.DataFrame:
+def options_table(a: UpliftPlan, d: Decision) -> pd.DataFrame:
     """Page one's table: each option against today's policy, in the page's unit, with its
     interval: the ``page_*`` columns of the decision frame, as results/ holds them."""
     t, per = options(a, d), per_period(a)
@@ -141,7 +142,7 @@ def options_table(a: UpliftAnalysis, d: Decision) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def lead_candidates(a: UpliftAnalysis, d: Decision) -> dict[str, Estimate]:
+def lead_candidates(a: UpliftPlan, d: Decision) -> dict[str, Estimate]:
     """Figures page one may lead with, in the page's unit: changes against today's policy."""
     nn, f, per = a.data.nouns, total_factor(a, d), per_period(a)
     out = {}
@@ -151,7 +152,7 @@ def lead_candidates(a: UpliftAnalysis, d: Decision) -> dict[str, Estimate]:
     return out
 
 
-def tiles(a: UpliftAnalysis, d: Decision) -> dict[str, str]:
+def tiles(a: UpliftPlan, d: Decision) -> dict[str, str]:
     """KPI tiles: the recommended change's gain against today only if significant, the
     recommendation, the size of the test."""
     cand = lead_candidates(a, d)
@@ -174,7 +175,7 @@ def tiles(a: UpliftAnalysis, d: Decision) -> dict[str, str]:
     return out
 
 
-def _runner_up_text(a: UpliftAnalysis, d: Decision) -> str:
+def _runner_up_text(a: UpliftPlan, d: Decision) -> str:
     """When a second option also beats today: how sure we are that the pick is the better one."""
     if d.runner_up is None or d.gain_vs_runner_up is None:
         return ""
@@ -186,7 +187,7 @@ def _runner_up_text(a: UpliftAnalysis, d: Decision) -> str:
             f"{per_period(a)}: {sure}.")
 
 
-def what_to_do(a: UpliftAnalysis, d: Decision) -> str:
+def what_to_do(a: UpliftPlan, d: Decision) -> str:
     """The instruction against today's policy, as strong as the measured evidence."""
     nn, f = a.data.nouns, total_factor(a, d)
     gain = estimate(d.gain_vs_today, f)
@@ -228,7 +229,7 @@ def _arm(key: str) -> str:
     return key.removeprefix("everyone ")
 
 
-def disagreement(a: UpliftAnalysis, d: Decision) -> str | None:
+def disagreement(a: UpliftPlan, d: Decision) -> str | None:
     """Model versus experiment on the figures page one rests on: the recommended change
     against today, and today's policy against no treatment. Trust the experiment."""
     f, per, nn = total_factor(a, d), per_period(a), a.data.nouns
@@ -254,12 +255,12 @@ def disagreement(a: UpliftAnalysis, d: Decision) -> str | None:
     return f"**Model and experiment disagree.** {' '.join(out)}" if out else None
 
 
-def targeting_note(a: UpliftAnalysis) -> str | None:
+def targeting_note(a: UpliftPlan) -> str | None:
     why = why_not_targeted(a)
     return f"**Why every {a.data.nouns.unit} is treated alike.** {why}" if why else None
 
 
-def headline(a: UpliftAnalysis, d: Decision) -> dict:
+def headline(a: UpliftPlan, d: Decision) -> dict:
     """metrics.json: the page-one figures, in the page's unit, and the effect per arm."""
     f = total_factor(a, d)
     gain = estimate(d.gain_vs_today, f)
@@ -304,7 +305,7 @@ def headline(a: UpliftAnalysis, d: Decision) -> dict:
     }
 
 
-def brief_headline(a: UpliftAnalysis, d: Decision) -> Headline:
+def brief_headline(a: UpliftPlan, d: Decision) -> Headline:
     """The brief's headline block: the change against today's policy and its measured gain.
 
     With no change supported, the figure is the best alternative's gain over today (not
@@ -329,7 +330,7 @@ def brief_headline(a: UpliftAnalysis, d: Decision) -> Headline:
                     unit, nn.value == "profit", for_whom=who, follow_up_days=30)
 
 
-def test_sentence(a: UpliftAnalysis) -> str:
+def test_sentence(a: UpliftPlan) -> str:
     """What was tested, in one line: arms, units, window."""
     d, nn = a.data, a.data.nouns
     arms = [nn.arm(x) for x in d.arms]
@@ -340,7 +341,7 @@ def test_sentence(a: UpliftAnalysis) -> str:
             f"{listed} or {nn.control}{window}.")
 
 
-def assumption_note(a: UpliftAnalysis) -> str:
+def assumption_note(a: UpliftPlan) -> str:
     d = a.data
     if not d.window_days:
         return (f"*Figures are per {d.nouns.unit} over the experiment's outcome window; tables "

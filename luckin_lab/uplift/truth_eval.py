@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from luckin_lab.uplift import evaluation, policy
-from luckin_lab.uplift.analysis import UpliftAnalysis
+from luckin_lab.uplift.analysis import UpliftPlan
 
 
 def truth_file(source_uri: str) -> Path | None:
@@ -39,7 +39,7 @@ def load_truth(source_uri: str, campaign_id: str) -> pd.DataFrame | None:
     return t.rename(columns={"user_id": "unit_id"})
 
 
-def true_matrices(a: UpliftAnalysis, truth: pd.DataFrame) -> dict[str, np.ndarray]:
+def true_matrices(a: UpliftPlan, truth: pd.DataFrame) -> dict[str, np.ndarray]:
     """True (n, K) uplift in purchase probability and in margin, aligned to the analysis units."""
     t = truth.set_index("unit_id").reindex(a.data.frame["unit_id"])
     if t.isna().all(axis=1).any():
@@ -80,7 +80,7 @@ def qini_share_interval(score: np.ndarray, true_uplift: np.ndarray, y: np.ndarra
     return float(np.percentile(shares, 5)), float(np.percentile(shares, 95))
 
 
-def feature_ceiling(a: UpliftAnalysis, tm: dict[str, np.ndarray]) -> pd.DataFrame:
+def feature_ceiling(a: UpliftPlan, tm: dict[str, np.ndarray]) -> pd.DataFrame:
     """The best ranking any model of the report's features can reach, per arm.
 
     A gradient-boosted model is fitted to the planted uplift itself (noise-free labels, far
@@ -113,7 +113,7 @@ def feature_ceiling(a: UpliftAnalysis, tm: dict[str, np.ndarray]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def evaluate(a: UpliftAnalysis, truth: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def evaluate(a: UpliftPlan, truth: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Estimates against planted truth: ATE coverage, uplift correlation, Qini vs oracle (and vs
     the best ranking the features allow), policy values."""
     tm = true_matrices(a, truth)
@@ -166,7 +166,7 @@ def evaluate(a: UpliftAnalysis, truth: pd.DataFrame) -> dict[str, pd.DataFrame]:
             "feature_ceiling": feature_ceiling(a, tm)}
 
 
-def true_gain_vs_today(a: UpliftAnalysis, truth: pd.DataFrame, key: str) -> float:
+def true_gain_vs_today(a: UpliftPlan, truth: pd.DataFrame, key: str) -> float:
     """Planted gain per unit of policy ``key`` over today's policy, over all the units.
 
     The value every unit would bring under each policy, from the planted per-unit truth: what

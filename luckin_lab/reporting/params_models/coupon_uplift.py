@@ -1,4 +1,8 @@
-"""Parameters of the coupon uplift report (notebooks/coupon_uplift.ipynb)."""
+"""Parameters of the coupon uplift report (notebooks/coupon_uplift.ipynb).
+
+The analysis settings are defined once, in :class:`luckin_lab.uplift.analysis.UpliftSettings`;
+the report adds which experiment to read and the reader's words for it.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ import numpy as np
 from pydantic import Field
 
 from luckin_lab.reporting.params import ReportParams
+from luckin_lab.uplift.analysis import UpliftSettings
 from luckin_lab.uplift.words import Nouns, detect_unit
 
 
-class Params(ReportParams):
+class Params(ReportParams, UpliftSettings):
     campaign_id: str = Field("CMP-2025-12-WINBACK",
                              description="randomized coupon campaign (experiment_id) in the store")
     experiment_table: str = Field(
@@ -22,8 +27,6 @@ class Params(ReportParams):
     cost_column: str = Field("", description="generic: observed cost column ('' = none)")
     window_days: int | None = Field(
         None, ge=1, description="generic: outcome window in days; given, money is per month")
-    current_arm: str = Field("", description="today's policy: an arm everyone gets, or the "
-                             "control arm ('' = the deepest arm for a campaign, control otherwise)")
     unit_noun: str = Field("unit", description="generic: what one row is ('man', 'customer')")
     unit_plural: str = Field("", description="generic: plural of unit_noun ('' = add 's')")
     treatment_noun: str = Field("treatment", description="generic: what an arm gives")
@@ -39,13 +42,6 @@ class Params(ReportParams):
     value_unit: Literal["", "share", "count", "usd"] = Field(
         "", description="generic: '' = usd when a value column is named, else the outcome's")
     cost_label: str = Field("cost", description="generic: the cost column in words")
-    monthly_budget: float | None = Field(
-        None, ge=0, description="monthly discount budget, USD (None = half of today's spend)")
-    arm_costs: dict[str, float] = Field(default_factory=dict,
-                                        description="extra fixed cost per treated unit, by arm")
-    learners: list[str] = Field(default_factory=lambda: ["SP", "S", "T", "X", "DR", "URF"])
-    seed: int = 7
-    n_jobs: int = Field(2, ge=1)
 
     def not_applicable(self) -> set[str]:
         generic = {"control_arm", "value_column", "cost_column", "window_days", "unit_noun",
@@ -64,6 +60,3 @@ class Params(ReportParams):
                      outcome_unit=unit, value=self.value_label or self.outcome_label,
                      value_unit=value_unit, cost=self.cost_label)
 
-    def today_arm(self) -> str:
-        """Today's policy: the parameter, else control for a generic experiment."""
-        return self.current_arm or (self.control_arm if self.experiment_table else "")

@@ -1,4 +1,9 @@
-"""The report's charts (house style from ``nb.setup()``): each returns its figure."""
+"""The pricing analysis' own figures, drawn by its methods (each returns its figure).
+
+Colours are named by their place in the house colour cycle ("C0", ...), which
+``reporting.nb.setup()`` sets: the analysis draws, the report layer styles, and nothing here
+imports the report layer.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,9 @@ import pandas as pd
 
 from luckin_lab.pricing.economics import BENCHMARK_AOV
 from luckin_lab.pricing.words import Words
-from luckin_lab.reporting.nb import BAD, NEUTRAL, PALETTE
 
+PALETTE = ["C0", "C1", "C2", "C3", "C4", "C5"]  # house cycle: blue, orange, teal, purple, red, grey
+BAD, NEUTRAL = PALETTE[4], PALETTE[5]
 _COLORS = {"naive": NEUTRAL, "2sls": PALETTE[1], "dml": PALETTE[2], "poisson": PALETTE[0]}
 
 
