@@ -222,13 +222,15 @@ class DeviceAnalysis(_FailureModels):
         s = _with_policy(self.settings, DeviceSettings, policy, DEVICE_POLICY)
         inp, v = self.plan_inputs, s.visits_per_technician_day
         slots, options = store_slots(inp, s.visit_hours), availability_options(inp)
-        plans = {k: week_schedule(inp, k * v, slots, options=options)
-                 for k in range(max(s.max_technicians, s.technicians) + 1)}
+        crews = range(max(s.max_technicians, s.technicians) + 1)
+        orders: dict[int, list[int]] = {k: [] for k in crews}
+        plans = {k: week_schedule(inp, k * v, slots, orders[k], options) for k in crews}
         crew = project_crews(self.long_inputs, list(plans), v, s.technician_day_cost_usd, week_plans=plans,
                              plan_days=inp.horizon)
         staffing = staffing_options(inp, plans, crew, s.technician_day_cost_usd)
         best = int(crew.table.loc[crew.table.recommended, "technicians"].iloc[0])
-        plan = maintenance_plan(inp, self.data.snapshot, best if best > 0 else s.technicians, v, s.visit_hours)
+        k = best if best > 0 else s.technicians
+        plan = maintenance_plan(inp, self.data.snapshot, k, v, s.visit_hours, week=(plans[k], orders[k]))
         return DevicePlan(self, s, plan=plan, staffing=staffing, crew=crew)
 
     def calibration_figure(self) -> Figure:

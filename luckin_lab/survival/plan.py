@@ -277,10 +277,10 @@ def most_urgent_first(inp: PlanInputs, visit: np.ndarray, slots: pd.Series,
                     continue
                 trial = visit.copy()
                 trial[i], trial[j] = visit[j], visit[i]
-                if stores[i] != stores[j]:
-                    per = pd.Series(list(zip(stores[trial >= 0], trial[trial >= 0], strict=True))).value_counts()
-                    if any(per.get((s, int(trial[k])), 0) > slots[s] for k, s in ((i, stores[i]), (j, stores[j]))):
-                        continue
+                if stores[i] != stores[j] and any(
+                        np.count_nonzero((stores == s) & (trial == trial[k])) > slots[s]
+                        for k, s in ((i, stores[i]), (j, stores[j]))):
+                    continue  # a store would host more visits that day than it can
                 touched = {stores[i], stores[j]}
                 before = sum(_store_loss(inp, options, visit, s) for s in touched)
                 after = sum(_store_loss(inp, options, trial, s) for s in touched)
@@ -331,14 +331,19 @@ def maintenance_plan(
     technicians: int,
     visits_per_technician_day: int,
     visit_hours: float = 2.0,
+    week: tuple[np.ndarray, list[int]] | None = None,
 ) -> MaintenancePlan:
     """Optimised schedule plus the comparison with run-to-failure and a fixed calendar (exact
-    expectations over the plan's days)."""
+    expectations over the plan's days). ``week``: the schedule and its choice order from
+    :func:`week_schedule` for this crew, when already made (it is not made again)."""
     per_day = technicians * visits_per_technician_day
     slots = store_slots(inp, visit_hours)
-    order: list[int] = []
     options = availability_options(inp)
-    best = week_schedule(inp, per_day, slots, order, options)
+    if week is None:
+        order: list[int] = []
+        best = week_schedule(inp, per_day, slots, order, options)
+    else:
+        best, order = week
     policies = {
         "run to failure": run_to_failure(inp, per_day, slots),
         "fixed calendar": fixed_calendar(inp, per_day, slots),
