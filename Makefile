@@ -45,6 +45,7 @@ reports: data  ## build demo data if missing, run every scheduled report, render
 
 lab: $(STAMP)  ## JupyterLab on the project kernel (explorers in notebooks/explore; results go to scratch/)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --MappingKernelManager.default_kernel_name=python3 \
+	  --KernelManager.transport_encryption=auto \
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)  # as root (containers) Jupyter needs the flag
 
 test: $(STAMP)  ## fast test suite (small scale); slow seed-scale checks excluded

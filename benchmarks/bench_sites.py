@@ -58,11 +58,11 @@ def run_report(store_dir: str) -> dict:
 
     matplotlib.use("Agg")
     from luckin_lab.sites import maps
+    from luckin_lab.sites.analysis import SiteAnalysis
     from luckin_lab.sites.data import load_site_data
-    from luckin_lab.sites.pipeline import run_site_selection
     from luckin_lab.sources import open_store
 
-    sel = run_site_selection(load_site_data(open_store(f"duckdb:{store_dir}/store.duckdb")))
+    sel = SiteAnalysis().fit(load_site_data(open_store(f"duckdb:{store_dir}/store.duckdb"))).decide()
     for n in ("site_map", "cannibalization_heatmap", "accuracy_chart", "cv_scatter", "ramp_chart",
               "flagship_chart", "sensitivity_chart"):
         getattr(maps, n)(sel)
@@ -70,12 +70,12 @@ def run_report(store_dir: str) -> dict:
 
 
 def evaluate_store(store_dir: str) -> dict:
+    from luckin_lab.sites.analysis import SiteAnalysis
     from luckin_lab.sites.data import load_site_data
-    from luckin_lab.sites.pipeline import run_site_selection
     from luckin_lab.sites.truth_eval import evaluate
     from luckin_lab.sources import open_store
 
-    sel = run_site_selection(load_site_data(open_store(f"duckdb:{store_dir}/store.duckdb")))
+    sel = SiteAnalysis().fit(load_site_data(open_store(f"duckdb:{store_dir}/store.duckdb"))).decide()
     return evaluate(sel, store_dir)
 
 

@@ -89,9 +89,9 @@ def fit_lifelines(path: str) -> dict:
 
 def run_report(uri: str) -> dict:
     from luckin_lab.sources import open_store
-    from luckin_lab.survival.analysis import analyse
+    from luckin_lab.survival.analysis import DeviceAnalysis
 
-    a = analyse(open_store(uri))
+    a = DeviceAnalysis().fit(open_store(uri)).decide()
     return {"failures": int(a.data.counts["failures"])}
 
 
@@ -138,11 +138,10 @@ RARE_COLS = ["recalled_batch", "coastal_site", "heavy_use", "load"]
 def rare_report(folder: str) -> dict:
     """The generic report's whole analysis on a rare-covariate fleet read from a folder source."""
     from luckin_lab.sources import open_store
-    from luckin_lab.survival.analysis import analyse
+    from luckin_lab.survival.analysis import FleetAnalysis, FleetSettings
 
     cpu = time.process_time()
-    a = analyse(open_store(f"folder:{folder}"), dataset="generic", group_col="asset_type",
-                horizons=(7, 30))
+    a = FleetAnalysis(FleetSettings(group_col="asset_type")).fit(open_store(f"folder:{folder}")).decide()
     hr = a.cox.hazard_ratios.set_index("covariate")
     return {"units": a.data.counts["units"], "left_out": list(a.cox.dropped),
             "coef": hr.coef.round(4).to_dict(), "max_hr": float(hr.hr.max()),
@@ -235,7 +234,7 @@ def _rare_rows(tmp: Path, n_units: int) -> list[dict]:
     m = measure("benchmarks.bench_survival", "rare_report", repeats=3, folder=str(folder))
     planted = {"recalled_batch": 0.9, "coastal_site": 0.5, "heavy_use": 0.35}
     err = max(abs(m.extra["coef"][c] - b) for c, b in planted.items())
-    rows = [{"benchmark": f"fleet report ({n_units:,} units, rare 0/1 covariates)", "variant": "analyse() generic",
+    rows = [{"benchmark": f"fleet report ({n_units:,} units, rare 0/1 covariates)", "variant": "FleetAnalysis fit+decide",
              "median_s": m.median_s, "peak_mb": m.peak_mb, "ratio": None, "target": "", "met": None,
              "notes": f"left out (separated): {', '.join(m.extra['left_out']) or 'none'}; max HR {m.extra['max_hr']:.2f}; "
                       f"largest coef error vs planted {err:.3f}; runs {', '.join(f'{r:.0f}' for r in m.runs_s)} s, "
@@ -290,7 +289,7 @@ def run(quick: bool) -> list[dict]:
         rows += _accuracy_rows("demo store, seed", seed_dir)
         m = measure("benchmarks.bench_survival", "run_report", repeats=1 if quick else 3,
                     uri=f"duckdb:{seed_dir / 'store.duckdb'}")
-        rows.append({"benchmark": "iot report analysis (seed)", "variant": "analyse()", "median_s": m.median_s,
+        rows.append({"benchmark": "iot report analysis (seed)", "variant": "DeviceAnalysis fit+decide", "median_s": m.median_s,
                      "peak_mb": m.peak_mb, "ratio": None, "target": "< 120 s", "met": m.median_s < 120,
                      "notes": f"{m.extra['failures']} failures; KM, Cox+PH, 3 AFT x2, calibration, CP-SAT plan"})
     truth = IoTTruth(**yaml.safe_load(yaml.safe_dump(SECOND_TRUTH)))

@@ -31,6 +31,8 @@ def execute_notebook_small(
     """
     import papermill
 
+    from luckin_lab.reporting.execution import ReportKernelManager
+
     tmp_path = Path(tmp_path)
     results = tmp_path / "results"
     results.mkdir(parents=True, exist_ok=True)
@@ -41,6 +43,7 @@ def execute_notebook_small(
         parameters={"source": source_uri, "results_dir": str(results), **params},
         kernel_name=KERNEL,
         progress_bar=False,
+        kernel_manager_class=ReportKernelManager,  # encrypted transport: no kernel warning per run
     )
     return results
 

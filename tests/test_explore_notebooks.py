@@ -10,6 +10,7 @@ import papermill
 import pytest
 
 from luckin_lab.paths import notebooks_dir
+from luckin_lab.reporting.execution import ReportKernelManager
 
 EXPLORERS = sorted((notebooks_dir() / "explore").glob("*.ipynb"))
 # small settings for the small store (measured on a loaded 2-core machine: uplift ~3-5 min,
@@ -47,7 +48,7 @@ def test_explorer_runs_on_the_small_store(path, small_store_uri, tmp_path):
     out = tmp_path / path.name
     papermill.execute_notebook(str(path), str(out), kernel_name="python3", progress_bar=False,
                                parameters={"source": small_store_uri, **SMALL[path.stem]},
-                               cwd=str(tmp_path))
+                               cwd=str(tmp_path), kernel_manager_class=ReportKernelManager)
     nb = nbformat.read(out, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     figures = [c for c in code if any("image/png" in o.get("data", {}) for o in c.outputs)]

@@ -37,11 +37,7 @@ TEST_MODULES = {"tests", "benchmarks", "conftest"} | {p.stem for p in (ROOT / "t
 
 # Known breaks, each with why it is still here. The test fails when one is fixed and not
 # removed from this list, so the list can only shrink.
-KNOWN: dict[tuple[str, str], str] = {
-    ("luckin_lab.sites.pipeline", "luckin_lab.reporting.nb"):
-        "write_results (a report step) lives in the site analysis module; moves with the "
-        "estimator refactor of sites (issue 17)",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def layer(module: str) -> str:

@@ -8,6 +8,7 @@ import json
 import papermill
 
 from luckin_lab.paths import notebooks_dir
+from luckin_lab.reporting.execution import ReportKernelManager
 from luckin_lab.reporting.nb import Results, results_path
 
 
@@ -33,7 +34,7 @@ def test_a_notebook_run_from_its_folder_writes_to_scratch(small_store_uri, tmp_p
     papermill.execute_notebook(
         str(notebooks_dir() / "store_trends.ipynb"), str(tmp_path / "executed.ipynb"),
         parameters={"source": small_store_uri, "weeks": 4}, cwd=str(workdir),
-        kernel_name="python3", progress_bar=False,
+        kernel_name="python3", progress_bar=False, kernel_manager_class=ReportKernelManager,
     )
     assert list(workdir.iterdir()) == []  # nothing beside the notebook
     metrics = json.loads((scratch / "store_trends" / "results" / "metrics.json").read_text())

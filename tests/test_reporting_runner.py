@@ -163,10 +163,12 @@ def test_invalid_params_fail_before_anything_runs(factory):
     assert not (factory["reports"] / "pulse").exists()
 
 
-def test_execute_notebook_small_returns_results_and_raises_on_failure(factory, tmp_path):
+def test_execute_notebook_small_returns_results_and_raises_on_failure(factory, tmp_path, capfd):
     results = execute_notebook_small("pulse", tmp_path / "a", "duckdb:unused", scale=5)
     assert json.loads((results / "metrics.json").read_text())["doubled"] == 105
     assert (tmp_path / "a" / "pulse.ipynb").exists()
+    # the kernel (a child process writing to this process's stderr) warns of nothing
+    assert "without encryption" not in capfd.readouterr().err
     with pytest.raises(PapermillExecutionError, match="boom"):
         execute_notebook_small("pulse.ipynb", tmp_path / "b", "duckdb:unused", fail=True)
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from luckin_lab.sites.analysis import SiteAnalysis, SiteSettings
 from luckin_lab.sites.data import load_site_data
-from luckin_lab.sites.pipeline import run_site_selection
-from luckin_lab.sites.staffing import staffing_from
 from luckin_lab.sites.summary import decision
 from luckin_lab.sites.truth_eval import evaluate
 from luckin_lab.sources import open_store
@@ -19,8 +18,7 @@ from luckin_lab.sources import open_store
 @pytest.mark.slow
 def test_pipeline_recovers_planted_site_truth(small_store_dir, small_store_uri):
     data = load_site_data(open_store(small_store_uri))
-    staff = staffing_from(data.stores, data.production, on_shift=2, hourly_cost=21.25)
-    sel = run_site_selection(data, k=3, staffing=staff)
+    sel = SiteAnalysis(SiteSettings(k_sites=3, staff_on_shift=2, staff_hourly_cost=21.25)).fit(data).decide()
     ev = evaluate(sel, small_store_dir)
     # the planted profit of the chosen set (after cost of goods, rent and staff) is inside page one's range,
     # and a decision to open all of them is never taken on a set that truly loses money

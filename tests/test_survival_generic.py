@@ -7,7 +7,7 @@ import pytest
 
 from luckin_lab.contracts import ContractViolation
 from luckin_lab.sources import open_store
-from luckin_lab.survival.analysis import analyse, headline_metrics
+from luckin_lab.survival.analysis import FleetAnalysis, FleetSettings, headline_metrics
 from luckin_lab.survival.episodes import generic_events
 from luckin_lab.synth.iot import GenericFleetTruth, synthesize_generic_fleet
 
@@ -24,8 +24,8 @@ def folder(tmp_path_factory):
 
 def test_generic_analysis_recovers_effects(folder):
     d, frame = folder
-    a = analyse(open_store(f"folder:{d}"), dataset="generic", group_col="asset_type",
-                covariates=["prints_per_day", "humidity_pct"])
+    a = FleetAnalysis(FleetSettings(group_col="asset_type", covariates=["prints_per_day", "humidity_pct"])).fit(
+        open_store(f"folder:{d}")).decide()
     assert a.plan is None and a.calibration is None
     assert a.data.counts["failures"] == int(frame.event.sum())
     assert a.data.counts["left_truncated_spells"] == int((frame.start > 0).sum())
@@ -43,8 +43,8 @@ def test_generic_analysis_recovers_effects(folder):
 
 def test_service_decision_adds_up(folder):
     d, _ = folder
-    a = analyse(open_store(f"folder:{d}"), dataset="generic", group_col="asset_type",
-                service_capacity=5, failure_cost=150.0, service_cost=40.0)
+    fitted = FleetAnalysis(FleetSettings(group_col="asset_type", service_capacity=5)).fit(open_store(f"folder:{d}"))
+    a = fitted.decide()  # the settings' costs: $150 a failure, $40 a service
     sv, u = a.service.summary, a.service.units
     assert sv["services"] == len(u) <= 5
     assert (u.net_value_usd > 0).all()
@@ -54,9 +54,9 @@ def test_service_decision_adds_up(folder):
     comp = a.service.comparison.set_index("policy")
     assert np.isclose(comp.loc["run to failure", "expected_failures"], a.risk["p_fail_30d"].sum())
     assert np.isclose(sv["saving_usd"], u.failures_avoided.sum() * 150.0 - 40.0 * len(u))
-    free = analyse(open_store(f"folder:{d}"), dataset="generic", group_col="asset_type",
-                   service_capacity=5, failure_cost=150.0, service_cost=1e6)
+    free = fitted.decide(service_cost_usd=1e6)  # another cost: a new decision, no refit
     assert free.service.summary["services"] == 0 and free.service.summary["saving_usd"] == 0
+    assert fitted.fits == 1
 
 
 def test_reporting_step_is_round_and_near_the_spread():

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from luckin_lab.survival.crew_weeks import project_crews, staffing_options
+from luckin_lab.survival.futures import draw_futures, simulate
 from luckin_lab.survival.lost_sales import MAKER, StoreDemand, expected_loss, layouts
 from luckin_lab.survival.plan import (
     OPTIMISED,
@@ -15,9 +17,8 @@ from luckin_lab.survival.plan import (
     expected_lost_drinks,
     maintenance_plan,
     run_to_failure,
-    simulate,
-    simulate_availability,
-    staffing_options,
+    store_slots,
+    week_schedule,
 )
 
 HOURS = np.arange(7, 20)
@@ -81,17 +82,20 @@ def test_a_store_with_no_working_grinder_loses_only_its_coffee_drinks():
     assert expected_loss(lay, a).sum() == 0
 
 
-def test_simulated_weeks_match_the_expected_availability():
+def test_simulated_futures_match_the_exact_expected_availability():
+    """The one simulator, under a fixed schedule, averages to the plan's exact availability and
+    lost drinks (repairs from mid-day, a failure costs half its day, a repaired device that fails
+    again the same day a quarter), so the plan's figures and the simulated ranges agree."""
     demand = _demand({101: 130.0, 102: 130.0})
     inp = _inputs([(101, MAKER, True), (101, MAKER, False), (102, MAKER, False), (102, "grinder", False)],
                   demand, p_fail=0.15)
+    inp.q_new[:, 0] = 0.3  # a renewal that fails the same day is common enough to be checked
     visit = np.array([1, -1, 2, -1])
     opts = availability_options(inp)
     expected = opts[np.arange(4), np.where(visit < 0, inp.horizon, visit)]
-    frac = simulate_availability(inp, visit, sims=20_000, seed=1)
-    assert frac.mean(axis=0) == pytest.approx(expected, abs=0.01)
-    lost = simulate(inp, visit, sims=20_000)
-    assert lost.lost_drinks.mean() == pytest.approx(expected_lost_drinks(inp, visit, opts).sum(), rel=0.1)
+    sim = simulate(inp, draw_futures(inp, sims=20_000, seed=1), inp.horizon, visit, inp.horizon)
+    assert sim.availability == pytest.approx(expected, abs=0.01)
+    assert sim.lost_drinks.mean() == pytest.approx(expected_lost_drinks(inp, visit, opts).sum(), rel=0.02)
 
 
 def test_capacity_store_slots_and_one_visit_per_device():
@@ -129,24 +133,36 @@ def test_staffing_never_loses_more_than_the_stores_sell_and_recommends_the_most_
     devs = [(101, MAKER, True), (101, "grinder", True), (102, MAKER, True), (102, MAKER, False),
             (103, MAKER, False), (103, "grinder", True), (103, "grinder", False)]
     inp = _inputs(devs, demand, p_fail=0.1)
-    t = staffing_options(inp, 3, 2, 2.0, technician_day_cost=100.0, sims=400)
+    long = _inputs(devs, demand, H=28, p_fail=0.1)
+    slots = store_slots(inp, 2.0)
+    plans = {k: week_schedule(inp, 2 * k, slots) for k in range(4)}
+    crew = project_crews(long, list(plans), 2, technician_day_cost=100.0, sims=400, week_plans=plans,
+                         plan_days=inp.horizon)
+    t = staffing_options(inp, plans, crew, technician_day_cost=100.0)
     sold = (260 + 130 + 200) * 2.5 * inp.horizon
     assert (t.lost_margin_high_usd <= sold + 1e-6).all()
     assert t.expected_lost_margin_usd.is_monotonic_decreasing
-    assert t.loc[t.recommended, "expected_profit_usd"].iloc[0] == t.expected_profit_usd.max()
+    assert t.loc[t.recommended, "technicians"].iloc[0] == crew.table.loc[crew.table.recommended, "technicians"].iloc[0]
     assert (t.profit_low_usd <= t.expected_profit_usd).all() and (t.expected_profit_usd <= t.profit_high_usd).all()
+    # the plan's days in the crew's simulated futures average to the exact figure of the same plan
+    for k in (1, 3):
+        sim = crew.runs[k].lost_margin_by_day[:, :inp.horizon].sum(axis=1).mean()
+        assert sim == pytest.approx(t.set_index("technicians").loc[k, "expected_lost_margin_usd"], rel=0.05)
+    # and the week plan a report shows for a crew is the one its row and its weeks were scored on
+    p = maintenance_plan(inp, pd.Timestamp("2026-01-01"), 3, 2)
+    assert p.capacity["margin_kept_usd"] == pytest.approx(t.set_index("technicians").loc[3, "margin_kept_usd"])
 
 
 def test_the_schedule_credits_add_up_exactly_to_the_plans_margin_kept():
     """Table 2's margin column: each visit's credit, in the order chosen; their sum is the plan's
     exact expected margin kept against no visit (spare-capacity repairs included)."""
-    from luckin_lab.survival.plan import _store_slots, optimise, visit_credits
+    from luckin_lab.survival.plan import optimise, visit_credits
 
     rng = np.random.default_rng(5)
     devs = [(s, k, bool(rng.random() < 0.5)) for s in (1, 2, 3) for k in (MAKER, MAKER, "grinder")]
     inp = _inputs(devs, _demand({1: 260.0, 2: 390.0, 3: 130.0}, coffee_share=0.4), H=5, p_fail=0.1, rate=20.0)
     order: list[int] = []
-    visit = optimise(inp, 2, _store_slots(inp, 2.0), order)
+    visit = optimise(inp, 2, store_slots(inp, 2.0), order)
     assert sorted(order) == sorted(np.flatnonzero(visit >= 0))
     credit = visit_credits(inp, visit, order)
     none = expected_lost_drinks(inp, np.full(len(devs), -1))
@@ -160,12 +176,12 @@ def test_a_machine_about_to_fail_moves_ahead_of_a_repair_that_can_wait():
     """Store 1: its only machine runs but fails on day 1 with chance 0.9, and sells twice what
     store 2 sells; store 2's only machine is down. Servicing store 1 first loses 2.5 days of store
     2's drinks (650) instead of 0.5 day there (130) plus 1.8 days of store 1's (936): a swap."""
-    from luckin_lab.survival.plan import _store_slots, most_urgent_first
+    from luckin_lab.survival.plan import most_urgent_first
 
     inp = _inputs([(1, MAKER, False), (2, MAKER, True)], _demand({1: 520.0, 2: 260.0}), H=3, p_fail=0.0, rate=100)
     inp.q_now[0] = [0.9, 0.0, 0.0]
     late = np.array([2, 0])
-    early = most_urgent_first(inp, late, _store_slots(inp, 2.0))
+    early = most_urgent_first(inp, late, store_slots(inp, 2.0))
     assert list(early) == [0, 2]
     lost = lambda v: float(expected_lost_drinks(inp, v).sum())  # noqa: E731
     assert lost(late) == pytest.approx(0.5 * 260 + 1.8 * 520)

@@ -5,6 +5,7 @@ store-choice model; ``scoring`` turns it into standalone revenue, cannibalizatio
 gain per candidate; ``revenue_model`` gives honest (spatially cross-validated) accuracy and
 conformal intervals; ``ramp`` separates grand-opening effects and decomposes the flagship's
 decline; ``portfolio`` picks the sites with OR-Tools; ``sensitivity`` re-decides under other
-distance decays; ``maps`` draws the charts; ``pipeline`` runs it all for the report.
+distance decays; ``analysis`` holds the estimator (``SiteAnalysis(settings).fit(data)``, then
+``decide(k_sites=...)`` without refitting); ``maps`` draws the charts; ``report`` writes results/.
 Only ``truth_eval`` reads planted truth.
 """

@@ -16,7 +16,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from luckin_lab.geo import KM_PER_DEG_LAT, KM_PER_DEG_LON
 from luckin_lab.reporting.charts import axis_formatter
 from luckin_lab.reporting.nb import ACCENT, BAD, GOOD, NEUTRAL, money
-from luckin_lab.sites.pipeline import SiteSelection
+from luckin_lab.sites.analysis import SitePlan
 from luckin_lab.sites.summary import chosen_word
 from luckin_lab.transforms.metrics import ramp_weeks
 
@@ -61,7 +61,7 @@ def _marker_size(ax: plt.Axes, bbox, cells: pd.DataFrame) -> float:
     return max(pts, 1.0) ** 2
 
 
-def site_map(sel: SiteSelection) -> plt.Figure:
+def site_map(sel: SitePlan) -> plt.Figure:
     """Page-one map: recommended sites (stars), other candidates, our stores, and beside the map
     each recommended site's net gain, interval and the store it takes most from."""
     data = sel.data
@@ -160,7 +160,7 @@ def _place_labels(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: list[str],
                 break
 
 
-def cannibalization_heatmap(sel: SiteSelection, top_sites: int = 12) -> plt.Figure:
+def cannibalization_heatmap(sel: SitePlan, top_sites: int = 12) -> plt.Figure:
     """Share of each store's revenue each leading candidate would take."""
     key = "profit" if sel.has_profit else "net_gain"
     ranked = sel.candidates.sort_values(key, ascending=False)
@@ -185,7 +185,7 @@ def cannibalization_heatmap(sel: SiteSelection, top_sites: int = 12) -> plt.Figu
     return fig
 
 
-def accuracy_chart(sel: SiteSelection) -> plt.Figure:
+def accuracy_chart(sel: SitePlan) -> plt.Figure:
     r2 = sel.cv.r2.copy()
     r2["label"] = r2.model.str.replace(" (catchment features)", "") + "\n" + r2.evaluation
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
@@ -201,7 +201,7 @@ def accuracy_chart(sel: SiteSelection) -> plt.Figure:
     return fig
 
 
-def cv_scatter(sel: SiteSelection) -> plt.Figure:
+def cv_scatter(sel: SitePlan) -> plt.Figure:
     per = sel.cv.per_store
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
     lim = [0, 1.1 * max(per.y.max(), per[["gbm_spatial_cv", "huff_spatial_cv"]].max().max())]
@@ -225,7 +225,7 @@ def cv_scatter(sel: SiteSelection) -> plt.Figure:
     return fig
 
 
-def ramp_chart(sel: SiteSelection) -> plt.Figure:
+def ramp_chart(sel: SitePlan) -> plt.Figure:
     r = sel.ramp[sel.ramp.weeks_open <= 16]
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     for _, g in r.groupby("store_id"):
@@ -236,12 +236,12 @@ def ramp_chart(sel: SiteSelection) -> plt.Figure:
     ax.set_xlabel("weeks since opening")
     ax.set_ylabel("revenue / mature level")
     ax.set_title("New stores open high and settle within about "
-                 f"{ramp_weeks(sel.fit.boost, sel.fit.boost_weeks):.0f} weeks (grey: each store)")
+                 f"{ramp_weeks(sel.huff.boost, sel.huff.boost_weeks):.0f} weeks (grey: each store)")
     ax.legend()
     return fig
 
 
-def flagship_chart(sel: SiteSelection) -> plt.Figure:
+def flagship_chart(sel: SitePlan) -> plt.Figure:
     f = sel.flagship
     t = f["table"]
     fig, ax = plt.subplots(figsize=(7.5, 3.9))
@@ -263,12 +263,12 @@ def flagship_chart(sel: SiteSelection) -> plt.Figure:
     return fig
 
 
-def sensitivity_chart(sel: SiteSelection) -> plt.Figure:
+def sensitivity_chart(sel: SitePlan) -> plt.Figure:
     s = sel.sensitivity
     fig, ax = plt.subplots(figsize=(7.5, 3.0))
     ax.plot(s.decay, s.profit_of_choice, "o-", color=ACCENT, label="best sites for that decay")
     ax.plot(s.decay, s.profit_of_base_choice, "s--", color=BAD, label="our chosen sites")
-    ax.axvline(sel.fit.decay, color=NEUTRAL, lw=0.8)
+    ax.axvline(sel.huff.decay, color=NEUTRAL, lw=0.8)
     ax.set_xlabel("distance decay (higher = customers travel less)")
     ax.set_ylabel("monthly profit after rent and staff, USD" if sel.has_profit else "monthly net gain, USD")
     _money_axis(ax)

@@ -12,8 +12,8 @@ import pandas as pd
 from luckin_lab.reporting.certainty import Estimate, lead_figure
 from luckin_lab.reporting.headline import Headline
 from luckin_lab.reporting.nb import money, pct
+from luckin_lab.sites.analysis import SitePlan
 from luckin_lab.sites.huff import _BOUNDS_WEIGHT, HuffFit
-from luckin_lab.sites.pipeline import SiteSelection
 from luckin_lab.sites.summary import decision, set_profit, short_decision, short_note
 from luckin_lab.transforms import metrics as shared
 from luckin_lab.units import DAYS_PER_MONTH
@@ -23,7 +23,7 @@ from luckin_lab.units import DAYS_PER_MONTH
 EXISTING_MODEL_CLAIMED_R2 = 0.94
 
 
-def money_parts(sel: SiteSelection) -> dict[str, float]:
+def money_parts(sel: SitePlan) -> dict[str, float]:
     """Own revenue - taken from our stores - taken from each other = the set's net gain.
 
     Each site is scored alone; the set is valued jointly, so the difference between the sum of
@@ -35,7 +35,7 @@ def money_parts(sel: SiteSelection) -> dict[str, float]:
     return {"own": own, "taken_from_ours": taken, "taken_from_each_other": own - taken - total, "total": total}
 
 
-def vs_ranking(sel: SiteSelection) -> tuple[float, bool]:
+def vs_ranking(sel: SitePlan) -> tuple[float, bool]:
     """Extra monthly value over the one-by-one top k, and whether it is small against one site's range.
 
     Value is profit after rent when the source has item costs (what the sites are chosen by),
@@ -56,7 +56,7 @@ def _months(x: float) -> str:
     return "never" if not np.isfinite(x) else f"{x:.0f} months"
 
 
-def portfolio_estimate(sel: SiteSelection) -> Estimate:
+def portfolio_estimate(sel: SitePlan) -> Estimate:
     """The set's monthly profit after cost of goods, rent and staff, with its range (sites at the low or
     high end together)."""
     est = set_profit(sel.metrics)
@@ -65,7 +65,7 @@ def portfolio_estimate(sel: SiteSelection) -> Estimate:
     return est
 
 
-def break_even_sales(sel: SiteSelection) -> tuple[float, float, float]:
+def break_even_sales(sel: SitePlan) -> tuple[float, float, float]:
     """(net sales a site needs a month to cover its rent and staff, lowest and highest expected net sales
     of the chosen sites): the sites' average rent and staff over the gross margin."""
     ch = sel.chosen_table()
@@ -85,11 +85,11 @@ def profit_certainty(est: Estimate) -> str:
     return f"a loss at the central estimate, though the {level} range reaches a profit"
 
 
-def _profit_words(sel: SiteSelection) -> str:
+def _profit_words(sel: SitePlan) -> str:
     return "after cost of goods, rent and staff" if sel.staffing is not None else "after cost of goods and rent"
 
 
-def kpi_items(sel: SiteSelection) -> dict[str, str]:
+def kpi_items(sel: SitePlan) -> dict[str, str]:
     """Page-one tiles in profit; a figure whose range includes zero never leads (certainty rules)."""
     m = sel.metrics
     k = len(sel.chosen)
@@ -120,7 +120,7 @@ def kpi_items(sel: SiteSelection) -> dict[str, str]:
             unsure: money(est.value, signed=True), even_tile: money(need)}
 
 
-def headline(sel: SiteSelection) -> Headline:
+def headline(sel: SitePlan) -> Headline:
     """The brief's headline: page one's decision sentence and profit figure, from the same objects."""
     strength, sentence = decision(sel)
     n = len(sel.chosen)
@@ -138,12 +138,12 @@ def headline(sel: SiteSelection) -> Headline:
                     short_note=short_note(n, sel.staffing is not None))
 
 
-def site_list(sel: SiteSelection) -> str:
+def site_list(sel: SitePlan) -> str:
     ch = sel.chosen_table()
     return ", ".join(f"**{n}** ({b})" for n, b in zip(ch.label, ch.borough, strict=True))
 
 
-def decision_text(sel: SiteSelection) -> str:
+def decision_text(sel: SitePlan) -> str:
     """What to do and what it is worth, as a P&L whose lines add up to Table 1."""
     p = money_parts(sel)
     diff, small = vs_ranking(sel)
@@ -197,7 +197,7 @@ def decision_text(sel: SiteSelection) -> str:
     return text
 
 
-def staff_text(sel: SiteSelection) -> str:
+def staff_text(sel: SitePlan) -> str:
     """The staffing assumption on page one, with the data's opening hours and barista workload check."""
     st = sel.staffing
     if st is None:
@@ -222,7 +222,7 @@ def staff_text(sel: SiteSelection) -> str:
     return text
 
 
-def accuracy_page_one(sel: SiteSelection, level: str) -> str:
+def accuracy_page_one(sel: SitePlan, level: str) -> str:
     """How well the revenue models predict a store they have not seen, and what that means for the decision."""
     m = sel.metrics
     huff, gbm = m["r2_huff_spatial_cv"], m["r2_gbm_spatial_cv"]
@@ -248,7 +248,7 @@ def accuracy_page_one(sel: SiteSelection, level: str) -> str:
     return text + robustness_text(sel)
 
 
-def robustness_text(sel: SiteSelection) -> str:
+def robustness_text(sel: SitePlan) -> str:
     """One plain sentence on how much the choice depends on how far customers travel."""
     s = sel.sensitivity
     k = len(sel.chosen)
@@ -261,12 +261,12 @@ def robustness_text(sel: SiteSelection) -> str:
             f"{money(max(float(s.regret_of_base_choice.max()), 0.0))} a month.")
 
 
-def confidence_text(sel: SiteSelection, level: str) -> str:
+def confidence_text(sel: SitePlan, level: str) -> str:
     """Page one's certainty paragraph (kept for callers): the accuracy and what it means."""
     return accuracy_page_one(sel, level)
 
 
-def accuracy_text(sel: SiteSelection, level: str) -> str:
+def accuracy_text(sel: SitePlan, level: str) -> str:
     """The evidence's accuracy paragraph, with the quoted fit of the current model and its source."""
     m = sel.metrics
     return (
@@ -293,7 +293,7 @@ def _same_block(s: pd.DataFrame, k: int) -> tuple[float, float]:
     return float(s.decay.iloc[i0]), float(s.decay.iloc[i1])
 
 
-def sensitivity_text(sel: SiteSelection) -> str:
+def sensitivity_text(sel: SitePlan) -> str:
     """What the decay table shows: where the choice changes against the CI, and how the money moves."""
     s = sel.sensitivity
     k = len(sel.chosen)
@@ -324,7 +324,7 @@ def sensitivity_text(sel: SiteSelection) -> str:
                    f"({s.decay.min():.2f} to {s.decay.max():.2f}).")
 
 
-def sensitivity_note(sel: SiteSelection) -> str:
+def sensitivity_note(sel: SitePlan) -> str:
     """The negative-cost caveat, only when the table has a negative cost."""
     neg = sel.sensitivity.regret_of_base_choice < -0.5
     if not neg.any():
@@ -346,7 +346,7 @@ def opening_text(fit: HuffFit) -> str:
     )
 
 
-def flagship_text(sel: SiteSelection) -> str:
+def flagship_text(sel: SitePlan) -> str:
     """The flagship's fall between two named full months, and where it stands in the latest week.
 
     The weekly store report compares the flagship's last complete week with its own previous
@@ -406,7 +406,7 @@ def _money_cols(df: pd.DataFrame, cols: list[str]) -> dict[str, str]:
     return {c: "money" for c in cols if c in df.columns}
 
 
-def portfolio_view(sel: SiteSelection) -> tuple[pd.DataFrame, dict[str, str]]:
+def portfolio_view(sel: SitePlan) -> tuple[pd.DataFrame, dict[str, str]]:
     """Table 1: the P&L of each recommended site, the customers they share and the total (= page one)."""
     t = sel.portfolio_table()
     level = f"{sel.metrics['interval_level']:.0%}"
@@ -434,7 +434,7 @@ def portfolio_view(sel: SiteSelection) -> tuple[pd.DataFrame, dict[str, str]]:
                                     "staff", "profit", "opening cost"])
 
 
-def candidates_view(sel: SiteSelection, top: int = 15) -> pd.DataFrame:
+def candidates_view(sel: SitePlan, top: int = 15) -> pd.DataFrame:
     """The best candidates by what they are chosen on, always including every recommended site."""
     key = "profit" if sel.has_profit else "net_gain"
     ranked = sel.candidates.sort_values(key, ascending=False).reset_index(drop=True)
@@ -454,14 +454,14 @@ def candidates_view(sel: SiteSelection, top: int = 15) -> pd.DataFrame:
     return out
 
 
-def codes_view(sel: SiteSelection) -> pd.DataFrame:
+def codes_view(sel: SitePlan) -> pd.DataFrame:
     """Appendix: the platform's codes behind the names used in this report."""
     c = sel.candidates.sort_values("site_id")
     return pd.DataFrame({"site": c.label, "code": c.site_id, "platform name": c.site_name, "borough": c.borough,
                          "monthly rent": c.monthly_rent, "opening cost": c.opening_cost})
 
 
-def sensitivity_view(sel: SiteSelection) -> tuple[pd.DataFrame, dict[str, str]]:
+def sensitivity_view(sel: SitePlan) -> tuple[pd.DataFrame, dict[str, str]]:
     """The decay table with site names instead of codes."""
     names = dict(zip(sel.candidates.site_id, sel.candidates.label, strict=True))
     s = sel.sensitivity
@@ -477,7 +477,7 @@ def sensitivity_view(sel: SiteSelection) -> tuple[pd.DataFrame, dict[str, str]]:
                   "value of that choice a month": "money", "cost of keeping ours a month": "money"}
 
 
-def decay_interval_text(sel: SiteSelection) -> str:
+def decay_interval_text(sel: SitePlan) -> str:
     """Why the distance decay's interval is what it is (sandwich vs leave-one-area-out), honestly."""
     m = sel.metrics
     lo, hi = m["distance_decay_ci"]
@@ -495,3 +495,11 @@ def decay_interval_text(sel: SiteSelection) -> str:
         text += ("The areas disagree far more than the sandwich says, so the sandwich interval would overstate "
                  "how sure we are.")
     return text
+
+
+def bound_note(any_at_bound: bool) -> str:
+    """Why a demand weight at its lower bound has no interval in the parameters table ("" if none is)."""
+    if not any_at_bound:
+        return ""
+    return (" A demand weight at its lower bound (0) has no valid interval: the data push it to zero, and a "
+            "confidence interval from the curvature there would be meaningless, so none is shown.")

@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.metrics import r2_score
 
 from luckin_lab.geo import distance_km, huff_shares
-from luckin_lab.sites.pipeline import SiteSelection
+from luckin_lab.sites.analysis import SitePlan
 from luckin_lab.synth.spatial import opening_boost, outside_option
 from luckin_lab.synth.truth import SpatialTruth, Truth
 
@@ -38,7 +38,7 @@ def _true_chain_revenue(cells: pd.DataFrame, cell_rev: np.ndarray, store_ll: np.
     return float(cell_rev @ sh.sum(1))
 
 
-def true_set_net_gain(sel: SiteSelection, t: dict, chosen: np.ndarray) -> float:
+def true_set_net_gain(sel: SitePlan, t: dict, chosen: np.ndarray) -> float:
     """True monthly net gain of opening the candidates ``chosen`` together."""
     sp = t["truth"].spatial
     data = sel.data
@@ -53,7 +53,7 @@ def true_set_net_gain(sel: SiteSelection, t: dict, chosen: np.ndarray) -> float:
             - _true_chain_revenue(cells, rev, base_ll, attr, sp))
 
 
-def oracle_predictions(sel: SiteSelection, t: dict, weeks: int = 4, same_folds: bool = True,
+def oracle_predictions(sel: SitePlan, t: dict, weeks: int = 4, same_folds: bool = True,
                        known_attraction: bool = False) -> np.ndarray:
     """Best achievable out-of-sample predictions: the true model and demand, with the attraction
     of the stores a fold holds out unknown.
@@ -88,7 +88,7 @@ def oracle_predictions(sel: SiteSelection, t: dict, weeks: int = 4, same_folds: 
     return pred
 
 
-def oracle_oos_r2(sel: SiteSelection, t: dict, weeks: int = 4, same_folds: bool = True,
+def oracle_oos_r2(sel: SitePlan, t: dict, weeks: int = 4, same_folds: bool = True,
                   known_attraction: bool = False) -> float:
     """R^2 of ``oracle_predictions`` on the stores our spatial CV scores."""
     pred = oracle_predictions(sel, t, weeks, same_folds, known_attraction)
@@ -113,7 +113,7 @@ def r2_gap_parts(y: np.ndarray, ours: np.ndarray, oracle: np.ndarray) -> dict:
             "top_store_share_of_ss": float(((y - y.mean()) ** 2).max() / ss)}
 
 
-def evaluate(sel: SiteSelection, store_dir: Path | str) -> dict:
+def evaluate(sel: SitePlan, store_dir: Path | str) -> dict:
     """Accuracy figures for the benchmark table (targets in the issue)."""
     t = load_site_truth(store_dir)
     sp = t["truth"].spatial
@@ -145,13 +145,13 @@ def evaluate(sel: SiteSelection, store_dir: Path | str) -> dict:
     parts = r2_gap_parts(per.y.to_numpy()[ok], per.huff_spatial_cv.to_numpy()[ok],
                          oracle_predictions(sel, t)[ok])
     return {
-        "decay_true": sp.distance_decay, "decay_est": sel.fit.decay,
-        "decay_abs_error": abs(sel.fit.decay - sp.distance_decay),
-        "outside_base_true": sp.outside_base, "outside_base_est": sel.fit.outside_base,
+        "decay_true": sp.distance_decay, "decay_est": sel.huff.decay,
+        "decay_abs_error": abs(sel.huff.decay - sp.distance_decay),
+        "outside_base_true": sp.outside_base, "outside_base_est": sel.huff.outside_base,
         "outside_per_comp_true": sp.outside_per_competitor,
-        "outside_per_comp_est": sel.fit.outside_per_competitor,
-        "boost_true": sp.grand_opening_boost, "boost_est": sel.fit.boost,
-        "boost_weeks_true": sp.grand_opening_weeks, "boost_weeks_est": sel.fit.boost_weeks,
+        "outside_per_comp_est": sel.huff.outside_per_competitor,
+        "boost_true": sp.grand_opening_boost, "boost_est": sel.huff.boost,
+        "boost_weeks_true": sp.grand_opening_weeks, "boost_weeks_est": sel.huff.boost_weeks,
         "cann_share_max_abs_error_pp": float(100 * share_err.max()),
         "cann_share_p95_abs_error_pp": float(100 * share_err.quantile(0.95)),
         "standalone_mape": float((cand.standalone_revenue / cand.standalone_revenue_true - 1).abs().mean()),

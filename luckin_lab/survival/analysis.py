@@ -1,60 +1,370 @@
-"""The whole IoT survival analysis in one call, so the report notebook stays thin.
+"""The failure analyses as objects: fit once (spells, Kaplan-Meier, Cox with its PH check, the
+parametric candidates, every running unit's risk), then decide without refitting.
 
-``analyse(store, ...)`` builds the spells (devices or a generic fleet), fits KM, Cox with its
-PH check and the parametric candidates, scores every online device, checks the 30-day
-probabilities on held-out time and, for devices, plans this week's technician visits.
+- :class:`DeviceAnalysis` (the IoT report): also checks the risk on held-out days, prices
+  downtime in the drinks stores lose, and decides how many technicians to send, with this
+  week's visits: ``DeviceAnalysis(DeviceSettings()).fit(store).decide(technicians=3)``.
+- :class:`FleetAnalysis` (any fleet, or people, through ``generic_time_to_event``): decides
+  which units get a preventive action: ``FleetAnalysis(FleetSettings()).fit(store).decide()``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import pandas as pd
+from matplotlib.figure import Figure
+from pydantic import BaseModel, ConfigDict, Field
 
 from luckin_lab.sources import DataStore
 from luckin_lab.survival import lost_sales as ls
 from luckin_lab.survival import models as M
-from luckin_lab.survival.crew_weeks import WEEKS, CrewProjection, project_crews
+from luckin_lab.survival import plots
+from luckin_lab.survival.crew_weeks import WEEKS, CrewProjection, project_crews, staffing_options
 from luckin_lab.survival.episodes import EventData, as_of, device_events, generic_events
 from luckin_lab.survival.plan import (
     INTERVAL,
     OPTIMISED,
     MaintenancePlan,
     PlanInputs,
+    availability_options,
     maintenance_plan,
     plan_inputs,
-    staffing_options,
+    store_slots,
+    week_schedule,
 )
 from luckin_lab.survival.prediction import holdout_calibration, risk_table
 from luckin_lab.survival.service import ServicePlan, service_priority
-from luckin_lab.survival.words import Nouns
+from luckin_lab.survival.words import Nouns, nouns
 from luckin_lab.transforms import iot as tx
 
+COX_DESIGNS = {"constant": "plain", "early and late": "time_split"}  # the report's words -> fit_cox's design
+PH_P = 0.05  # proportional-hazards test level
+SEED = 0
 
-@dataclass
-class SurvivalAnalysis:
-    data: EventData
-    km: dict
-    km_table: pd.DataFrame
-    logrank: dict
-    cox: M.CoxResult
-    comparison: M.ModelComparison
-    risk: pd.DataFrame
+
+class DeviceSettings(BaseModel):
+    """The IoT analysis's settings; the report's ``Params`` extends this, so defaults live here.
+
+    ``technicians``, ``max_technicians``, ``technician_day_cost_usd``, ``visits_per_technician_day``
+    and ``visit_hours`` are the decision (``decide`` may change them); the others shape the fit.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    blip_hours: float = Field(4.0, gt=0, description="offline shorter than this is a blip, not a failure")
+    snapshot: str = Field("", description="analysis date YYYY-MM-DD; empty = the day after the log ends")
+    horizon_short_days: int = Field(7, ge=1, le=90)
+    horizon_long_days: int = Field(30, ge=1, le=365)
+    calibration_days: int = Field(30, ge=7, le=120, description="held-out days for the calibration check")
+    technicians: int = Field(2, ge=1, le=500, description="technicians available today (compared with the recommendation)")
+    max_technicians: int = Field(4, ge=1, le=50, description="the report compares 0 to this many technicians by expected profit")
+    technician_day_cost_usd: float = Field(320.0, ge=0, description="cost of one technician for one day (assumed)")
+    assumed_margin_per_cup_usd: float | None = Field(
+        None, ge=0, description="margin per drink, needed only for a source without sales tables (the report "
+        "otherwise prices each store's own drink margin)")
+    visits_per_technician_day: int = Field(4, ge=1, le=12)
+    plan_horizon_days: int = Field(7, ge=1, le=28)
+    visit_hours: float = Field(2.0, gt=0, le=12, description="store time one visit takes")
+    effects_over_time: Literal["constant", "early and late"] = Field(
+        "early and late", description="constant: one effect per characteristic; early and late: separate "
+        "effects before and after the split for a characteristic whose effect changes with time")
+
+    @property
+    def horizons(self) -> tuple[int, int]:
+        return self.horizon_short_days, self.horizon_long_days
+
+
+class FleetSettings(BaseModel):
+    """The generic time-to-event analysis's settings; the report's ``Params`` extends this.
+
+    ``service_capacity`` and the two costs are the decision (``decide`` may change them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit_noun: str = Field("unit", min_length=1, description="what one unit is: printer, person, account")
+    event_noun: str = Field("failure", min_length=1, description="what the event is: failure, re-arrest, churn")
+    time_unit: str = Field("day", min_length=1, description="the unit of start and stop: day, week, month")
+    group_noun: str = Field("group", min_length=1, description="what the grouping column is, in words")
+    horizon_short: int = Field(7, ge=1, le=520, description="first risk horizon, in time units")
+    horizon_long: int = Field(30, ge=1, le=5200, description="second risk horizon, in time units")
+    group_col: str = Field("", description="column that groups units (e.g. asset_type); empty = none")
+    covariates: list[str] = Field(default_factory=list, description="covariate columns (empty = all others)")
+    covariate_labels: dict[str, str] = Field(default_factory=dict, description="column -> words, e.g. fin: financial aid")
+    covariate_units: dict[str, str] = Field(default_factory=dict, description="column -> its unit, e.g. age: years")
+    cox_design: Literal["plain", "time_split"] = Field(
+        "time_split", description="plain: one effect per covariate; time_split: separate early/late effects "
+        "for a covariate that breaks proportional hazards")
+    service_capacity: int = Field(20, ge=0, le=100000, description="preventive actions available over the long horizon")
+    failure_cost_usd: float = Field(150.0, ge=0, description="cost of one event (assumed)")
+    service_cost_usd: float = Field(40.0, ge=0, description="cost of one preventive action (assumed)")
+
+    @property
+    def horizons(self) -> tuple[int, int]:
+        return self.horizon_short, self.horizon_long
+
+    def words(self) -> Nouns:
+        return nouns(self.unit_noun, self.event_noun, self.time_unit, self.group_noun)
+
+
+def _with_policy(settings: BaseModel, base: type[BaseModel], policy: dict[str, Any], allowed: tuple[str, ...]):
+    """The settings with ``policy`` applied, validated; a setting outside ``allowed`` needs a refit."""
+    wrong = sorted(set(policy) - set(allowed))
+    if wrong:
+        raise ValueError(f"decide() changes only {', '.join(allowed)}; {', '.join(wrong)} change the fitted "
+                         f"models: set them in {base.__name__} and fit again")
+    return base.model_validate({**settings.model_dump(include=set(base.model_fields)), **policy})
+
+
+class _FailureModels:
+    """What both analyses fit on their spells: survival curves, Cox, the parametric candidates, risk."""
+
+    # set by fit(); the device analysis adds its checks and plan inputs
     calibration: pd.DataFrame | None = None
-    calibration_summary: dict = field(default_factory=dict)
-    plan: MaintenancePlan | None = None
+    calibration_summary: dict = {}  # noqa: RUF012 - never mutated, replaced by fit()
     backlog: pd.DataFrame | None = None
-    shapes: pd.DataFrame | None = None
-    service: ServicePlan | None = None
     backlog_devices: pd.DataFrame | None = None
-    staffing: pd.DataFrame | None = None
-    margin: dict = field(default_factory=dict)
-    crew: CrewProjection | None = None  # several weeks of failures and repairs per crew size
-    plan_inputs: PlanInputs | None = None  # devices, failure chances and store demand the plans are built on
+    margin: dict = {}  # noqa: RUF012
+    plan_inputs: PlanInputs | None = None
+
+    def _fit_models(self, data: EventData, horizons: tuple[int, int], cox_design: str) -> None:
+        self.data = data
+        self.km = M.kaplan_meier(data)
+        self.cox = M.fit_cox(data, ph_p=PH_P, design=cox_design)
+        self.comparison = M.compare_models(data, self.cox, seed=SEED)
+        self.km_table = M.km_summary(self.km, data)
+        self.logrank = M.logrank(data) if data.frame[data.group_col].nunique() > 1 else {}
+        self.risk = risk_table(data, self.chosen, horizons)
+        self.shapes = M.weibull_shapes(self.comparison.models["Weibull AFT"])
 
     @property
     def chosen(self) -> M.GroupModels:
+        """The parametric model chosen by the comparison (it scores risk and plans)."""
         return self.comparison.models[self.comparison.chosen]
+
+    def _check_fitted(self) -> None:
+        if not self.fits:
+            raise ValueError(f"{type(self).__name__} is not fitted: call fit(store) first")
+
+    # -- figures ---------------------------------------------------------------------------
+
+    @property
+    def xmax(self) -> float:
+        """The x axis of the survival curves: the 95th percentile of spell lengths."""
+        return float(self.data.frame.stop.quantile(0.95))
+
+    def km_figure(self, title: str, xlabel: str | None = None) -> Figure:
+        """Share still without the event by time since renewal, one line per group, 95 % bands."""
+        return plots.km_curves(self.km, title, self.xmax, **({"xlabel": xlabel} if xlabel else {}))
+
+    def km_by_figure(self, by: str, title: str) -> Figure:
+        """One survival panel per group, a line per level of column ``by`` (e.g. model)."""
+        panels = {g: M.km_by(sub, by) for g, sub in self.data.frame.groupby(self.data.group_col)}
+        return plots.km_small_multiples(panels, title, self.xmax)
+
+    def hazard_ratio_figure(self, title: str, labels: dict[str, str] | None = None) -> Figure:
+        """The Cox model's hazard ratios with 95 % intervals (log scale)."""
+        return plots.hazard_ratio_forest(self.cox.hazard_ratios, title, labels)
+
+    def _model_rows(self) -> list[tuple[str, Any]]:
+        c = self.data.counts
+        held_out = float(self.comparison.table.set_index("model").loc[self.comparison.chosen, "holdout_concordance"])
+        rows = [(f"{k}", v) for k, v in c.items()]
+        return rows + [("Cox concordance", self.cox.concordance), ("chosen model", self.comparison.chosen),
+                       ("chosen model's concordance on held-out units", held_out)]
+
+    def _model_repr(self) -> str:
+        return (f"units={self.data.n_units:,}, events={int(self.data.frame.event.sum()):,}, "
+                f"chosen={self.comparison.chosen}, Cox concordance={self.cox.concordance:.3f}")
+
+
+DEVICE_POLICY = ("technicians", "max_technicians", "technician_day_cost_usd", "visits_per_technician_day",
+                 "visit_hours")
+
+
+@dataclass(repr=False)
+class DeviceAnalysis(_FailureModels):
+    """Device failures and the technicians to send, estimator-style: ``fit`` then ``decide``."""
+
+    settings: DeviceSettings = field(default_factory=DeviceSettings)
+    fits: int = 0  # how many times the models were fitted (decide never refits)
+
+    def fit(self, store: DataStore) -> DeviceAnalysis:
+        """Spells from the status log, the failure models, the held-out check and the plan's inputs."""
+        s = self.settings
+        data = device_events(store, blip_hours=s.blip_hours, snapshot=s.snapshot or None)
+        self._fit_models(data, s.horizons, COX_DESIGNS[s.effects_over_time])
+        earlier = as_of(store, data.snapshot - pd.Timedelta(days=s.calibration_days), s.blip_hours)
+        # the plan acts on the short horizon's risk, so that is the one checked on held-out days
+        self.calibration, self.calibration_summary = holdout_calibration(
+            data, earlier, self.comparison.chosen, horizon_days=s.horizon_short_days)
+        state = device_state(store, data, s.blip_hours)
+        self.stores = store.load("stores")
+        devices = store.load("iot_devices")
+        self.backlog = offline_backlog(state, devices, self.stores, data.snapshot)
+        demand = ls.store_demand(store, data.snapshot, s.assumed_margin_per_cup_usd)
+        rates = ls.machine_rates(store, data.snapshot)
+        self.plan_inputs = plan_inputs(data, self.chosen, state, self.stores, s.plan_horizon_days, demand, rates)
+        # a repair keeps a machine working for weeks: crews are compared on several weeks
+        self.long_inputs = plan_inputs(data, self.chosen, state, self.stores, WEEKS * 7, demand, rates)
+        self.backlog_devices = devices[["device_id", "store_id", "device_type"]].merge(
+            state[["device_id", "down"]], on="device_id", how="left").fillna({"down": False})
+        self.backlog_devices["down"] = self.backlog_devices.down.astype(bool)
+        self.margin = demand_summary(demand, rates, ls.chain_week(store, data.snapshot), self.plan_inputs)
+        self.fits += 1
+        return self
+
+    def decide(self, **policy: Any) -> DevicePlan:
+        """The crew (0 to ``max_technicians``) with the highest expected profit over several weeks of
+        simulated failures and repairs, and its visits for the plan's days (no refit)."""
+        self._check_fitted()
+        s = _with_policy(self.settings, DeviceSettings, policy, DEVICE_POLICY)
+        inp, v = self.plan_inputs, s.visits_per_technician_day
+        slots, options = store_slots(inp, s.visit_hours), availability_options(inp)
+        crews = range(max(s.max_technicians, s.technicians) + 1)
+        orders: dict[int, list[int]] = {k: [] for k in crews}
+        plans = {k: week_schedule(inp, k * v, slots, orders[k], options) for k in crews}
+        crew = project_crews(self.long_inputs, list(plans), v, s.technician_day_cost_usd, week_plans=plans,
+                             plan_days=inp.horizon)
+        staffing = staffing_options(inp, plans, crew, s.technician_day_cost_usd)
+        best = int(crew.table.loc[crew.table.recommended, "technicians"].iloc[0])
+        k = best if best > 0 else s.technicians
+        plan = maintenance_plan(inp, self.data.snapshot, k, v, s.visit_hours, week=(plans[k], orders[k]))
+        return DevicePlan(self, s, plan=plan, staffing=staffing, crew=crew)
+
+    def calibration_figure(self) -> Figure:
+        """Predicted against observed failures on held-out days, by risk group."""
+        return plots.calibration_plot(self.calibration, self.settings.horizon_short_days)
+
+    def backlog_figure(self) -> Figure:
+        """Devices down at the snapshot by store."""
+        return plots.backlog_bars(self.backlog)
+
+    def summary(self) -> pd.DataFrame:
+        """The fitted models' headline figures as a frame (one row per figure)."""
+        self._check_fitted()
+        h = self.settings.horizon_short_days
+        rows = self._model_rows() + [
+            ("devices down at the snapshot", int(self.backlog.down.sum())),
+            (f"running devices expected to fail in {h} days", float(self.risk[f"p_fail_{h}d"].sum())),
+            ("drink margin a week", self.margin["drink_margin_per_week_usd"]),
+        ]
+        return pd.DataFrame(rows, columns=["figure", "value"])
+
+    def __repr__(self) -> str:
+        if not self.fits:
+            return f"DeviceAnalysis({self.settings!r}, not fitted)"
+        return (f"DeviceAnalysis(snapshot={self.data.snapshot.date()}, {self._model_repr()}, "
+                f"down now={int(self.backlog.down.sum())})")
+
+
+FLEET_POLICY = ("service_capacity", "failure_cost_usd", "service_cost_usd")
+
+
+@dataclass(repr=False)
+class FleetAnalysis(_FailureModels):
+    """Any fleet's time to event and where a preventive action pays, estimator-style."""
+
+    settings: FleetSettings = field(default_factory=FleetSettings)
+    fits: int = 0
+
+    def fit(self, store: DataStore) -> FleetAnalysis:
+        """Spells from ``generic_time_to_event`` and the failure models."""
+        s = self.settings
+        self.words = s.words()
+        data = generic_events(store, group_col=s.group_col, covariates=list(s.covariates) or None,
+                              covariate_labels=dict(s.covariate_labels), covariate_units=dict(s.covariate_units),
+                              nouns=self.words)
+        self._fit_models(data, s.horizons, s.cox_design)
+        self.fits += 1
+        return self
+
+    def decide(self, **policy: Any) -> FleetPlan:
+        """The units whose preventive action saves more than it costs, within the capacity (no refit)."""
+        self._check_fitted()
+        s = _with_policy(self.settings, FleetSettings, policy, FLEET_POLICY)
+        service = service_priority(self.data, self.chosen, s.horizon_long, s.service_capacity,
+                                   s.failure_cost_usd, s.service_cost_usd)
+        return FleetPlan(self, s, service=service)
+
+    def summary(self) -> pd.DataFrame:
+        self._check_fitted()
+        h = self.settings.horizon_short
+        col = next(c for c in self.risk.columns if c.startswith("p_fail_"))
+        rows = self._model_rows() + [(f"{self.words.units} at risk", len(self.risk)),
+                                     (f"expected {self.words.events} within {h} {self.words.time_units}",
+                                      float(self.risk[col].sum()))]
+        return pd.DataFrame(rows, columns=["figure", "value"])
+
+    def __repr__(self) -> str:
+        if not self.fits:
+            return f"FleetAnalysis({self.settings!r}, not fitted)"
+        return f"FleetAnalysis({self._model_repr()})"
+
+
+class SurvivalPlan:
+    """A decision on a fitted analysis. The fitted pieces (``data``, ``cox``, ``risk``, ...) are
+    read from the analysis, so the report's words and tables take one object."""
+
+    plan: MaintenancePlan | None = None
+    staffing: pd.DataFrame | None = None
+    crew: CrewProjection | None = None  # several weeks of failures and repairs per crew size
+    service: ServicePlan | None = None
+
+    def __getattr__(self, name: str) -> Any:  # only for names the plan itself does not hold
+        if name.startswith("__") or name == "analysis":
+            raise AttributeError(name)
+        return getattr(self.analysis, name)
+
+
+@dataclass(repr=False)
+class DevicePlan(SurvivalPlan):
+    """How many technicians and this week's visits, for one decision."""
+
+    analysis: DeviceAnalysis
+    settings: DeviceSettings
+    plan: MaintenancePlan | None = None
+    staffing: pd.DataFrame | None = None
+    crew: CrewProjection | None = None
+
+    @property
+    def recommended(self) -> int:
+        return int(self.crew.table.loc[self.crew.table.recommended, "technicians"].iloc[0])
+
+    def summary(self) -> pd.DataFrame:
+        """The decision's figures as a frame (one row per figure)."""
+        t = self.crew.table.set_index("technicians")
+        k, w = self.recommended, self.crew.weeks
+        rows = [("technicians to send", k), (f"expected profit over {w} weeks", float(t.loc[k, "expected_profit_usd"])),
+                (f"profit, {INTERVAL:.0%} low", float(t.loc[k, "profit_low_usd"])),
+                (f"profit, {INTERVAL:.0%} high", float(t.loc[k, "profit_high_usd"])),
+                (f"devices down after {w} weeks", float(t.loc[k, f"down_after_week{w}"])),
+                ("visits planned this week", len(self.plan.schedule)),
+                ("margin this week's visits keep", float(self.plan.capacity["margin_kept_usd"]))]
+        return pd.DataFrame(rows, columns=["figure", "value"])
+
+    def __repr__(self) -> str:
+        t = self.crew.table.set_index("technicians")
+        k = self.recommended
+        return (f"DevicePlan(send {k} technician{'s' if k != 1 else ''}: profit={t.loc[k, 'expected_profit_usd']:,.0f} "
+                f"over {self.crew.weeks} weeks [{t.loc[k, 'profit_low_usd']:,.0f}, {t.loc[k, 'profit_high_usd']:,.0f}], "
+                f"{len(self.plan.schedule)} visits this week)")
+
+
+@dataclass(repr=False)
+class FleetPlan(SurvivalPlan):
+    """Which units get a preventive action, for one capacity and pair of costs."""
+
+    analysis: FleetAnalysis
+    settings: FleetSettings
+    service: ServicePlan | None = None
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame(list(self.service.summary.items()), columns=["figure", "value"])
+
+    def __repr__(self) -> str:
+        return f"FleetPlan({', '.join(f'{k}={v}' for k, v in list(self.service.summary.items())[:4])})"
 
 
 def device_state(store: DataStore, data: EventData, blip_hours: float) -> pd.DataFrame:
@@ -94,89 +404,7 @@ def demand_summary(demand: ls.StoreDemand, rates: pd.Series, chain: dict, inp) -
     }
 
 
-def analyse(
-    store: DataStore,
-    dataset: str = "devices",
-    blip_hours: float = 4.0,
-    snapshot: str = "",
-    horizons: tuple[int, int] = (7, 30),
-    calibration_days: int = 30,
-    technicians: int = 2,
-    visits_per_technician_day: int = 4,
-    plan_horizon_days: int = 7,
-    visit_hours: float = 2.0,
-    group_col: str = "",
-    covariates: list[str] | None = None,
-    ph_p: float = 0.05,
-    seed: int = 0,
-    service_capacity: int = 20,
-    failure_cost: float = 0.0,
-    service_cost: float = 0.0,
-    cox_design: str = "time_split",
-    covariate_labels: dict[str, str] | None = None,
-    covariate_units: dict[str, str] | None = None,
-    nouns: Nouns | None = None,
-    max_technicians: int = 4,
-    technician_day_cost: float = 320.0,
-    assumed_margin_per_cup: float | None = None,
-) -> SurvivalAnalysis:
-    """Run every step; ``dataset`` is "devices" (IoT tables) or "generic" (generic_time_to_event)."""
-    if dataset == "devices":
-        data = device_events(store, blip_hours=blip_hours, snapshot=snapshot or None)
-    elif dataset == "generic":
-        data = generic_events(store, group_col=group_col, covariates=covariates,
-                              covariate_labels=covariate_labels, covariate_units=covariate_units, nouns=nouns)
-    else:
-        raise ValueError(f"dataset must be 'devices' or 'generic', not {dataset!r}")
-    km = M.kaplan_meier(data)
-    cox = M.fit_cox(data, ph_p=ph_p, design=cox_design)
-    comparison = M.compare_models(data, cox, seed=seed)
-    out = SurvivalAnalysis(
-        data=data,
-        km=km,
-        km_table=M.km_summary(km, data),
-        logrank=M.logrank(data) if data.frame[data.group_col].nunique() > 1 else {},
-        cox=cox,
-        comparison=comparison,
-        risk=risk_table(data, comparison.models[comparison.chosen], horizons),
-        shapes=M.weibull_shapes(comparison.models["Weibull AFT"]),
-    )
-    if dataset != "devices":
-        out.service = service_priority(
-            data, out.chosen, horizons[1], service_capacity, failure_cost, service_cost
-        )
-        return out
-    earlier = as_of(store, data.snapshot - pd.Timedelta(days=calibration_days), blip_hours)
-    # the plan acts on the short horizon's risk, so that is the one checked on held-out days
-    out.calibration, out.calibration_summary = holdout_calibration(
-        data, earlier, comparison.chosen, horizon_days=horizons[0]
-    )
-    state = device_state(store, data, blip_hours)
-    stores = store.load("stores")
-    out.backlog = offline_backlog(state, store.load("iot_devices"), stores, data.snapshot)
-    demand = ls.store_demand(store, data.snapshot, assumed_margin_per_cup)
-    rates = ls.machine_rates(store, data.snapshot)
-    inp = plan_inputs(data, out.chosen, state, stores, plan_horizon_days, demand, rates)
-    out.plan_inputs = inp
-    out.plan = maintenance_plan(inp, data.snapshot, technicians, visits_per_technician_day, visit_hours)
-    out.backlog_devices = store.load("iot_devices")[["device_id", "store_id", "device_type"]].merge(
-        state[["device_id", "down"]], on="device_id", how="left").fillna({"down": False})
-    out.backlog_devices["down"] = out.backlog_devices.down.astype(bool)
-    out.margin = demand_summary(demand, rates, ls.chain_week(store, data.snapshot), inp)
-    out.staffing = staffing_options(inp, max(max_technicians, technicians), visits_per_technician_day,
-                                    visit_hours, technician_day_cost)
-    # a repair keeps a machine working for weeks: the crew is chosen on several weeks of
-    # failures and repairs, and the week's plan shown and exported is that crew's
-    long = plan_inputs(data, out.chosen, state, stores, WEEKS * 7, demand, rates)
-    out.crew = project_crews(long, list(out.staffing.technicians), visits_per_technician_day, technician_day_cost)
-    best = int(out.crew.table.loc[out.crew.table.recommended, "technicians"].iloc[0])
-    out.staffing["recommended"] = out.staffing.technicians == best
-    if best > 0 and best != technicians:
-        out.plan = maintenance_plan(inp, data.snapshot, best, visits_per_technician_day, visit_hours)
-    return out
-
-
-def headline_metrics(a: SurvivalAnalysis) -> dict:
+def headline_metrics(a: SurvivalPlan) -> dict:
     """The figures metrics.json carries (and the executive summary quotes)."""
     hr = a.cox.hazard_ratios.set_index("covariate")
     m = {

@@ -1,35 +1,31 @@
-"""How many devices are down, and what the stores lose, over several weeks for each crew size.
+"""How many technicians: each crew size over several weeks of failures and repairs, and over
+the plan's days.
 
 A week's plan credits a repair only with the margin it saves inside that week, although a
 repaired machine keeps working for weeks; and running devices keep failing, so a crew too
-small for the failures lets the backlog grow every week. This projects ``WEEKS`` weeks day
-by day in simulated futures, the same futures for every crew size (common random numbers):
+small for the failures lets the backlog grow every week. Each crew size is simulated over
+``WEEKS`` weeks in the same futures (:mod:`luckin_lab.survival.futures`, the one failure
+simulator): on the plan's days the crew makes its own optimised plan's visits (repairs and
+preventive service within the visits a store can host), then each day it repairs the down
+devices whose repair saves the most drinks in their store that day, then those down longest.
 
-- a running device fails on each day with the model's chance given its time since repair;
-  a failure costs half of its day;
-- a down device stays down until a technician repairs it (as good as new, from mid-day);
-- each day the crew's visits go to the down devices whose repair saves the most drinks in
-  their store that day (given the store's other machines), then to those down longest.
-
-What the projection leaves out (said on page one): preventive service of running devices
-(this week's plan does some), the limit on visits a store can host per day, losses after the
-last week from devices still down then (they favour larger crews), and any error in the
-failure model or the lost-sales rules (the ranges are chance of failures only).
+What the projection leaves out (said on page one): preventive service after the plan's days,
+the limit on visits a store can host per day after them, losses after the last week from
+devices still down then (they favour larger crews), and any error in the failure model or the
+lost-sales rules (the ranges are chance of failures only).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from luckin_lab.survival.lost_sales import expected_loss
-from luckin_lab.survival.plan import INTERVAL, PlanInputs
+from luckin_lab.survival.futures import SIMULATED_FUTURES, Simulated, draw_futures, simulate
+from luckin_lab.survival.plan import INTERVAL, PlanInputs, availability_options, expected_outcome
 
 WEEKS = 4
-SIMULATED_FUTURES = 400
-MAX_REPAIRS = 4  # renewals per device drawn in advance; a fifth reuses the last draw
 
 
 @dataclass
@@ -38,110 +34,84 @@ class CrewProjection:
     beats: pd.DataFrame  # beats.loc[a, b]: share of simulated futures where crew a earns more than crew b
     weeks: int
     futures: int
-
-
-def _repair_value(inp: PlanInputs, up: np.ndarray) -> np.ndarray:
-    """sims x devices: drink margin a repair of each device saves today, alone (0 if running)."""
-    gain = np.zeros(up.shape)
-    for lay in inp.stores.values():
-        if not lay.demand.any() or lay.margin <= 0:
-            continue
-        avail = up[:, lay.rows].astype(float)[..., None]
-        base = expected_loss(lay, avail)[..., 0]
-        for k, i in enumerate(lay.rows):
-            if up[:, i].all():
-                continue
-            trial = avail.copy()
-            trial[:, k, 0] = 1.0
-            gain[:, i] = (base - expected_loss(lay, trial)[..., 0]) * lay.margin
-    return np.where(up, 0.0, gain)
-
-
-def _day_loss(inp: PlanInputs, frac: np.ndarray) -> np.ndarray:
-    out = np.zeros(frac.shape[0])
-    for lay in inp.stores.values():
-        out += expected_loss(lay, frac[:, lay.rows, None])[..., 0] * lay.margin
-    return out
-
-
-def _run(inp: PlanInputs, visits_per_day: int, first_fail: np.ndarray, u_renew: np.ndarray,
-         c_new: np.ndarray) -> dict:
-    sims, n = first_fail.shape
-    days = WEEKS * 7
-    up = np.broadcast_to(~inp.devices.down.to_numpy(), (sims, n)).copy()
-    fail_day = np.where(up, first_fail, days + 1)
-    down_since = np.broadcast_to(-inp.devices.down_days.to_numpy(), (sims, n)).copy()
-    repairs_done = np.zeros((sims, n), dtype=int)
-    lost = np.zeros((sims, days))
-    failures = np.zeros((sims, WEEKS))
-    down_end = np.zeros((sims, WEEKS))
-    for d in range(days):
-        frac = up.astype(float)
-        if visits_per_day > 0 and (~up).any():
-            score = np.where(up, -np.inf, _repair_value(inp, up) + 1e-6 * (d - down_since))
-            m = min(visits_per_day, n)
-            pick = np.argpartition(-score, m - 1, axis=1)[:, :m]
-            ok = np.isfinite(np.take_along_axis(score, pick, axis=1)).ravel()
-            rows = np.repeat(np.arange(sims), m)[ok]
-            cols = pick.ravel()[ok]
-            u = u_renew[rows, cols, np.minimum(repairs_done[rows, cols], MAX_REPAIRS - 1)]
-            fail_day[rows, cols] = d + (u[:, None] > c_new[cols]).sum(axis=1)
-            up[rows, cols] = True
-            frac[rows, cols] = 0.5
-            repairs_done[rows, cols] += 1
-        failing = up & (fail_day == d)
-        frac = np.where(failing, frac * 0.5, frac)
-        failures[:, d // 7] += failing.sum(axis=1)
-        up &= ~failing
-        down_since[failing] = d
-        lost[:, d] = _day_loss(inp, frac)
-        if (d + 1) % 7 == 0:
-            down_end[:, d // 7] = (~up).sum(axis=1)
-    return {"lost": lost.sum(axis=1), "failures": failures, "down": down_end, "repairs": repairs_done.sum(axis=1)}
+    runs: dict[int, Simulated] = field(default_factory=dict)  # each crew size's simulated futures
 
 
 def project_crews(inp: PlanInputs, crews: list[int], visits_per_technician_day: int, technician_day_cost: float,
-                  sims: int = SIMULATED_FUTURES, seed: int = 0) -> CrewProjection:
+                  sims: int = SIMULATED_FUTURES, seed: int = 0, week_plans: dict[int, np.ndarray] | None = None,
+                  plan_days: int = 0) -> CrewProjection:
     """Per crew size: devices down at the end of each week, failures, lost margin and profit
     over ``WEEKS`` weeks against sending nobody, with the range 9 futures in 10 fall in.
-    ``inp`` must cover ``WEEKS`` * 7 days."""
+    ``inp`` must cover ``WEEKS`` * 7 days; ``week_plans`` (crew size -> visit day per device)
+    are followed on the first ``plan_days`` days."""
     days = WEEKS * 7
     if inp.horizon != days:
         raise ValueError(f"the crew projection needs plan inputs over {days} days, got {inp.horizon}")
-    rng = np.random.default_rng(seed)
-    n = len(inp.devices)
-    first_fail = (rng.random((sims, n))[:, :, None] > np.cumsum(inp.q_now, axis=1)[None]).sum(axis=2)
-    u_renew = rng.random((sims, n, MAX_REPAIRS))
-    c_new = np.cumsum(inp.q_new, axis=1)
-    runs = {k: _run(inp, k * visits_per_technician_day, first_fail, u_renew, c_new) for k in sorted(set([0, *crews]))}
+    futures = draw_futures(inp, sims, seed)
+    plans = week_plans or {}
+    runs = {k: simulate(inp, futures, days, plans.get(k), plan_days if k in plans else 0,
+                        k * visits_per_technician_day) for k in sorted(set([0, *crews]))}
     lo_q, hi_q = (1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2
-    none = runs[0]["lost"]
+    none = runs[0].lost_margin
     profits, rows = {}, []
     for k, r in runs.items():
         cost = k * days * technician_day_cost
-        profit = none - r["lost"] - cost
+        profit = none - r.lost_margin - cost
         profits[k] = profit
         row = {"technicians": k, "visits_per_week": k * visits_per_technician_day * 7,
-               "repairs": float(r["repairs"].mean()),
-               "new_failures_week1": float(r["failures"][:, 0].mean()),
-               "new_failures": float(r["failures"].sum(axis=1).mean()),
-               "lost_margin_usd": float(r["lost"].mean()),
-               "margin_kept_usd": float((none - r["lost"]).mean()), "technician_cost_usd": cost,
+               "repairs": float(r.renewals.mean()),
+               "new_failures_week1": float(r.failures[:, 0].mean()),
+               "new_failures": float(r.failures.sum(axis=1).mean()),
+               "lost_margin_usd": float(r.lost_margin.mean()),
+               "margin_kept_usd": float((none - r.lost_margin).mean()), "technician_cost_usd": cost,
                "expected_profit_usd": float(profit.mean()),
                "profit_low_usd": float(np.quantile(profit, lo_q)), "profit_high_usd": float(np.quantile(profit, hi_q))}
         for w in range(WEEKS):
-            row[f"down_after_week{w + 1}"] = float(r["down"][:, w].mean())
-        row["down_end_low"] = float(np.quantile(r["down"][:, -1], lo_q))
-        row["down_end_high"] = float(np.quantile(r["down"][:, -1], hi_q))
+            row[f"down_after_week{w + 1}"] = float(r.down_at_week_end[:, w].mean())
+        row["down_end_low"] = float(np.quantile(r.down_at_week_end[:, -1], lo_q))
+        row["down_end_high"] = float(np.quantile(r.down_at_week_end[:, -1], hi_q))
         rows.append(row)
     t = pd.DataFrame(rows)
     t["recommended"] = t.technicians == int(t.loc[t.expected_profit_usd.idxmax(), "technicians"])
     ks = list(runs)
     beats = pd.DataFrame([[float((profits[a] > profits[b]).mean()) for b in ks] for a in ks], index=ks, columns=ks)
-    return CrewProjection(t, beats, WEEKS, sims)
+    return CrewProjection(t, beats, WEEKS, sims, runs)
 
 
 def runner_up(p: CrewProjection) -> int:
     """The crew size with the second-highest expected profit (the option to beat)."""
     t = p.table.sort_values("expected_profit_usd", ascending=False)
     return int(t.technicians.iloc[1]) if len(t) > 1 else int(t.technicians.iloc[0])
+
+
+def staffing_options(inp: PlanInputs, week_plans: dict[int, np.ndarray], crew: CrewProjection,
+                     technician_day_cost: float) -> pd.DataFrame:
+    """Each crew size over the plan's days: its optimised plan's exact expected lost margin,
+    margin kept against sending nobody, technician cost and profit, with the range 90 % of the
+    crew projection's futures fall in over the same days (the same simulation; its mean is the
+    exact figure). The crew recommended is the projection's."""
+    h = inp.horizon
+    options = availability_options(inp)
+    none = expected_outcome(inp, np.full(len(inp.devices), -1), options)
+    none_f = crew.runs[0].lost_margin_by_day[:, :h].sum(axis=1)
+    lo_q, hi_q = (1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2
+    rows = []
+    for k, visit in sorted(week_plans.items()):
+        out = expected_outcome(inp, visit, options)
+        lost_f = crew.runs[k].lost_margin_by_day[:, :h].sum(axis=1)
+        cost = k * h * technician_day_cost
+        kept = none["expected_lost_margin_usd"] - out["expected_lost_margin_usd"]
+        profit_f = none_f - lost_f - cost
+        rows.append({"technicians": k, "visits": out["visits"], "expected_lost_drinks": out["expected_lost_drinks"],
+                     "expected_lost_margin_usd": out["expected_lost_margin_usd"],
+                     "lost_margin_low_usd": float(np.quantile(lost_f, lo_q)),
+                     "lost_margin_high_usd": float(np.quantile(lost_f, hi_q)),
+                     "margin_kept_usd": kept, "technician_cost_usd": cost, "expected_profit_usd": kept - cost,
+                     "profit_low_usd": float(np.quantile(profit_f, lo_q)),
+                     "profit_high_usd": float(np.quantile(profit_f, hi_q)),
+                     "expected_downtime_hours": out["expected_downtime_hours"]})
+    t = pd.DataFrame(rows)
+    t["added_profit_usd"] = t.expected_profit_usd.diff().fillna(t.expected_profit_usd)
+    best = int(crew.table.loc[crew.table.recommended, "technicians"].iloc[0])
+    t["recommended"] = t.technicians == best
+    return t

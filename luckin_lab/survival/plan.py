@@ -15,6 +15,10 @@ Policies compared on the same model and the same simulated weeks:
   second repair where one already restores service is worth little), within technician
   capacity and the visits a store can host per day; capacity left over repairs the oldest
   failures, as run to failure would.
+
+Expected figures of a fixed schedule are exact (:func:`availability_options`, devices
+independent); their ranges, and the crew over several weeks, come from the one failure
+simulator, :mod:`luckin_lab.survival.futures`, whose mean is these exact figures.
 """
 
 from __future__ import annotations
@@ -31,12 +35,10 @@ from luckin_lab.survival.lost_sales import (
     StoreLayout,
     expected_loss,
     layouts,
-    sampled_loss,
 )
 from luckin_lab.survival.models import GroupModels
 
-SIMULATED_WEEKS = 1000
-INTERVAL = 0.90  # the profit range a week falls in 9 times out of 10
+INTERVAL = 0.90  # the profit range 9 simulated futures in 10 fall in
 
 
 @dataclass
@@ -105,7 +107,8 @@ def plan_inputs(
 def availability_options(inp: PlanInputs) -> np.ndarray:
     """devices x (horizon + 1) x horizon: expected share of each day a device works if visited on
     day v (rows 0..H-1) or not at all (row H). A failure costs half its day; a visit renews at
-    mid-day a device that was down, at once one that was running."""
+    mid-day a device that was down (half of that half is lost if it fails again that day), at
+    once one that was running."""
     n, H = inp.q_now.shape
     down = inp.devices.down.to_numpy()
     s_now = 1 - np.cumsum(inp.q_now, axis=1)
@@ -116,7 +119,7 @@ def availability_options(inp: PlanInputs) -> np.ndarray:
     out[:, H, :] = a_now
     for v in range(H):
         out[:, v, :v] = a_now[:, :v]
-        out[:, v, v] = up_before[:, v] * a_new[:, 0] + (1 - up_before[:, v]) * 0.5
+        out[:, v, v] = up_before[:, v] * a_new[:, 0] + (1 - up_before[:, v]) * 0.5 * (1 - 0.5 * inp.q_new[:, 0])
         out[:, v, v + 1:] = a_new[:, 1:H - v]
     return out
 
@@ -132,67 +135,22 @@ def expected_lost_drinks(inp: PlanInputs, visit_day: np.ndarray, options: np.nda
     return pd.Series({s: float(expected_loss(lay, a[lay.rows]).sum()) for s, lay in inp.stores.items()})
 
 
-def simulate_availability(inp: PlanInputs, visit_day: np.ndarray, sims: int = SIMULATED_WEEKS,
-                          seed: int = 0) -> np.ndarray:
-    """sims x devices x days: share of each day each device worked, in simulated weeks.
-
-    The same seed gives every policy the same failure draws (common random numbers), so
-    differences between policies are not noise of the simulation."""
-    rng = np.random.default_rng(seed)
-    n, H = inp.q_now.shape
-    u1, u2 = rng.random((sims, n)), rng.random((sims, n))
-    c_now = np.cumsum(inp.q_now, axis=1)
-    c_new = np.cumsum(inp.q_new, axis=1)
-    f = (u1[:, :, None] > c_now[None]).sum(axis=2)  # failure day while running (H = none)
-    g = (u2[:, :, None] > c_new[None]).sum(axis=2)  # failure day counted from a renewal
-    down = inp.devices.down.to_numpy()[None, :]
-    days = np.arange(H)[None, None, :]
-    f3 = np.where(down, -1, f)[:, :, None]
-    before = np.where(days < f3, 1.0, np.where(days == f3, 0.5, 0.0))  # no visit
-    v = visit_day[None, :, None]
-    after = days - v
-    g3 = g[:, :, None]
-    renewed = np.where(after < g3, 1.0, np.where(after == g3, 0.5, 0.0))
-    was_down = f3 < v
-    renewed = np.where((after == 0) & was_down, 0.5, renewed)
-    return np.where((v >= 0) & (days >= v), renewed, before)
-
-
-@dataclass
-class Outcome:
-    """A policy's simulated weeks: drinks and margin lost per week, device downtime."""
-
-    visits: int
-    lost_drinks: np.ndarray  # per simulated week
-    lost_margin: np.ndarray  # per simulated week (USD)
-    downtime_hours: float  # expected open hours devices are down, summed over devices
-
-    def summary(self) -> dict:
-        return {"visits": self.visits, "expected_downtime_hours": self.downtime_hours,
-                "expected_lost_drinks": float(self.lost_drinks.mean()),
-                "expected_lost_margin_usd": float(self.lost_margin.mean())}
-
-
-def simulate(inp: PlanInputs, visit_day: np.ndarray, sims: int = SIMULATED_WEEKS, seed: int = 0) -> Outcome:
-    frac = simulate_availability(inp, visit_day, sims, seed)
-    drinks = np.zeros(sims)
-    margin = np.zeros(sims)
-    for lay in inp.stores.values():
-        lost = sampled_loss(lay, frac[:, lay.rows, :])
-        drinks += lost
-        margin += lost * lay.margin
-    down_hours = float(((1 - frac).mean(axis=0).sum(axis=1) * inp.devices.open_hours.to_numpy()).sum())
-    return Outcome(int((visit_day >= 0).sum()), drinks, margin, down_hours)
-
-
-def evaluate(inp: PlanInputs, visit_day: np.ndarray, sims: int = SIMULATED_WEEKS) -> dict:
-    return simulate(inp, visit_day, sims).summary()
+def expected_outcome(inp: PlanInputs, visit_day: np.ndarray, options: np.ndarray | None = None) -> dict:
+    """A schedule's exact expectations over the horizon: visits, downtime, drinks and margin lost."""
+    options = availability_options(inp) if options is None else options
+    a = _rows(options, visit_day)
+    lost = {s: float(expected_loss(lay, a[lay.rows]).sum()) for s, lay in inp.stores.items()}
+    return {"visits": int((visit_day >= 0).sum()),
+            "expected_downtime_hours": float(((1 - a).sum(axis=1) * inp.devices.open_hours.to_numpy()).sum()),
+            "expected_lost_drinks": sum(lost.values()),
+            "expected_lost_margin_usd": sum(v * inp.stores[s].margin for s, v in lost.items())}
 
 
 # -- policies -----------------------------------------------------------------------------
 
 
-def _store_slots(inp: PlanInputs, visit_hours: float) -> pd.Series:
+def store_slots(inp: PlanInputs, visit_hours: float) -> pd.Series:
+    """Visits each store can host a day: its open hours over the store time one visit takes."""
     oh = inp.devices.groupby("store_id").open_hours.first()
     return np.floor(oh / visit_hours).astype(int).clip(lower=1)
 
@@ -319,10 +277,10 @@ def most_urgent_first(inp: PlanInputs, visit: np.ndarray, slots: pd.Series,
                     continue
                 trial = visit.copy()
                 trial[i], trial[j] = visit[j], visit[i]
-                if stores[i] != stores[j]:
-                    per = pd.Series(list(zip(stores[trial >= 0], trial[trial >= 0], strict=True))).value_counts()
-                    if any(per.get((s, int(trial[k])), 0) > slots[s] for k, s in ((i, stores[i]), (j, stores[j]))):
-                        continue
+                if stores[i] != stores[j] and any(
+                        np.count_nonzero((stores == s) & (trial == trial[k])) > slots[s]
+                        for k, s in ((i, stores[i]), (j, stores[j]))):
+                    continue  # a store would host more visits that day than it can
                 touched = {stores[i], stores[j]}
                 before = sum(_store_loss(inp, options, visit, s) for s in touched)
                 after = sum(_store_loss(inp, options, trial, s) for s in touched)
@@ -359,25 +317,39 @@ class MaintenancePlan:
 OPTIMISED = "optimised plan"
 
 
+def week_schedule(inp: PlanInputs, per_day: int, slots: pd.Series, order: list[int] | None = None,
+                  options: np.ndarray | None = None) -> np.ndarray:
+    """The optimised plan's visit day per device (-1 = none): visits chosen by the margin they
+    keep, then the most urgent moved first. ``order`` receives the order the visits were chosen in."""
+    options = availability_options(inp) if options is None else options
+    return most_urgent_first(inp, optimise(inp, per_day, slots, order), slots, options)
+
+
 def maintenance_plan(
     inp: PlanInputs,
     start: pd.Timestamp,
     technicians: int,
     visits_per_technician_day: int,
     visit_hours: float = 2.0,
+    week: tuple[np.ndarray, list[int]] | None = None,
 ) -> MaintenancePlan:
-    """Optimised schedule plus the comparison with run-to-failure and a fixed calendar."""
+    """Optimised schedule plus the comparison with run-to-failure and a fixed calendar (exact
+    expectations over the plan's days). ``week``: the schedule and its choice order from
+    :func:`week_schedule` for this crew, when already made (it is not made again)."""
     per_day = technicians * visits_per_technician_day
-    slots = _store_slots(inp, visit_hours)
-    order: list[int] = []
+    slots = store_slots(inp, visit_hours)
     options = availability_options(inp)
-    best = most_urgent_first(inp, optimise(inp, per_day, slots, order), slots, options)
+    if week is None:
+        order: list[int] = []
+        best = week_schedule(inp, per_day, slots, order, options)
+    else:
+        best, order = week
     policies = {
         "run to failure": run_to_failure(inp, per_day, slots),
         "fixed calendar": fixed_calendar(inp, per_day, slots),
         OPTIMISED: best,
     }
-    rows = [{"policy": k, **evaluate(inp, v)} for k, v in policies.items()]
+    rows = [{"policy": k, **expected_outcome(inp, v, options)} for k, v in policies.items()]
     comp = pd.DataFrame(rows)
     ref = comp.set_index("policy").loc["run to failure"]
     comp["downtime_hours_avoided_vs_run_to_failure"] = ref.expected_downtime_hours - comp.expected_downtime_hours
@@ -413,46 +385,3 @@ def maintenance_plan(
         "margin_kept_usd": float(worth.sum()),  # exact expectation: the schedule's credits add up to it
     }
     return MaintenancePlan(sched.reset_index(drop=True), comp, capacity)
-
-
-def staffing_options(
-    inp: PlanInputs,
-    max_technicians: int,
-    visits_per_technician_day: int,
-    visit_hours: float,
-    technician_day_cost: float,
-    sims: int = SIMULATED_WEEKS,
-) -> pd.DataFrame:
-    """Expected profit of sending 0..``max_technicians`` technicians over the plan horizon.
-
-    Each option gets its own optimised plan, scored on the same simulated weeks. Profit is
-    against sending nobody (every down device stays down, every failure stays down): the drink
-    margin the plan keeps minus the technicians' cost, with the range that 90 % of simulated
-    weeks fall in (chance of failures only; the failure model and the lost-sales rules are
-    taken as right).
-    """
-    if max_technicians < 1:
-        raise ValueError("max_technicians must be at least 1")
-    slots = _store_slots(inp, visit_hours)
-    none = simulate(inp, np.full(len(inp.devices), -1), sims)
-    lo_q, hi_q = (1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2
-    rows = []
-    for k in range(0, max_technicians + 1):
-        visit = optimise(inp, k * visits_per_technician_day, slots)
-        out = simulate(inp, visit, sims)
-        kept = none.lost_margin - out.lost_margin
-        cost = k * inp.horizon * technician_day_cost
-        profit = kept - cost
-        rows.append({"technicians": k, "visits": out.visits, "expected_lost_drinks": float(out.lost_drinks.mean()),
-                     "expected_lost_margin_usd": float(out.lost_margin.mean()),
-                     "lost_margin_low_usd": float(np.quantile(out.lost_margin, lo_q)),
-                     "lost_margin_high_usd": float(np.quantile(out.lost_margin, hi_q)),
-                     "margin_kept_usd": float(kept.mean()), "technician_cost_usd": cost,
-                     "expected_profit_usd": float(profit.mean()),
-                     "profit_low_usd": float(np.quantile(profit, lo_q)),
-                     "profit_high_usd": float(np.quantile(profit, hi_q)),
-                     "expected_downtime_hours": out.downtime_hours})
-    t = pd.DataFrame(rows)
-    t["added_profit_usd"] = t.expected_profit_usd.diff().fillna(t.expected_profit_usd)
-    t["recommended"] = t.technicians == int(t.loc[t.expected_profit_usd.idxmax(), "technicians"])
-    return t

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from luckin_lab.reporting import certainty, nb
-from luckin_lab.survival.analysis import SurvivalAnalysis
+from luckin_lab.survival.analysis import SurvivalPlan
 from luckin_lab.survival.words import Nouns
 
 DEVICE_WORDS = {
@@ -25,7 +25,6 @@ DEVICE_WORDS = {
 }
 
 
-COX_DESIGNS = {"constant": "plain", "early and late": "time_split"}  # the report's words -> fit_cox's design
 
 
 def device_names(devices: pd.DataFrame, stores: pd.DataFrame) -> pd.Series:
@@ -52,7 +51,7 @@ def drivers_text(hr: pd.DataFrame, k: int = 3) -> str:
     return "; ".join(items) + "."
 
 
-def km_table(a: SurvivalAnalysis, nouns: Nouns) -> pd.DataFrame:
+def km_table(a: SurvivalPlan, nouns: Nouns) -> pd.DataFrame:
     """Per group: units, spells, events and the median with its interval in words."""
     t = a.km_table.copy()
     col = a.data.group_col
@@ -66,7 +65,7 @@ def km_table(a: SurvivalAnalysis, nouns: Nouns) -> pd.DataFrame:
     return out
 
 
-def concordance_text(a: SurvivalAnalysis, nouns: Nouns) -> str:
+def concordance_text(a: SurvivalPlan, nouns: Nouns) -> str:
     c = a.comparison.table.set_index("model").loc[a.comparison.chosen, "holdout_concordance"]
     return (f"The chosen model ({a.comparison.chosen}) ranks correctly which of two {nouns.units} has the "
             f"{nouns.event} first {nb.pct(c, 0)} of the time on held-out {nouns.units} (50 % is chance).")
@@ -78,7 +77,7 @@ class PageOne:
     text: str
 
 
-def fleet_page_one(a: SurvivalAnalysis, nouns: Nouns, horizons: tuple[int, int]) -> PageOne:
+def fleet_page_one(a: SurvivalPlan, nouns: Nouns, horizons: tuple[int, int]) -> PageOne:
     """Page one of a generic run: the service decision, the fleet, drivers and certainty."""
     h1, h2 = horizons
     n_at_risk = len(a.risk)
@@ -122,7 +121,7 @@ def fleet_page_one(a: SurvivalAnalysis, nouns: Nouns, horizons: tuple[int, int])
 KIND_WORDS = {"maker": "cup-making machine", "grinder": "grinder", "ice_maker": "ice maker"}
 
 
-def coverage(a: SurvivalAnalysis, stores: pd.DataFrame) -> pd.DataFrame:
+def coverage(a: SurvivalPlan, stores: pd.DataFrame) -> pd.DataFrame:
     """Per store and kind of machine (cup makers pooled: any of them makes any drink): devices
     and how many work at the snapshot. A kind with none working is what costs sales now."""
     d = a.backlog_devices.copy()
@@ -135,7 +134,7 @@ def coverage(a: SurvivalAnalysis, stores: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
-def downtime_explainer(a: SurvivalAnalysis, cov: pd.DataFrame) -> str:
+def downtime_explainer(a: SurvivalPlan, cov: pd.DataFrame) -> str:
     """Why many devices can be down while sales look normal, and which gaps cost sales now."""
     d = a.backlog_devices
     down = d[d.down]
@@ -169,7 +168,7 @@ def crew_words(k: int) -> str:
     return f"{n[:1].upper()}{n[1:]} technician{'s' if k != 1 else ''}"
 
 
-def plan_trade_text(a: SurvivalAnalysis) -> str:
+def plan_trade_text(a: SurvivalPlan) -> str:
     """The optimised plan against repairing the oldest failures first, with the sign of each
     difference said as it is (the plan can leave more device downtime while keeping more margin)."""
     from luckin_lab.survival.plan import OPTIMISED
@@ -195,7 +194,7 @@ def _futures_range(lo: float, hi: float, money: bool = True) -> str:
     return f"9 futures in 10 between {f(lo)} and {nb.money(hi) if money else nb.num(hi)}"
 
 
-def crew_text(a: SurvivalAnalysis, horizons: tuple[int, int], technicians_param: int) -> str:
+def crew_text(a: SurvivalPlan, horizons: tuple[int, int], technicians_param: int) -> str:
     """The crew decision on several weeks of failures and repairs: the backlog now, the failures
     expected this week, devices down after the last week per crew size, profit and its range,
     and the chance the recommended crew beats the next-best option on the same futures."""
@@ -238,7 +237,7 @@ def crew_text(a: SurvivalAnalysis, horizons: tuple[int, int], technicians_param:
     return text
 
 
-def week_plan_text(a: SurvivalAnalysis, plan_days: int) -> str:
+def week_plan_text(a: SurvivalPlan, plan_days: int) -> str:
     """This week's visits and why most of a repair's value lies after the week."""
     cap = a.plan.capacity
     crew = cap["technicians"]
@@ -251,11 +250,12 @@ def week_plan_text(a: SurvivalAnalysis, plan_days: int) -> str:
             "costs drinks only if it fails where no backup works.")
 
 
-def omitted_text(a: SurvivalAnalysis) -> str:
+def omitted_text(a: SurvivalPlan) -> str:
     w = a.crew.weeks
     return (f"The ranges are the chance of failures only (the failure model and the pricing rules taken as right); "
-            f"the projection leaves out preventive service, the limit on visits a store can host in a day, and "
-            f"losses after week {w} from devices still down (this favours larger crews).")
+            f"each crew makes this week's planned visits, then repairs the costliest failures each day; the "
+            f"projection leaves out preventive service after this week, the limit on visits a store can host in a "
+            f"day after it, and losses after week {w} from devices still down (this favours larger crews).")
 
 
 def _previous_run(results_dir: str | Path) -> tuple[Path, dict] | None:
@@ -275,7 +275,7 @@ def _previous_run(results_dir: str | Path) -> tuple[Path, dict] | None:
     return None
 
 
-def change_since_last_run(results_dir: str | Path, a: SurvivalAnalysis, horizons: tuple[int, int]) -> str:
+def change_since_last_run(results_dir: str | Path, a: SurvivalPlan, horizons: tuple[int, int]) -> str:
     """What changed since the previous published run: data date, crew, backlog, failures expected
     this week and profit (only where the previous run measured it the same way)."""
     import json
@@ -309,7 +309,7 @@ def change_since_last_run(results_dir: str | Path, a: SurvivalAnalysis, horizons
     return f"**What changed since the run of {when}.** " + "; ".join(items) + "."
 
 
-def device_page_one(a: SurvivalAnalysis, staffing: pd.DataFrame, margin: dict, horizons: tuple[int, int],
+def device_page_one(a: SurvivalPlan, staffing: pd.DataFrame, margin: dict, horizons: tuple[int, int],
                     plan_days: int, technicians_param: int, stores: pd.DataFrame, change: str = "") -> PageOne:
     """Page one of the device report: how many technicians on several weeks of failures and
     repairs, the profit and its range, this week's plan, why many devices are down, and how
@@ -357,7 +357,7 @@ def device_page_one(a: SurvivalAnalysis, staffing: pd.DataFrame, margin: dict, h
     return PageOne(kpis, "\n\n".join(x for x in parts if x))
 
 
-def _holdout_c(a: SurvivalAnalysis) -> float:
+def _holdout_c(a: SurvivalPlan) -> float:
     return float(a.comparison.table.set_index("model").loc[a.comparison.chosen, "holdout_concordance"])
 
 
@@ -372,7 +372,7 @@ def not_reached(x: float) -> str | float:
     return "not reached" if x is None or not math.isfinite(float(x)) else x
 
 
-def device_risk_table(a: SurvivalAnalysis, names: pd.Series, top_n: int, horizons: tuple[int, int]) -> pd.DataFrame:
+def device_risk_table(a: SurvivalPlan, names: pd.Series, top_n: int, horizons: tuple[int, int]) -> pd.DataFrame:
     """Running devices at highest risk, named as readers know them (codes stay in results/)."""
     h1, h2 = horizons
     t = a.risk.head(top_n)
@@ -385,7 +385,7 @@ def device_risk_table(a: SurvivalAnalysis, names: pd.Series, top_n: int, horizon
     })
 
 
-def planned_visits(a: SurvivalAnalysis, units: pd.Series) -> list[str]:
+def planned_visits(a: SurvivalPlan, units: pd.Series) -> list[str]:
     """Each device's visit day in this week's plan, or why it has none (a working backup in its
     store, or the visits went to machines whose stores lose more)."""
     sched = a.plan.schedule.set_index("device_id")
@@ -403,7 +403,7 @@ def planned_visits(a: SurvivalAnalysis, units: pd.Series) -> list[str]:
     return out
 
 
-def schedule_table(a: SurvivalAnalysis, names: pd.Series, n: int = 10) -> pd.DataFrame:
+def schedule_table(a: SurvivalPlan, names: pd.Series, n: int = 10) -> pd.DataFrame:
     """The most valuable visits of the plan in words and dollars, then the rest and the total:
     the margin column adds up to the plan's expected margin kept this week."""
     s = a.plan.schedule.sort_values("margin_kept_usd", ascending=False)
@@ -429,7 +429,7 @@ CREW_FORMATS = {"technicians": "int", "visits a week": "int", "margin lost": "mo
                 "technician cost": "money", "expected profit": "money"}
 
 
-def crew_table(a: SurvivalAnalysis) -> pd.DataFrame:
+def crew_table(a: SurvivalPlan) -> pd.DataFrame:
     """Per crew size over the projection's weeks: devices down at its end, money, and the chance
     of beating the recommended crew on the same simulated futures."""
     p = a.crew
@@ -470,7 +470,7 @@ POLICY_FORMATS = {"visits": "int", "device downtime (open hours)": "int", "drink
                   "extra downtime hours vs run to failure": "int"}
 
 
-def policy_table(a: SurvivalAnalysis) -> pd.DataFrame:
+def policy_table(a: SurvivalPlan) -> pd.DataFrame:
     c = a.plan.comparison
     return pd.DataFrame({
         "policy": c.policy, "visits": c.visits, "device downtime (open hours)": c.expected_downtime_hours,
@@ -480,13 +480,13 @@ def policy_table(a: SurvivalAnalysis) -> pd.DataFrame:
     })
 
 
-def backlog_table(a: SurvivalAnalysis) -> pd.DataFrame:
+def backlog_table(a: SurvivalPlan) -> pd.DataFrame:
     b = a.backlog
     return pd.DataFrame({"store": b.store_name if "store_name" in b else b.store_id, "devices": b.devices,
                          "down": b.down, "median days down": b.median_days_down, "share down": b.share_down})
 
 
-def ph_table(a: SurvivalAnalysis) -> pd.DataFrame:
+def ph_table(a: SurvivalPlan) -> pd.DataFrame:
     """The proportional-hazards check with each covariate named as on the effects chart."""
     names = hr_labels(a)
     t = a.cox.ph_final
@@ -504,7 +504,7 @@ def model_words(name: str) -> str:
     return MODEL_WORDS.get(name, name)
 
 
-def models_table(a: SurvivalAnalysis) -> pd.DataFrame:
+def models_table(a: SurvivalPlan) -> pd.DataFrame:
     """The models compared, named in words (AIC: lower is better; a Cox model has none here)."""
     t = a.comparison.table
     out = pd.DataFrame({"model": t.model.map(model_words), "fit score (AIC)": t.aic,
@@ -514,13 +514,13 @@ def models_table(a: SurvivalAnalysis) -> pd.DataFrame:
     return out
 
 
-def shapes_table(a: SurvivalAnalysis) -> pd.DataFrame:
+def shapes_table(a: SurvivalPlan) -> pd.DataFrame:
     t = a.shapes
     return pd.DataFrame({"device type": t.group.map(DEVICE_WORDS).fillna(t.group.str.replace("_", " ")),
                          "shape": t["shape"], "95 % low": t.shape_lo, "95 % high": t.shape_hi})
 
 
-def coverage_table(a: SurvivalAnalysis, stores: pd.DataFrame) -> pd.DataFrame:
+def coverage_table(a: SurvivalPlan, stores: pd.DataFrame) -> pd.DataFrame:
     """Per store: working / all machines of each kind (a 0 is a store that cannot make some drinks)."""
     cov = coverage(a, stores)
     cov["cell"] = cov.working.astype(int).astype(str) + " of " + cov.devices.astype(int).astype(str)
@@ -528,7 +528,7 @@ def coverage_table(a: SurvivalAnalysis, stores: pd.DataFrame) -> pd.DataFrame:
     return t.reset_index().rename(columns={"store_name": "store"})
 
 
-def glossary_terms(a: SurvivalAnalysis) -> list[str]:
+def glossary_terms(a: SurvivalPlan) -> list[str]:
     """The method terms the evidence section uses, for the closing glossary."""
     terms = ["Censored", "Concordance", "Cox model", "Hazard ratio", "Kaplan-Meier curve",
              "Left truncation", "Proportional hazards", "Spell", "Weibull model", "AIC", "Log-logistic model",
@@ -540,7 +540,7 @@ def glossary_terms(a: SurvivalAnalysis) -> list[str]:
     return sorted(set(terms))
 
 
-def save_results(results, a: SurvivalAnalysis, store, extra: dict) -> None:
+def save_results(results, a: SurvivalPlan, store, extra: dict) -> None:
     """Every table and metric a reader can check a page-one figure against."""
     from luckin_lab.survival.analysis import headline_metrics
 
@@ -598,7 +598,7 @@ SERVICE_FORMATS = {"time at risk": "float1", "chance now": "pct", "chance if ren
                    "events avoided": "float2", "net value": "money"}
 
 
-def service_view(a: SurvivalAnalysis, nouns: Nouns):
+def service_view(a: SurvivalPlan, nouns: Nouns):
     """The service table, or one sentence when the run evaluates no preventive action."""
     if not a.service.summary["capacity"]:
         return nb.md("No preventive action was evaluated: the run gives no capacity for it.")
@@ -607,7 +607,7 @@ def service_view(a: SurvivalAnalysis, nouns: Nouns):
     return nb.show_table(service_table(a, nouns), formats=SERVICE_FORMATS)
 
 
-def service_table(a: SurvivalAnalysis, nouns: Nouns) -> pd.DataFrame:
+def service_table(a: SurvivalPlan, nouns: Nouns) -> pd.DataFrame:
     u = a.service.units
     g = a.data.group_col
     out = pd.DataFrame({nouns.unit: u.unit_id.to_numpy()})
@@ -623,7 +623,7 @@ def risk_formats(nouns: Nouns, horizons: tuple[int, int]) -> dict[str, str]:
             f"within {nouns.span(horizons[1])}": "pct"}
 
 
-def fleet_risk_table(a: SurvivalAnalysis, nouns: Nouns, top_n: int, horizons: tuple[int, int]) -> pd.DataFrame:
+def fleet_risk_table(a: SurvivalPlan, nouns: Nouns, top_n: int, horizons: tuple[int, int]) -> pd.DataFrame:
     h1, h2 = horizons
     t = a.risk.head(top_n)
     g = a.data.group_col
@@ -638,12 +638,12 @@ def fleet_risk_table(a: SurvivalAnalysis, nouns: Nouns, top_n: int, horizons: tu
     return out
 
 
-def km_title(a: SurvivalAnalysis, nouns: Nouns) -> str:
+def km_title(a: SurvivalPlan, nouns: Nouns) -> str:
     by = "" if a.data.group_col == "_all" else f" by {nouns.group}"
     return f"Time to {nouns.event}{by}"
 
 
-def logrank_text(a: SurvivalAnalysis, nouns: Nouns) -> str:
+def logrank_text(a: SurvivalPlan, nouns: Nouns) -> str:
     lr = a.logrank
     if not lr:
         return f"Median time to {nouns.event}:"
@@ -652,7 +652,7 @@ def logrank_text(a: SurvivalAnalysis, nouns: Nouns) -> str:
             f"{lr['statistic']:.1f} on {lr['df']} degrees of freedom, p = {lr['p']:.2g}). Median time per {nouns.group}:")
 
 
-def cox_design_text(a: SurvivalAnalysis, nouns: Nouns) -> str:
+def cox_design_text(a: SurvivalPlan, nouns: Nouns) -> str:
     """Which Cox design was used, its notes, and the plain model's concordance beside it."""
     c = a.cox
     parts = list(c.notes)
@@ -678,13 +678,13 @@ COUNT_WORDS = {
 }
 
 
-def counts_table(a: SurvivalAnalysis, nouns: Nouns) -> pd.DataFrame:
+def counts_table(a: SurvivalPlan, nouns: Nouns) -> pd.DataFrame:
     words = {**COUNT_WORDS, "units": nouns.units, "failures": nouns.events, "repeat_failures": f"repeat {nouns.events}"}
     return pd.DataFrame({"item": [words.get(k, k.replace("_", " ")) for k in a.data.counts],
                          "count": list(a.data.counts.values())})
 
 
-def hr_labels(a: SurvivalAnalysis) -> dict[str, str]:
+def hr_labels(a: SurvivalPlan) -> dict[str, str]:
     """Axis labels for the hazard-ratio chart: each effect's subject from its sentence."""
     hr = a.cox.hazard_ratios
     return {c: w.split(" raises ")[0].split(" lowers ")[0] for c, w in zip(hr.covariate, hr.in_words, strict=True)}

@@ -112,17 +112,81 @@ def simulate_sales(
     scale: float,
     progress: Callable[[str], None] = lambda _: None,
 ) -> SalesResult:
+    """Every sales table of the demo store and its planted truth, in named stages.
+
+    The stages draw from ``rng`` in a fixed order (prices, users, rate calibration, occasions,
+    campaigns, orders, users table), so a seed gives the same store.
+    """
+    progress("promotions")
+    mk = _price_environment(rng, truth, geo)
+    progress("users")
+    us = _draw_users(rng, truth, geo, scale, mk)
+    us.lam = _calibrated_rates(rng, truth, mk, us, scale)
+    progress("orders")
+    occ = _occasions(np.arange(us.n_users), us.lam, rng, mk, us, truth.population)
+    progress("campaigns")
+    camps = _run_campaigns(rng, truth, mk, us, occ)
+    progress("items")
+    od = _materialise_orders(rng, truth, mk, us, occ, camps)
+    progress("promotions table")
+    promotions = _promotions_table(mk, od.items)
+    experiments, assignments, coupons = _experiment_tables(truth, mk, camps, od)
+    users = _users_table(rng, geo, mk, us, od.orders)
+    truth_frames, derived = _planted_truth(truth, mk, us, occ, camps, od)
+    tables = {"products": od.products, "users": users, "orders": od.orders, "promotions": promotions,
+              "coupons": coupons, "experiments": experiments, "experiment_assignments": assignments}
+    items = od.items
+    items_out = items[["order_id", "product_id", "quantity", "list_price", "promo_discount",
+                       "coupon_discount", "paid_price", "promo_id"]].copy()
+    tables["order_items"] = items_out
+    # state at the snapshot, for the site truth (monthly revenue potential of each cell)
+    state_end = np.where(
+        occ.first_day > mk.n_days, 1.0, np.where(occ.end_active > mk.n_days - 1, 1.0,
+                                                 truth.population.dormant_rate_factor)
+    )
+    tables["_internal"] = pd.DataFrame({"cell": us.cell, "lam_snapshot": us.lam * state_end, "seg": us.seg})
+    tables["_items_full"] = items.assign(store_idx=od.oj[items.order_idx.to_numpy()],
+                                         day=od.od[items.order_idx.to_numpy()])
+    return SalesResult(tables, derived, truth_frames)
+
+
+@dataclass
+class _Market:
+    """Prices and demand by segment x store x category x day, and where each cell's customers go."""
+
+    start: pd.Timestamp
+    n_days: int
+    days: np.ndarray
+    cats: list[str]
+    n_store: int
+    tactical: np.ndarray  # store x category x day: tactical promo depth
+    test_start: int  # first day of the randomized price test
+    depths: np.ndarray  # the price test's depths
+    test: np.ndarray  # store x category x day: price-test depth
+    is_open: np.ndarray  # store x 1 x day
+    ratio: np.ndarray  # store x category x day: paid / list before coupons
+    elast: np.ndarray  # segment x category
+    m: np.ndarray  # segment x store x category x day: demand multiplier
+    bound: np.ndarray  # segment x day: the thinning bound (largest multiplier, coupons included)
+    cat_share: np.ndarray
+    shares: np.ndarray  # day x cell x store: Huff shares
+    inside: np.ndarray  # day x cell: share of a cell's occasions that reach one of our stores
+
+    @property
+    def n_cat(self) -> int:
+        return len(self.cats)
+
+
+def _price_environment(rng: np.random.Generator, truth: Truth, geo: Geography) -> _Market:
+    """Promotions (company schedule, store openings, tactical replies to foreseen shocks), the
+    randomized price test, demand shocks and the Huff shares of every day."""
     cal = truth.calendar
     start = pd.Timestamp(cal.start)
     n_days = (pd.Timestamp(cal.snapshot) - start).days
     days = np.arange(n_days)
     cats = list(truth.demand.categories)
     n_cat, n_store, n_seg = len(cats), len(geo.attraction), len(SEGMENTS)
-    pop = truth.population
     dem = truth.demand
-
-    # ---- promotions and demand shocks: store x category x day ------------------------
-    progress("promotions")
     sigma = dem.demand_shock_sd
     f = dem.shock_forecastable
     eta_f = rng.normal(0, sigma * np.sqrt(f), (n_store, n_cat, n_days))
@@ -171,10 +235,27 @@ def simulate_sales(
     # Huff shares per day: day x cell x store
     shares = np.stack([geo.shares_on(int(d), truth.spatial) for d in days])
     inside = shares.sum(axis=2)  # day x cell
+    return _Market(start, n_days, days, cats, n_store, tactical, test_start, depths, test, is_open, ratio, elast,
+                   m, bound, cat_share, shares, inside)
 
 
-    # ---- users ------------------------------------------------------------------
-    progress("users")
+@dataclass
+class _Users:
+    """Registered users: registration day, home cell, segment, occasion rate and active lifetime."""
+
+    n_users: int
+    reg_day: np.ndarray
+    cell: np.ndarray
+    seg: np.ndarray
+    seg_rate: np.ndarray
+    lam: np.ndarray
+    life: np.ndarray
+    rate_scale: float = 1.0
+
+
+def _draw_users(rng: np.random.Generator, truth: Truth, geo: Geography, scale: float, mk: _Market) -> _Users:
+    """The users (scaled), each with a segment, a lognormal occasion rate and a lifetime."""
+    pop, n_days, n_seg = truth.population, mk.n_days, len(SEGMENTS)
     n_users = max(int(round(pop.n_registered * scale)), 50)
     reg_day = _register_days(rng, n_users, n_days, pop.registration_launch_share)
     cell_p = geo.weight / geo.weight.sum()
@@ -189,71 +270,110 @@ def simulate_sales(
     life_mean = np.array([pop.active_lifetime_days[s] for s in SEGMENTS])
     try_once = np.array([pop.try_once_share[s] for s in SEGMENTS])
     life = np.where(rng.random(n_users) < try_once[seg], 0.0, rng.exponential(life_mean[seg]))
+    return _Users(n_users, reg_day, cell, seg, seg_rate, lam, life)
 
-    def occasions(users: np.ndarray, lam_u: np.ndarray, gen: np.random.Generator):
-        """Candidate occasions of ``users``, their store/category, and plain acceptance.
 
-        A user orders at the full rate until the first order; after it the rate stays full
-        for the user's lifetime (0 for one-time triers) and then drops to the dormant level,
-        done by thinning candidates after first order + lifetime.
-        """
-        cand_u, cand_d = [], []
-        for lo in range(0, len(users), 20_000):
-            u = users[lo : lo + 20_000]
-            rate = lam_u[u, None] * (days[None, :] >= reg_day[u, None]) * inside[:, cell[u]].T * bound[seg[u]]
-            counts = gen.poisson(rate)
-            uu, dd = np.nonzero(counts)
-            reps = counts[uu, dd]
-            cand_u.append(np.repeat(u[uu], reps))
-            cand_d.append(np.repeat(dd, reps))
-        cu = np.concatenate(cand_u)
-        cd = np.concatenate(cand_d)
-        n = len(cu)
-        cum = np.cumsum(shares[cd, cell[cu], :], axis=1)
-        cum /= cum[:, -1:]
-        cj = np.minimum((gen.random(n)[:, None] > cum).sum(axis=1), n_store - 1)
-        ck = gen.choice(n_cat, size=n, p=cat_share)
-        cs = seg[cu]
-        p_plain = m[cs, cj, ck, cd] / bound[cs, cd]
-        uni = gen.random(n)
-        tie = gen.random(n)
-        accept = uni < p_plain
-        # first order per user (by day, then a random within-day order)
-        order = np.lexsort((tie, cd, cu))
-        acc_sorted = order[accept[order]]
-        first_user, first_pos = np.unique(cu[acc_sorted], return_index=True)
-        first_c = acc_sorted[first_pos]
-        first_day = np.full(n_users, n_days + 1)
-        first_day[first_user] = cd[first_c]
-        is_first = np.zeros(n, bool)
-        is_first[first_c] = True
-        end_active = first_day + np.ceil(life).astype(int)
-        alive = is_first | (cd < end_active[cu]) & (cd > first_day[cu]) | (gen.random(n) < pop.dormant_rate_factor)
-        alive &= cd >= np.minimum(first_day[cu], n_days)
-        accept &= alive
-        return cu, cd, cj, ck, cs, p_plain, uni, tie, accept, alive, first_day, end_active
+@dataclass
+class _Occasions:
+    """Candidate occasions (user, day, store, category, segment) and which became orders."""
 
-    # calibrate the rate level on a subsample so USD orders hit the catalog figure (scaled)
+    cu: np.ndarray
+    cd: np.ndarray
+    cj: np.ndarray
+    ck: np.ndarray
+    cs: np.ndarray
+    p_plain: np.ndarray
+    uni: np.ndarray
+    tie: np.ndarray
+    accept: np.ndarray
+    alive: np.ndarray
+    first_day: np.ndarray
+    end_active: np.ndarray
+
+
+def _occasions(users: np.ndarray, lam_u: np.ndarray, gen: np.random.Generator, mk: _Market, us: _Users,
+               pop) -> _Occasions:
+    """Candidate occasions of ``users``, their store/category, and plain acceptance.
+
+    A user orders at the full rate until the first order; after it the rate stays full
+    for the user's lifetime (0 for one-time triers) and then drops to the dormant level,
+    done by thinning candidates after first order + lifetime.
+    """
+    days, reg_day, inside, cell, bound, seg = mk.days, us.reg_day, mk.inside, us.cell, mk.bound, us.seg
+    shares, n_store, n_cat, cat_share, m = mk.shares, mk.n_store, mk.n_cat, mk.cat_share, mk.m
+    n_users, n_days, life = us.n_users, mk.n_days, us.life
+    cand_u, cand_d = [], []
+    for lo in range(0, len(users), 20_000):
+        u = users[lo : lo + 20_000]
+        rate = lam_u[u, None] * (days[None, :] >= reg_day[u, None]) * inside[:, cell[u]].T * bound[seg[u]]
+        counts = gen.poisson(rate)
+        uu, dd = np.nonzero(counts)
+        reps = counts[uu, dd]
+        cand_u.append(np.repeat(u[uu], reps))
+        cand_d.append(np.repeat(dd, reps))
+    cu = np.concatenate(cand_u)
+    cd = np.concatenate(cand_d)
+    n = len(cu)
+    cum = np.cumsum(shares[cd, cell[cu], :], axis=1)
+    cum /= cum[:, -1:]
+    cj = np.minimum((gen.random(n)[:, None] > cum).sum(axis=1), n_store - 1)
+    ck = gen.choice(n_cat, size=n, p=cat_share)
+    cs = seg[cu]
+    p_plain = m[cs, cj, ck, cd] / bound[cs, cd]
+    uni = gen.random(n)
+    tie = gen.random(n)
+    accept = uni < p_plain
+    # first order per user (by day, then a random within-day order)
+    order = np.lexsort((tie, cd, cu))
+    acc_sorted = order[accept[order]]
+    first_user, first_pos = np.unique(cu[acc_sorted], return_index=True)
+    first_c = acc_sorted[first_pos]
+    first_day = np.full(n_users, n_days + 1)
+    first_day[first_user] = cd[first_c]
+    is_first = np.zeros(n, bool)
+    is_first[first_c] = True
+    end_active = first_day + np.ceil(life).astype(int)
+    alive = is_first | (cd < end_active[cu]) & (cd > first_day[cu]) | (gen.random(n) < pop.dormant_rate_factor)
+    alive &= cd >= np.minimum(first_day[cu], n_days)
+    accept &= alive
+    return _Occasions(cu, cd, cj, ck, cs, p_plain, uni, tie, accept, alive, first_day, end_active)
+
+
+def _calibrated_rates(rng: np.random.Generator, truth: Truth, mk: _Market, us: _Users, scale: float) -> np.ndarray:
+    """Occasion rates scaled so USD orders hit the catalog figure (scaled), calibrated on a subsample."""
+    pop, n_users, lam = truth.population, us.n_users, us.lam
     target_orders = (466_000 - pop.nzd_test_orders) * scale
     sub = np.sort(rng.choice(n_users, size=min(n_users, 40_000), replace=False))
     cal_rng = np.random.default_rng(rng.integers(1 << 63))
     rate_scale = 1.0
     for _ in range(2):
-        got = occasions(sub, lam * rate_scale, cal_rng)[8].sum() * n_users / len(sub)
+        got = _occasions(sub, lam * rate_scale, cal_rng, mk, us, pop).accept.sum() * n_users / len(sub)
         rate_scale *= target_orders / max(got, 1.0)
-    lam = lam * rate_scale
+    us.rate_scale = rate_scale
+    return lam * rate_scale
 
-    progress("orders")
-    cu, cd, cj, ck, cs, p_plain, uni, tie, accept, alive, first_day, end_active = occasions(
-        np.arange(n_users), lam, rng
-    )
+
+@dataclass
+class _Campaigns:
+    """The randomized coupon campaigns: coupons, assignments, experiments and who redeemed."""
+
+    coupon_rows: list
+    assign_rows: list
+    exp_rows: list
+    redeem_of_cand: np.ndarray  # coupon row index redeemed by each candidate occasion (-1: none)
+    windows: list  # _WindowState per campaign, for the planted truth
+
+
+def _run_campaigns(rng: np.random.Generator, truth: Truth, mk: _Market, us: _Users, occ: _Occasions) -> _Campaigns:
+    """Eligibility from orders before each campaign, randomized arms, and the window's occasions
+    re-decided under the coupon (the first kept one redeems it); updates ``occ.accept``."""
+    start, n_days, elast, pop = mk.start, mk.n_days, mk.elast, truth.population
+    n_users, reg_day, lam = us.n_users, us.reg_day, us.lam
+    cu, cd, ck, cs, p_plain, uni, tie = occ.cu, occ.cd, occ.ck, occ.cs, occ.p_plain, occ.uni, occ.tie
+    accept, alive, end_active = occ.accept, occ.alive, occ.end_active
     n_cand = len(cu)
-
-    # ---- campaigns: eligibility from orders before start, randomized arms ---------------
-    progress("campaigns")
     coupon_rows, assign_rows, exp_rows = [], [], []
     redeem_of_cand = np.full(n_cand, -1, dtype=np.int64)  # coupon row index redeemed by candidate
-    truth_frames: dict[str, pd.DataFrame] = {}
     uplift_truth: list[_WindowState] = []
     for camp in truth.uplift.campaigns:
         d0 = (pd.Timestamp(camp.start) - start).days
@@ -319,9 +439,35 @@ def simulate_sales(
         st = np.where(win_days[None, :] < end_active[eligible, None], 1.0, pop.dormant_rate_factor)
         uplift_truth.append(_WindowState(camp.campaign_id, eligible, np.array(arm_names)[arm_idx],
                                          win_days, lam[eligible, None] * st))
+    return _Campaigns(coupon_rows, assign_rows, exp_rows, redeem_of_cand, uplift_truth)
 
-    # ---- materialise orders -------------------------------------------------------
-    progress("items")
+
+@dataclass
+class _Orders:
+    """The orders and their items, with the indices the later stages need."""
+
+    products: pd.DataFrame
+    pw: dict
+    items: pd.DataFrame
+    orders: pd.DataFrame
+    order_id: np.ndarray
+    ou: np.ndarray  # user of each order
+    od: np.ndarray  # day of each order
+    oj: np.ndarray  # store of each order
+    q: float  # add-on acceptance scale
+    user_ids: np.ndarray
+    coupon_ids: np.ndarray
+
+
+def _materialise_orders(rng: np.random.Generator, truth: Truth, mk: _Market, us: _Users, occ: _Occasions,
+                        camps: _Campaigns) -> _Orders:
+    """Accepted occasions become orders: time of day, add-on items, products, promo and coupon
+    discounts, order ids increasing in time and a status."""
+    start, cats, n_cat, n_store, dem = mk.start, mk.cats, mk.n_cat, mk.n_store, truth.demand
+    m, bound, ratio, cat_share, tactical, test_start = mk.m, mk.bound, mk.ratio, mk.cat_share, mk.tactical, mk.test_start
+    seg, n_users = us.seg, us.n_users
+    accept, cu, cd, cj, ck = occ.accept, occ.cu, occ.cd, occ.cj, occ.ck
+    coupon_rows, redeem_of_cand = camps.coupon_rows, camps.redeem_of_cand
     acc_idx = np.nonzero(accept)[0]
     ou, od, oj, ok = cu[acc_idx], cd[acc_idx], cj[acc_idx], ck[acc_idx]
     n_ord = len(acc_idx)
@@ -415,9 +561,14 @@ def simulate_sales(
         }
     )
     items["order_id"] = order_id[items.order_idx.to_numpy()]
+    return _Orders(products, pw, items, orders, order_id, ou, od, oj, q, user_ids, coupon_ids)
 
-    # promotions table
-    progress("promotions table")
+
+def _promotions_table(mk: _Market, items: pd.DataFrame) -> pd.DataFrame:
+    """Tactical promotions and price-test days as the promotions table; names each item's promo."""
+    start, cats, tactical, is_open, test, test_start, days = (mk.start, mk.cats, mk.tactical, mk.is_open, mk.test,
+                                                              mk.test_start, mk.days)
+    store_ids = np.arange(101, 101 + mk.n_store)
     s_i, k_i, d_i = np.nonzero((tactical > 0.005) & is_open)
     promo_tac = pd.DataFrame(
         {
@@ -459,8 +610,16 @@ def simulate_sales(
     )
     items["promo_id"] = pid
     # when only the tactical promo is on a price-test day with test depth 0, keep the test id
+    return promotions
 
-    # experiments and assignments
+
+def _experiment_tables(truth: Truth, mk: _Market, camps: _Campaigns, od: _Orders
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The experiments (campaigns and the price test), their assignments and the coupons."""
+    cal, start, n_days, test_start, depths = truth.calendar, mk.start, mk.n_days, mk.test_start, mk.depths
+    exp_rows, assign_rows, coupon_rows = camps.exp_rows, camps.assign_rows, camps.coupon_rows
+    user_ids, coupon_ids, orders, order_id = od.user_ids, od.coupon_ids, od.orders, od.order_id
+    price_test_id = "PRICE-TEST-DAILY-DEAL"
     if test_start < n_days:
         exp_rows.append(
             dict(
@@ -501,8 +660,14 @@ def simulate_sales(
             "redeemed_order_id": pd.array(redeemed_order.reindex(coupon_ids).to_numpy(), dtype="Int64"),
         }
     )
+    return experiments, assignments, coupons
 
-    # users table
+
+def _users_table(rng: np.random.Generator, geo: Geography, mk: _Market, us: _Users,
+                 orders: pd.DataFrame) -> pd.DataFrame:
+    """The users table (channel, contact details); no registration after the user's first order."""
+    start, n_users, reg_day, cell, seg = mk.start, us.n_users, us.reg_day, us.cell, us.seg
+    user_ids = np.array([f"U{i + 1:07d}" for i in range(n_users)])
     chan = rng.choice(["organic", "referral", "paid_social", "store_flyer", "other"], n_users, p=[0.45, 0.2, 0.2, 0.1, 0.05])
     phones = np.char.add("+1-212-555-", rng.integers(1000, 9999, n_users).astype(str))
     users = pd.DataFrame(
@@ -523,8 +688,19 @@ def simulate_sales(
     users.loc[users.user_id.isin(fix.index), "register_time"] = (
         fix.reindex(users.loc[users.user_id.isin(fix.index), "user_id"]).to_numpy() - pd.Timedelta(minutes=30)
     )
+    return users
 
-    # uplift truth frame with user ids and margin truth
+
+def _planted_truth(truth: Truth, mk: _Market, us: _Users, occ: _Occasions, camps: _Campaigns,
+                   od: _Orders) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Exact expectations the evaluations check against: campaign uplift per user, customer
+    value, and the derived figures (calibrated rates, elasticities)."""
+    cats, ratio, m, bound, cat_share, shares, elast = mk.cats, mk.ratio, mk.m, mk.bound, mk.cat_share, mk.shares, mk.elast
+    seg, cell, lam, seg_rate, rate_scale = us.seg, us.cell, us.lam, us.seg_rate, us.rate_scale
+    first_day, end_active, n_days, n_cand = occ.first_day, occ.end_active, mk.n_days, len(occ.cu)
+    uplift_truth, user_ids, products, pw, q = camps.windows, od.user_ids, od.products, od.pw, od.q
+    dem, test_start, items, ou, od_day = truth.demand, mk.test_start, od.items, od.ou, od.od
+    truth_frames: dict[str, pd.DataFrame] = {}
     econ = _OrderEconomics.of(products, pw, cats, ratio, m, bound, cat_share, q)
     ut = None
     if uplift_truth:
@@ -546,19 +722,8 @@ def simulate_sales(
         "price_test_start": str(dem.price_test_start),
         "n_candidates": int(n_cand),
     }
-    derived.update(_elasticity_truth(items, seg[ou], od, test_start, cats, elast))
-    tables = {"products": products, "users": users, "orders": orders, "promotions": promotions,
-              "coupons": coupons, "experiments": experiments, "experiment_assignments": assignments}
-    items_out = items[["order_id", "product_id", "quantity", "list_price", "promo_discount",
-                       "coupon_discount", "paid_price", "promo_id"]].copy()
-    tables["order_items"] = items_out
-    # state at the snapshot, for the site truth (monthly revenue potential of each cell)
-    state_end = np.where(
-        first_day > n_days, 1.0, np.where(end_active > n_days - 1, 1.0, pop.dormant_rate_factor)
-    )
-    tables["_internal"] = pd.DataFrame({"cell": cell, "lam_snapshot": lam * state_end, "seg": seg})
-    tables["_items_full"] = items.assign(store_idx=oj[items.order_idx.to_numpy()], day=od[items.order_idx.to_numpy()])
-    return SalesResult(tables, derived, truth_frames)
+    derived.update(_elasticity_truth(items, seg[ou], od_day, test_start, cats, elast))
+    return truth_frames, derived
 
 
 def _elasticity_truth(items: pd.DataFrame, order_seg: np.ndarray, order_day: np.ndarray,

@@ -1,4 +1,9 @@
-"""Charts of the IoT survival report (house style: call ``nb.setup()`` first)."""
+"""The failure analyses' own figures, drawn by their methods (``km_figure``, ``hazard_ratio_figure``, ...).
+
+Colours are named by their place in the house colour cycle ("C0", ...), which
+``reporting.nb.setup()`` sets: the analysis draws, the report layer styles, and nothing here
+imports the report layer.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from luckin_lab.reporting import nb
+ACCENT, GOOD, BAD, NEUTRAL = "C0", "C2", "C4", "C5"  # house cycle: blue, green, red, grey
+CYCLE = 8  # colours in the house cycle
+
 
 
 def _legend_outside(ax, **kw) -> None:
@@ -41,7 +48,7 @@ def km_curves(fits: dict, title: str, xmax: float | None = None,
     """Kaplan-Meier survival with 95 % bands, one line per group."""
     fig, ax = plt.subplots()
     for i, (label, kmf) in enumerate(fits.items()):
-        color = nb.PALETTE[i % len(nb.PALETTE)]
+        color = f"C{i % CYCLE}"
         sf = kmf.survival_function_.iloc[:, 0]
         ci = kmf.confidence_interval_
         ax.step(sf.index, sf.to_numpy(), where="post", color=color, label=label.replace("_", " "))
@@ -64,7 +71,7 @@ def km_small_multiples(fits_by_panel: dict[str, dict], title: str, xmax: float =
     fig, axes = plt.subplots(rows, cols, figsize=(7.5, 2.6 * rows), sharey=True, squeeze=False)
     for ax, (panel, fits) in zip(axes.ravel(), fits_by_panel.items(), strict=False):
         for i, (label, kmf) in enumerate(fits.items()):
-            c = nb.PALETTE[i % len(nb.PALETTE)]
+            c = f"C{i % CYCLE}"
             sf = kmf.survival_function_.iloc[:, 0]
             ci = kmf.confidence_interval_
             ax.step(sf.index, sf.to_numpy(), where="post", color=c, label=label)
@@ -87,7 +94,7 @@ def hazard_ratio_forest(hr: pd.DataFrame, title: str, labels: dict[str, str] | N
     d = hr.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 0.35 * len(d) + 1.2))
     y = np.arange(len(d))
-    colors = [nb.BAD if lo > 1 else nb.GOOD if hi < 1 else nb.NEUTRAL for lo, hi in zip(d.hr_lo, d.hr_hi, strict=True)]
+    colors = [BAD if lo > 1 else GOOD if hi < 1 else NEUTRAL for lo, hi in zip(d.hr_lo, d.hr_hi, strict=True)]
     for yi, (h, lo, hi, c) in enumerate(zip(d.hr, d.hr_lo, d.hr_hi, colors, strict=True)):
         ax.plot([lo, hi], [yi, yi], color=c, lw=1.5)
         ax.scatter([h], [yi], color=c, zorder=3)
@@ -109,13 +116,13 @@ def hazard_ratio_forest(hr: pd.DataFrame, title: str, labels: dict[str, str] | N
 
 def calibration_plot(table: pd.DataFrame, horizon: int) -> Figure:
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
-    ax.plot([0, 1], [0, 1], color=nb.NEUTRAL, lw=0.8, ls="--", label="perfect calibration")
+    ax.plot([0, 1], [0, 1], color=NEUTRAL, lw=0.8, ls="--", label="perfect calibration")
     from statsmodels.stats.proportion import proportion_confint
 
     failed = (table.observed * table.devices).round().astype(int)
     lo, hi = proportion_confint(failed, table.devices, alpha=0.05, method="wilson")
     ax.errorbar(table.predicted, table.observed, yerr=[table.observed - lo, hi - table.observed], fmt="o",
-                color=nb.ACCENT, ms=5, capsize=3, label="risk group (95 % interval)")
+                color=ACCENT, ms=5, capsize=3, label="risk group (95 % interval)")
     for x, y, n in zip(table.predicted, table.observed, table.devices, strict=True):
         ax.annotate(f"n={int(n)}", (x, y), xytext=(5, -10), textcoords="offset points", fontsize=7)
     ax.set_xlim(0, 1.02)
@@ -132,7 +139,7 @@ def backlog_bars(backlog: pd.DataFrame) -> Figure:
     label = d.store_name if "store_name" in d.columns else d.store_id.astype(str)
     fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(d) + 1.2))
     ax.barh(label, d.devices, color="#dfe4ee", label="devices")
-    ax.barh(label, d.down, color=nb.BAD, label="down at snapshot")
+    ax.barh(label, d.down, color=BAD, label="down at snapshot")
     for yv, (dn, tot) in enumerate(zip(d.down, d.devices, strict=True)):
         ax.text(tot + 0.3, yv, f"{dn}/{tot}", va="center", fontsize=8)
     ax.set_xlabel("devices")
