@@ -24,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-FOUNDATION = {"", "paths", "atomic", "secrets", "safe_yaml", "geo", "formats", "units", "optimize"}
+FOUNDATION = {"", "estimator", "paths", "atomic", "secrets", "safe_yaml", "geo", "formats", "units", "optimize"}
 ANALYSES = {"uplift", "pricing", "sites", "survival", "customers", "trends"}
 # modules of an analysis package that write the report (may import reporting)
 PRESENTATION = {"report", "narrative", "charts", "figures", "maps", "summary"}

@@ -55,7 +55,7 @@ def test_tighter_guard_rail_is_decided_without_refitting_and_equals_a_full_refit
     pd.testing.assert_frame_equal(tight.recommendations, refit.recommendations)
     pd.testing.assert_frame_equal(tight.projection, refit.projection)
     assert tight.metrics() == refit.metrics()
-    with pytest.raises(ValueError, match="build a new PricingAnalysis"):
+    with pytest.raises(ValueError, match="set them in PricingSettings and fit again"):
         a.decide(dml_folds=3)
 
 

@@ -73,7 +73,7 @@ def test_another_policy_of_today_is_decided_without_refitting(experiment, fit_ca
     refit = UpliftAnalysis(SETTINGS.model_copy(update={"current_arm": "treated"})).fit(data)
     _same_plan(today_treated, refit.decide())
     # a setting that changes what the models learn is not a decision knob
-    with pytest.raises(ValueError, match="build a new UpliftAnalysis"):
+    with pytest.raises(ValueError, match="set them in UpliftSettings and fit again"):
         a.decide(learners=["T"])
 
 

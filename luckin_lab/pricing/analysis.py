@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from luckin_lab.estimator import decision_settings
 from luckin_lab.pricing import plots
 from luckin_lab.pricing.economics import aov_path, group_economics, segment_economics
 from luckin_lab.pricing.elasticities import CAUSAL, ElasticityResults, estimate_elasticities
@@ -103,12 +104,7 @@ class PricingAnalysis:
         projected weekly effect. Uses the fitted elasticities only: nothing is re-estimated."""
         if not self.fits:
             raise ValueError("decide() needs a fitted analysis: call fit(store) first")
-        other = sorted(set(rails) - set(GUARD_RAILS))
-        if other:
-            raise ValueError(f"decide() takes the guard rails {list(GUARD_RAILS)}; {other} change "
-                             "the estimates: build a new PricingAnalysis with them and fit it")
-        s = PricingSettings.model_validate(
-            {k: getattr(self.settings, k) for k in PricingSettings.model_fields} | rails)
+        s = decision_settings(self.settings, PricingSettings, rails, GUARD_RAILS)
         plan = PricePlan(self, s)
         if self.no_prices_reason:
             return plan

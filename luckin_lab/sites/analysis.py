@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from luckin_lab.estimator import decision_settings
 from luckin_lab.sites.data import SiteData
 from luckin_lab.sites.huff import HuffFit, fit_huff, param
 from luckin_lab.sites.places import site_labels
@@ -121,12 +122,7 @@ class SiteAnalysis:
     def decide(self, **policy: Any) -> SitePlan:
         """The best set of sites for the settings' decision, or ``policy`` (any of ``POLICY``)."""
         self._check_fitted()
-        wrong = sorted(set(policy) - set(POLICY))
-        if wrong:
-            raise ValueError(f"decide() changes only {', '.join(POLICY)}; {', '.join(wrong)} change the "
-                             "fitted model: set them in SiteSettings and fit again")
-        base = self.settings.model_dump(include=set(SiteSettings.model_fields))
-        s = SiteSettings.model_validate({**base, **policy})
+        s = decision_settings(self.settings, SiteSettings, policy, POLICY)
         data, margin = self.data, self.margin_rate
         staffing = staffing_from(data.stores, data.production, s.staff_on_shift, s.staff_hourly_cost)
         staff = staffing.monthly_cost

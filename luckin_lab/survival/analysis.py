@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
 
+from luckin_lab.estimator import decision_settings
 from luckin_lab.sources import DataStore
 from luckin_lab.survival import lost_sales as ls
 from luckin_lab.survival import models as M
@@ -106,15 +107,6 @@ class FleetSettings(BaseModel):
 
     def words(self) -> Nouns:
         return nouns(self.unit_noun, self.event_noun, self.time_unit, self.group_noun)
-
-
-def _with_policy(settings: BaseModel, base: type[BaseModel], policy: dict[str, Any], allowed: tuple[str, ...]):
-    """The settings with ``policy`` applied, validated; a setting outside ``allowed`` needs a refit."""
-    wrong = sorted(set(policy) - set(allowed))
-    if wrong:
-        raise ValueError(f"decide() changes only {', '.join(allowed)}; {', '.join(wrong)} change the fitted "
-                         f"models: set them in {base.__name__} and fit again")
-    return base.model_validate({**settings.model_dump(include=set(base.model_fields)), **policy})
 
 
 class _FailureModels:
@@ -219,7 +211,7 @@ class DeviceAnalysis(_FailureModels):
         """The crew (0 to ``max_technicians``) with the highest expected profit over several weeks of
         simulated failures and repairs, and its visits for the plan's days (no refit)."""
         self._check_fitted()
-        s = _with_policy(self.settings, DeviceSettings, policy, DEVICE_POLICY)
+        s = decision_settings(self.settings, DeviceSettings, policy, DEVICE_POLICY)
         inp, v = self.plan_inputs, s.visits_per_technician_day
         slots, options = store_slots(inp, s.visit_hours), availability_options(inp)
         crews = range(max(s.max_technicians, s.technicians) + 1)
@@ -283,7 +275,7 @@ class FleetAnalysis(_FailureModels):
     def decide(self, **policy: Any) -> FleetPlan:
         """The units whose preventive action saves more than it costs, within the capacity (no refit)."""
         self._check_fitted()
-        s = _with_policy(self.settings, FleetSettings, policy, FLEET_POLICY)
+        s = decision_settings(self.settings, FleetSettings, policy, FLEET_POLICY)
         service = service_priority(self.data, self.chosen, s.horizon_long, s.service_capacity,
                                    s.failure_cost_usd, s.service_cost_usd)
         return FleetPlan(self, s, service=service)

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
 
+from luckin_lab.estimator import decision_settings
 from luckin_lab.units import DAYS_PER_MONTH
 from luckin_lab.uplift import effects, evaluation, learners, plots, policy
 from luckin_lab.uplift.data import ExperimentData
@@ -290,12 +291,7 @@ class UpliftAnalysis:
         Uses the fitted models only: nothing is refitted."""
         if not self.fits:
             raise ValueError("decide() needs a fitted analysis: call fit(data) first")
-        other = sorted(set(knobs) - set(DECISION_KNOBS))
-        if other:
-            raise ValueError(f"decide() takes {list(DECISION_KNOBS)}; {other} change what the "
-                             "models learn: build a new UpliftAnalysis with them and fit it")
-        s = UpliftSettings.model_validate(
-            {k: getattr(self.settings, k) for k in UpliftSettings.model_fields} | knobs)
+        s = decision_settings(self.settings, UpliftSettings, knobs, DECISION_KNOBS)
         t0 = time.perf_counter()
         current = self.today_arm(s.current_arm)
         today = self._today_policy(self.offers, current)
