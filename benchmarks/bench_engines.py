@@ -11,7 +11,7 @@ same Parquet folder (`folder:` for DuckDB, `spark:folder/` for Spark):
   the tables they read are validated on first use, so this includes their validation.
 
 Peak memory is the process tree's (the Python driver plus Spark's JVM), sampled every 0.2 s;
-a run past ``MEMORY_CAP_MB`` is stopped and reported as such. Spark gets a 6 GB driver heap
+a run past ``MEMORY_CAP_MB`` or ``CELL_TIMEOUT_S`` is stopped and reported as such. Spark gets a 6 GB driver heap
 (local mode runs the executors in the driver). The issue's target: validation's peak at 16x
 seed within 1.5x of its seed peak, on both engines.
 """
@@ -32,6 +32,7 @@ OUT = HERE / "out" / "engines"
 SIZES = {"small": "small", "seed": "seed", "large": "large", "16x seed": "x16"}
 ENGINES = ("duckdb", "spark")
 MEMORY_CAP_MB = 12_000
+CELL_TIMEOUT_S = float(os.environ.get("BENCH_ENGINES_TIMEOUT_S", 1800))  # per run
 SPARK_CONF = "spark.driver.memory=6g"
 
 
@@ -41,6 +42,9 @@ def store_folder(size: str) -> Path:
     out = OUT / scale
     folder = out / "parquet"
     done = out / ("chain.json" if scale.startswith("x") else "manifest.json")
+    if not done.exists() and out.exists():
+        raise RuntimeError(f"{out} is being built or its build was interrupted (no {done.name}); "
+                           "wait for it, or remove it to rebuild")
     if not done.exists():
         cmd = [str(Path(sys.executable).parent / "luckin-lab"), "synth", "--scale", scale, "--out", str(out)]
         subprocess.run(cmd + ([] if scale.startswith("x") else ["--parquet"]), check=True)
@@ -110,8 +114,10 @@ def marts(engine: str, folder: str) -> dict:
 
 def _cell(part: str, engine: str, size: str, repeats: int) -> dict:
     try:
-        m = measure("benchmarks.bench_engines", part, repeats=repeats, engine=engine,
-                    folder=str(store_folder(size)))
+        m = measure("benchmarks.bench_engines", part, repeats=repeats, timeout=CELL_TIMEOUT_S,
+                    engine=engine, folder=str(store_folder(size)))
+    except TimeoutError:
+        return {"failed": f"stopped after {CELL_TIMEOUT_S / 60:.0f} min"}
     except RuntimeError as err:
         why = "memory cap" if "MEMORY CAP" in str(err) else str(err).strip().splitlines()[-1][:160]
         return {"failed": why}
@@ -119,15 +125,23 @@ def _cell(part: str, engine: str, size: str, repeats: int) -> dict:
 
 
 def run(quick: bool = False) -> list[dict]:
+    """Every size, or ``BENCH_ENGINES_SIZES="seed,16x seed"`` (each size is its own benchmark,
+    so a re-run replaces only its rows; growth is against seed, so re-run seed with it);
+    ``BENCH_ENGINES_PARTS=validation`` re-measures validation only, ``BENCH_ENGINES_ENGINES=duckdb``
+    one engine (the other's rows of those sizes are then absent)."""
     os.environ.setdefault("LUCKIN_LAB_SPARK_MASTER", "local[2]")
     os.environ.setdefault("LUCKIN_LAB_SPARK_CONF", SPARK_CONF)
     sizes = ["small"] if quick else list(SIZES)
-    parts = os.environ.get("BENCH_ENGINES_PARTS", "validation,marts").split(",")  # re-measure one
+    chosen = os.environ.get("BENCH_ENGINES_SIZES")
+    if chosen:
+        sizes = [s for s in sizes if s in chosen.split(",")]
+    parts = os.environ.get("BENCH_ENGINES_PARTS", "validation,marts").split(",")
+    engines = [e for e in ENGINES if e in os.environ.get("BENCH_ENGINES_ENGINES", ",".join(ENGINES))]
     rows, got = [], {}
     for size in sizes:
         for part in parts:
-            for engine in ENGINES:
-                repeats = 3 if size == "small" else 1
+            for engine in engines:
+                repeats = 3 if size == "small" and not quick else 1
                 load = os.getloadavg()[0]
                 got[(part, engine, size)] = cell = _cell(part, engine, size, repeats)
                 cell["load"] = load
@@ -136,8 +150,8 @@ def run(quick: bool = False) -> list[dict]:
 
 
 def _row(part: str, engine: str, size: str, cell: dict, got: dict) -> dict:
-    bench = f"engines: {part}"
-    variant = f"{engine} · {size}"
+    bench = f"engines: {part} · {size}"
+    variant = engine
     if "failed" in cell:
         return dict(benchmark=bench, variant=variant, median_s=None, peak_mb=None, ratio=None,
                     target="", met=False if part == "validation" and size == "16x seed" else None,
@@ -157,4 +171,4 @@ def _row(part: str, engine: str, size: str, cell: dict, got: dict) -> dict:
     return dict(benchmark=bench, variant=variant, median_s=cell["s"], peak_mb=cell["mb"], ratio=ratio,
                 target=target, met=met,
                 notes=f"{what}; ratio = time vs DuckDB at this size; {cell['runs']} run(s), "
-                      f"load {cell['load']:.1f}{extra}")
+                      f"load {cell['load']:.1f} at start{extra}")
