@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.measure import measure
@@ -124,11 +125,12 @@ def _cell(part: str, engine: str, size: str, repeats: int) -> dict:
     return {"s": m.median_s, "mb": m.extra["tree_peak_mb"], "extra": m.extra, "runs": len(m.runs_s)}
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False) -> Iterator[dict]:
     """Every size, or ``BENCH_ENGINES_SIZES="seed,16x seed"`` (each size is its own benchmark,
     so a re-run replaces only its rows; growth is against seed, so re-run seed with it);
     ``BENCH_ENGINES_PARTS=validation`` re-measures validation only, ``BENCH_ENGINES_ENGINES=duckdb``
-    one engine (the other's rows of those sizes are then absent)."""
+    one engine (the other's rows of those sizes are then absent). Rows are yielded as they are
+    measured, so a long run shows its progress."""
     os.environ.setdefault("LUCKIN_LAB_SPARK_MASTER", "local[2]")
     os.environ.setdefault("LUCKIN_LAB_SPARK_CONF", SPARK_CONF)
     sizes = ["small"] if quick else list(SIZES)
@@ -137,7 +139,7 @@ def run(quick: bool = False) -> list[dict]:
         sizes = [s for s in sizes if s in chosen.split(",")]
     parts = os.environ.get("BENCH_ENGINES_PARTS", "validation,marts").split(",")
     engines = [e for e in ENGINES if e in os.environ.get("BENCH_ENGINES_ENGINES", ",".join(ENGINES))]
-    rows, got = [], {}
+    got: dict = {}
     for size in sizes:
         for part in parts:
             for engine in engines:
@@ -145,8 +147,7 @@ def run(quick: bool = False) -> list[dict]:
                 load = os.getloadavg()[0]
                 got[(part, engine, size)] = cell = _cell(part, engine, size, repeats)
                 cell["load"] = load
-                rows.append(_row(part, engine, size, cell, got))
-    return rows
+                yield _row(part, engine, size, cell, got)
 
 
 def _row(part: str, engine: str, size: str, cell: dict, got: dict) -> dict:
