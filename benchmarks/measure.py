@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -29,17 +31,28 @@ class Measurement:
     extra: dict
 
 
-def measure(module: str, function: str, repeats: int = 3, **kwargs) -> Measurement:
-    """Run ``module.function(**kwargs)`` ``repeats`` times in fresh interpreters; report medians."""
+def measure(module: str, function: str, repeats: int = 3, timeout: float | None = None,
+            **kwargs) -> Measurement:
+    """Run ``module.function(**kwargs)`` ``repeats`` times in fresh interpreters; report medians.
+
+    ``timeout`` (seconds per run): past it the run and everything it started (e.g. Spark's
+    JVM) is killed and ``TimeoutError`` raised.
+    """
     runs, peaks, extra = [], [], {}
     for _ in range(repeats):
-        out = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-c", _CHILD, module, function, json.dumps(kwargs)],
-            capture_output=True, text=True, check=False,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         )
-        if out.returncode != 0:
-            raise RuntimeError(f"{module}.{function} failed:\n{out.stderr[-3000:]}")
-        line = [ln for ln in out.stdout.splitlines() if ln.startswith("__BENCH__")][-1]
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise TimeoutError(f"{module}.{function} did not finish within {timeout:,.0f} s") from None
+        if proc.returncode != 0:
+            raise RuntimeError(f"{module}.{function} failed:\n{stderr[-3000:]}")
+        line = [ln for ln in stdout.splitlines() if ln.startswith("__BENCH__")][-1]
         rec = json.loads(line[len("__BENCH__"):])
         runs.append(rec["seconds"])
         peaks.append(rec["peak_mb"])

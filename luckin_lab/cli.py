@@ -43,17 +43,29 @@ console = Console()
 
 @app.command()
 def synth(
-    scale: Annotated[str, typer.Option(help="small (tests), seed (the catalog's size) or large (4x)")] = "seed",
+    scale: Annotated[str, typer.Option(
+        help="small (tests), seed (the catalog's size), large (4x), or x<N>: a chain of N seed-size "
+             "regions (11 stores each; x200 has 2,200), written as partitioned Parquet")] = "seed",
     out: Annotated[Path | None, typer.Option(help="output folder (default data/demo/<scale>)")] = None,
     truth: Annotated[Path | None, typer.Option(help="YAML file overriding the planted truth")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (default: the truth file's)")] = None,
     parquet: Annotated[bool, typer.Option(help="also write a Parquet folder beside the DuckDB file")] = False,
+    region_scale: Annotated[str, typer.Option(help="x<N> chains: the scale of each region")] = "seed",
 ) -> None:
     """Build the demo store: raw tables per the data contracts plus the planted truth."""
     from luckin_lab.paths import demo_store_dir
     from luckin_lab.synth.build import build_store
+    from luckin_lab.synth.chain import build_chain, chain_regions
 
     out = out or demo_store_dir(scale)
+    regions = chain_regions(scale)
+    if regions is not None:
+        done = build_chain(out, regions, region_scale, truth_path=truth, seed=seed,
+                           progress=lambda s: console.print(s, highlight=False))
+        console.print(f"chain of {done['stores']:,} stores ({regions} regions) in {done['seconds']:.1f} s: "
+                      f"{done['rows']['orders']:,} orders; read it with folder:{out / 'parquet'} "
+                      f"or spark:folder/{out / 'parquet'}", highlight=False)
+        return
     summary = build_store(out, scale=scale, truth_path=truth, seed=seed, parquet=parquet)
     table = Table(title=f"demo store {out}")
     table.add_column("table")

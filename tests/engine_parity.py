@@ -25,6 +25,10 @@ def _snapshot(store: DataStore) -> dt.datetime:
     return (pd.Timestamp(last).normalize() + pd.Timedelta(days=1)).to_pydatetime()
 
 
+def _log_start(store: DataStore) -> dt.datetime:
+    return pd.Timestamp(store.execute(store.table("iot_device_status").event_time.min())).to_pydatetime()
+
+
 def _as_of(store: DataStore) -> dt.date:
     return pd.Timestamp(store.execute(store.table("orders").order_time.max())).date()
 
@@ -66,8 +70,10 @@ def transform_calls() -> dict[str, Callable[[DataStore], object]]:
             s.table("iot_device_status"), _snapshot(s), BLIP_HOURS)),
         "iot.current_state": run(lambda s: iot.current_state(
             s.table("iot_device_status"), _snapshot(s), BLIP_HOURS)),
-        "iot.drink_margin": run(lambda s: iot.drink_margin(
-            s.table("order_items"), s.table("products"), sales.revenue_orders(s))),
+        "iot.device_usage": run(lambda s: iot.device_usage(
+            s.table("iot_cup_orders"), s.table("iot_devices"), s.table("stores"),
+            iot.spells(s.table("iot_device_status"), s.table("iot_devices"), _snapshot(s), BLIP_HOURS),
+            _log_start(s), _snapshot(s))),
         "pricing.demand_panel(category, day)": run(lambda s: pricing.demand_panel(s)),
         "pricing.demand_panel(product, week)": run(
             lambda s: pricing.demand_panel(s, "product", "week")),

@@ -66,6 +66,10 @@ def test_source_kind_marks_only_the_synthesized_demo_store(tmp_path, small_store
     (snap / "snapshot.json").write_text(json.dumps({"id": "2026-03-02"}))
     assert source_kind(f"folder:{snap}") == "snapshot" and source_kind(f"folder:{tmp_path}") == "folder"
     assert source_kind("sql:mysql+pymysql://u:${PW}@h/db") == "database"
+    # the demo store's Parquet, read by DuckDB or Spark, is still the demo (watermarked)
+    parquet = small_store_dir / "parquet"
+    assert source_kind(f"folder:{parquet}") == DEMO and source_kind(f"spark:folder/{parquet}") == DEMO
+    assert source_kind(f"spark:folder/{snap}") == "snapshot" and source_kind("spark:catalog/sales") == "catalog"
 
 
 def _ctx(kind: str = DEMO, end: str = "2026-02-07", run_date=dt.date(2026, 12, 4),

@@ -143,12 +143,16 @@ def test_seed_scale_reproduces_the_catalog():
 
 
 def _campaign_contrasts(store_dir) -> pd.DataFrame:
+    store = open_store(f"duckdb:{store_dir / 'store.duckdb'}")
+    return campaign_contrasts(store, pd.read_parquet(store_dir / "truth" / "uplift_users.parquet"))
+
+
+def campaign_contrasts(store, uplift_users: pd.DataFrame) -> pd.DataFrame:
     """Realised arm-minus-control window outcomes next to the planted ones, with z-scores.
 
     Realised outcomes come from the raw tables (completed USD orders in the window, margin
     after every discount); the planted ones are the truth file's per-user expectations.
     """
-    store = open_store(f"duckdb:{store_dir / 'store.duckdb'}")
     a = store.load("experiment_assignments")
     exp = store.load("experiments").set_index("experiment_id").loc[a.experiment_id.iloc[0]]
     o = store.load("orders")
@@ -161,7 +165,7 @@ def _campaign_contrasts(store_dir) -> pd.DataFrame:
         orders=("order_id", "size"), margin=("margin", "sum"))
     f = a.join(per, on="unit_id").fillna({"orders": 0, "margin": 0.0})
     f["p"] = (f.orders > 0).astype(float)
-    up = pd.read_parquet(store_dir / "truth" / "uplift_users.parquet").set_index("user_id")
+    up = uplift_users.set_index("user_id")
     rows = []
     for arm in sorted(set(f.arm) - {"control"}):
         t, c = f[f.arm == arm], f[f.arm == "control"]

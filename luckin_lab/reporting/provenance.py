@@ -11,8 +11,10 @@ import datetime as dt
 from pathlib import Path
 
 DEMO = "demo"
-# The synthesizer writes its planted truth beside the store; no company source has one.
+# The synthesizer writes its planted truth beside the store (a chain: chain.json beside its
+# Parquet folder); no company source has one.
 _DEMO_MARKER = "truth.json"
+_DEMO_PARQUET_MARKERS = ("truth.json", "chain.json")
 # Contract tables that hold any organisation's data: a run reading only these is generic and
 # carries neither the company's name nor its domain words.
 GENERIC_PREFIX = "generic_"
@@ -27,17 +29,25 @@ SOURCE_WORDS = {
     "snapshot": "Company data: validated extract snapshot",
     "folder": "Data files: a folder of extracts",
     "database": "Company database (read replica)",
+    "catalog": "Company data: Spark catalog tables",
     "duckdb": "A DuckDB data file",
     "unknown": "Not reported by the notebook",
 }
 
 
 def source_kind(uri: str) -> str:
-    """``demo`` for a store the synthesizer built, else snapshot, folder, database or duckdb."""
+    """``demo`` for a store the synthesizer built (DuckDB file or its Parquet folder, read by
+    DuckDB or Spark), else snapshot, folder, database, catalog or duckdb."""
     kind, _, location = str(uri).partition(":")
     if kind == "duckdb":
         return DEMO if (Path(location).parent / _DEMO_MARKER).is_file() else "duckdb"
+    if kind == "spark" and location.startswith("catalog/"):
+        return "catalog"
+    if kind == "spark" and location.startswith("folder/"):
+        kind, location = "folder", location.removeprefix("folder/")
     if kind == "folder":
+        if any((Path(location).parent / m).is_file() for m in _DEMO_PARQUET_MARKERS):
+            return DEMO
         return "snapshot" if (Path(location) / "snapshot.json").is_file() else "folder"
     if kind == "sql":
         return "database"

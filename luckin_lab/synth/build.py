@@ -240,24 +240,30 @@ def build_store(out: Path, scale: str | float = "seed", truth_path: Path | None 
             pq.mkdir(exist_ok=True)
             for name, df in tables.items():
                 write_parquet_us(df, pq / f"{name}.parquet")
-    tdir = out / "truth"
-    tdir.mkdir(exist_ok=True)
+    write_truth(out, truth, scale, truth.seed if seed is None else seed, derived, frames)
+    seconds = time.perf_counter() - t0
+    rows = {name: len(df) for name, df in tables.items()}
+    (out / "manifest.json").write_text(json.dumps({"rows": rows, "seconds": seconds}, indent=2))
+    return {"rows": rows, "seconds": seconds}
+
+
+def write_truth(out: Path, truth: Truth, scale: str | float, seed: int, derived: dict,
+                frames: dict[str, pd.DataFrame]) -> None:
+    """``out/truth.json`` (the truth file, what it implies) and ``out/truth/*.parquet``."""
+    tdir = Path(out) / "truth"
+    tdir.mkdir(parents=True, exist_ok=True)
     for name, df in frames.items():
         df.to_parquet(tdir / f"{name}.parquet", index=False)
-    seconds = time.perf_counter() - t0
     doc = {
         "scale": scale,
         "scale_factor": scale_factor(scale),
-        "seed": truth.seed if seed is None else seed,
+        "seed": seed,
         "truth": truth.model_dump(mode="json"),
         "derived": derived,
         "truth_frames": sorted(frames),
         "note": "Evaluation code only: analyses must never read this file.",
     }
-    (out / "truth.json").write_text(json.dumps(doc, indent=2, default=_json_default))
-    rows = {name: len(df) for name, df in tables.items()}
-    (out / "manifest.json").write_text(json.dumps({"rows": rows, "seconds": seconds}, indent=2))
-    return {"rows": rows, "seconds": seconds}
+    (Path(out) / "truth.json").write_text(json.dumps(doc, indent=2, default=_json_default))
 
 
 def _json_default(o):
