@@ -16,6 +16,7 @@ from brief_helpers import PLANT_WEEK, fake_run, pricing_metrics
 
 from luckin_lab.brief import kpis as K
 from luckin_lab.brief import page
+from luckin_lab.brief.alerts import Alert
 from luckin_lab.brief.analysis import Brief, blocks_frame, facts
 from luckin_lab.brief.inputs import change_text, report_statuses
 from luckin_lab.customers.report import brief_headline as customer_headline
@@ -164,7 +165,9 @@ def test_no_field_on_page_one_ends_in_a_cut(tmp_path):
     f = blocks_frame(b).set_index("report")
     assert f.loc["Equipment maintenance", "decision"] == crew.short_decision
     assert f.loc["Equipment maintenance", "impact_note"].startswith(crew.short_note + "; report: $9,000 per 28 days")
-    assert f.loc["Equipment maintenance", "how_sure"] == "9 in 10 simulated futures fall in the range"
+    # the review: the model-based caveat of the largest figure was cut; now it leads the words
+    assert f.loc["Equipment maintenance", "how_sure"] == ("if the failure and lost-sales models hold, "
+                                                          "9 in 10 simulated futures fall in the range")
     assert f.loc["Coupon targeting", "decision"] == "Keep the coupon"
     assert f.loc["Coupon targeting", "how_sure"] == "probably a loss"
     html = page.reports_html(b)
@@ -248,3 +251,29 @@ def test_results_hold_what_page_one_prints_and_the_whole_decision(tmp_path):
     assert f.decision == "Apply the recommended prices"
     assert f.decision_in_full == "Apply the recommended prices: margin rises."
     assert re.fullmatch(r"clearly a gain", f.how_sure) and "95 %" in f.confidence
+
+
+def test_a_report_with_stale_data_is_not_on_todays_to_do_list(tmp_path):
+    """The review: a coupon switch sat under 'To do today' while the brief alerted that its
+    data were 60 days old. A report whose data are stale is to be rerun before acting on it."""
+    day = NOW - dt.timedelta(days=1)
+    fake_run(tmp_path, "price_elasticity", "demo", day, pricing_metrics(630.0, 418.0, 838.0))
+    block = customer_headline(_customers(18_593.0, 9_000.0, 27_000.0)).to_dict()
+    fake_run(tmp_path, "customers", "monthly", day, {"headline": block}, group="monthly")
+    b = _brief(tmp_path)
+    fresh = facts(b)[0]
+    assert "menu prices" in fresh and "customers at risk and win-back" in fresh
+    menu = next(s.title for s in b.reports if s.report == "price_elasticity")
+    b.alerts = [Alert("stale_report", menu, "its data end 60 days before this brief's data.",
+                      "a weekly report's data may be at most 8 days old", "data 60 days old")]
+    said = facts(b)
+    assert "menu prices" not in said[0] and "customers at risk and win-back" in said[0]
+    assert f"{menu} (its data are too old: rerun it first)" in said[1]
+
+
+def test_a_report_with_no_earlier_run_says_so_plainly(tmp_path):
+    """The review: 'first run' read as if the report were new; the brief means it has nothing
+    earlier to compare with."""
+    fake_run(tmp_path, "price_elasticity", "demo", NOW - dt.timedelta(days=1), pricing_metrics(630.0, 418.0, 838.0))
+    (s,) = _brief(tmp_path).reports
+    assert s.change == "no earlier run to compare"

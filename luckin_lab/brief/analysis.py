@@ -147,6 +147,8 @@ def actions(b: Brief) -> tuple[list[ReportStatus], list[tuple[str, str]]]:
             continue  # a level, not a decision; nothing to act on
         elif s.report == STORE_LEVEL:
             skip.append((s.title, _lower(h.action) + ": no profit figure"))
+        elif any(a.kind == "stale_report" and a.subject == s.title for a in b.alerts):
+            skip.append((s.title, "its data are too old: rerun it first"))
         elif h.action.startswith(("Keep", "No action", "Do not")):
             skip.append((s.title, _lower(re.sub(r"\s*\([^)]*\)", "", h.action))))
         elif b.implausible(s):

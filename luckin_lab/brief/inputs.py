@@ -143,7 +143,7 @@ def change_text(now: Headline | None, before: Headline | None, when: dt.date | N
     if now is None:
         return "–"
     if before is None:
-        return "first run"
+        return "no earlier run to compare"
     since = f" since the run of {when.day} {when:%b %Y}" if when else ""
     a, b = _monthly_or_own(now), _monthly_or_own(before)
     comparable = (a.value is not None and b.value is not None and a.unit == b.unit

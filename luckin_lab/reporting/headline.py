@@ -328,8 +328,8 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
             _f(m, "crew_expected_profit_usd"),
             _f(m, "crew_profit_low_usd"), _f(m, "crew_profit_high_usd"), unit=f"USD per {w * 7} days",
             is_profit=True, level=float(m.get("profit_interval_level") or 0.9), for_whom="store technicians",
-            confidence=("9 in 10 simulated futures fall in the range; the failure model and the "
-                        "lost-sales rules are taken as right"), follow_up_days=w * 7,
+            confidence=("if the failure and lost-sales models hold, 9 in 10 simulated futures "
+                        "fall in the range"), follow_up_days=w * 7,
             short_decision=f"Send {k} technician{'s' if k != 1 else ''} a week for the next {w} weeks",
             short_note="drink margin kept minus technician cost, vs no visits")
     if "expected_profit_usd" in m:
@@ -341,8 +341,8 @@ def _iot(m: Mapping[str, Any], p: Mapping[str, Any]) -> Headline | None:
             _f(m, "expected_profit_usd"),
             _f(m, "profit_low_usd"), _f(m, "profit_high_usd"), unit=f"USD per {days} days", is_profit=True,
             level=float(m.get("profit_interval_level") or 0.95), for_whom="store technicians",
-            confidence=("9 in 10 simulated weeks fall in the range (the failure model and the lost-sales "
-                        "rules taken as right)" if "profit_low_usd" in m else
+            confidence=("if the failure and lost-sales models hold, 9 in 10 simulated weeks fall "
+                        "in the range" if "profit_low_usd" in m else
                         "a plan figure from the failure model (no interval)"), follow_up_days=days,
             short_decision=fits(f"Send {k} technician{'s' if k != 1 else ''} on {int(m.get('plan_visits') or 0):,} visits "
                                 f"over the next {days} days", f"Send {k} technicians over the next {days} days"),
